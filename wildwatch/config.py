@@ -1,0 +1,65 @@
+"""Settings, read from the environment once per process.
+
+Every setting has a default that works on a developer machine: the project manages its own PostgreSQL
+cluster under var/ unless WILDWATCH_DATABASE_URL points elsewhere.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that must never reach production: the placeholders in .env.example and docs.
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password", "please-change"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message says which and how to fix it."""
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str | None = None
+    var_dir: Path = PROJECT_ROOT / "var"
+    pg_data: Path = PROJECT_ROOT / "var" / "pg"
+    pg_port: int = 54329
+    sites_dir: Path = PROJECT_ROOT / "sites"
+    keywords_dir: Path = PROJECT_ROOT / "keywords"
+    spool_dir: Path = PROJECT_ROOT / "var" / "spool"
+    user_agent: str = "wildwatch/0.1 (+https://github.com/wildwatch/wildwatch; wildlife-trade monitoring)"
+    queue_threshold: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def manages_local_db(self) -> bool:
+        return not self.database_url
+
+
+def load() -> Settings:
+    var_dir = _path("WILDWATCH_VAR_DIR", PROJECT_ROOT / "var")
+    settings = Settings(
+        env=os.environ.get("WILDWATCH_ENV", "development"),
+        database_url=os.environ.get("WILDWATCH_DATABASE_URL") or None,
+        var_dir=var_dir,
+        pg_data=_path("WILDWATCH_PGDATA", var_dir / "pg"),
+        pg_port=int(os.environ.get("WILDWATCH_PG_PORT", "54329")),
+        sites_dir=_path("WILDWATCH_SITES_DIR", PROJECT_ROOT / "sites"),
+        keywords_dir=_path("WILDWATCH_KEYWORDS_DIR", PROJECT_ROOT / "keywords"),
+        spool_dir=_path("WILDWATCH_SPOOL_DIR", var_dir / "spool"),
+        user_agent=os.environ.get("WILDWATCH_USER_AGENT", Settings.user_agent),
+        queue_threshold=float(os.environ.get("WILDWATCH_QUEUE_THRESHOLD", "1.0")),
+    )
+    if settings.env != "development" and settings.manages_local_db:
+        raise ConfigError(
+            f"WILDWATCH_ENV={settings.env}: set WILDWATCH_DATABASE_URL; the self-managed local "
+            "PostgreSQL is for development only"
+        )
+    return settings

@@ -1,0 +1,162 @@
+"""Deterministic demo listings from catalog.yaml, and the search rule the demo marketplaces apply.
+
+The ground truth (demo/ground_truth.json) is this module's output; tests compare crawls against it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+PAGE_SIZE = 5
+VARIANT_SUFFIXES = {
+    "zh": ["精品", "特价", "包邮", "现货"],
+    "vi": ["giá tốt", "hàng đẹp", "còn ít", "ship COD"],
+    "fr": ["prix à débattre", "urgent", "très bon état", "livraison possible"],
+    "sw": ["bei poa", "ofa", "haraka", "mpya"],
+}
+EPOCH = dt.date(2026, 6, 1)
+
+
+@dataclass
+class DemoListing:
+    id: str
+    site: str
+    title: str
+    description: str
+    price: int
+    currency: str
+    seller: str
+    location: str
+    posted: str
+    label: str
+    group: str | None = None
+    disguise: bool = False
+    cover: bool = False
+    images: list[str] = field(default_factory=list)
+
+    @property
+    def should_queue(self) -> bool:
+        return self.label == "wildlife" or self.cover
+
+
+@dataclass
+class DemoSite:
+    name: str
+    title: str
+    country: str
+    languages: list[str]
+    currency: str
+    javascript: bool
+    listings: list[DemoListing]
+
+    def get(self, listing_id: str) -> DemoListing | None:
+        return next((item for item in self.listings if item.id == listing_id), None)
+
+
+def load_catalog() -> dict:
+    text = resources.files("wildwatch.demo").joinpath("catalog.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def generate(catalog: dict | None = None) -> dict[str, DemoSite]:
+    catalog = catalog or load_catalog()
+    sites = {}
+    for name, spec in catalog["sites"].items():
+        rng = random.Random(f"wildwatch-demo-{name}")
+        prefix = name.split("_", 1)[1]
+        suffixes = VARIANT_SUFFIXES.get(spec["languages"][0], VARIANT_SUFFIXES["sw"])
+        entries = []
+        for entry in spec["listings"]:
+            for variant in range(entry.get("variants", 1)):
+                title = entry["title"] if variant == 0 else f"{entry['title']} {suffixes[(variant - 1) % len(suffixes)]}"
+                low, high = entry["price"]
+                entries.append(dict(
+                    title=title, description=entry["description"],
+                    price=int(round(rng.uniform(low, high), -1 if high < 10000 else -3)),
+                    seller=rng.choice(spec["sellers"]), location=rng.choice(spec["places"]),
+                    posted=(EPOCH + dt.timedelta(days=rng.randrange(0, 150))).isoformat(),
+                    label=entry["label"], group=entry.get("group"),
+                    disguise=bool(entry.get("disguise")), cover=bool(entry.get("cover")),
+                ))
+        rng.shuffle(entries)
+        listings = []
+        for i, e in enumerate(entries, start=1):
+            lid = f"{prefix}{i:04d}"
+            listings.append(DemoListing(id=lid, site=name, currency=spec["currency"],
+                                        images=[f"/img/{lid}-1.jpg", f"/img/{lid}-2.jpg"], **e))
+        sites[name] = DemoSite(name=name, title=spec["title"], country=spec["country"],
+                               languages=list(spec["languages"]), currency=spec["currency"],
+                               javascript=bool(spec.get("javascript")), listings=listings)
+    return sites
+
+
+# -- the demo marketplaces' search rule --------------------------------------------------------------
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().replace("đ", "d").split())
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" for c in text)
+
+
+def search(site: DemoSite, query: str) -> list[DemoListing]:
+    """Phrase hits first, then (for multi-word Latin queries) any listing sharing a word of 4+ letters,
+    as marketplaces pad results with loosely related items."""
+    q = fold(query)
+    if not q:
+        return []
+    phrase, loose = [], []
+    tokens = [] if _is_cjk(q) else [t for t in q.split() if len(t) >= 4]
+    for item in site.listings:
+        text = fold(f"{item.title} {item.description}")
+        if q in text:
+            phrase.append(item)
+        elif len(q.split()) > 1 and any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", text) for t in tokens):
+            loose.append(item)
+    return phrase + loose
+
+
+def page_count(hits: int) -> int:
+    return max(1, math.ceil(hits / PAGE_SIZE))
+
+
+def expected_crawl(site: DemoSite, queries: list[str]) -> dict:
+    """What a complete crawl of `site` with `queries` must fetch: every results page and one detail page
+    per distinct listing."""
+    found: dict[str, DemoListing] = {}
+    search_pages = 0
+    for query in queries:
+        hits = search(site, query)
+        search_pages += page_count(len(hits))
+        for item in hits:
+            found.setdefault(item.id, item)
+    return {
+        "search_pages": search_pages,
+        "detail_pages": len(found),
+        "pages": search_pages + len(found),
+        "listings": len(found),
+        "listing_ids": sorted(found),
+        "should_queue": sorted(i for i, item in found.items() if item.should_queue),
+    }
+
+
+def ground_truth() -> dict:
+    sites = generate()
+    return {name: {"title": s.title, "country": s.country, "languages": s.languages,
+                   "javascript": s.javascript, "listings": [asdict(x) for x in s.listings]}
+            for name, s in sites.items()}
+
+
+def write_ground_truth(path: Path) -> None:
+    path.write_text(json.dumps(ground_truth(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,112 @@
+"""The demo marketplaces: one small HTTP server per site, each on its own port (so each has its own
+robots.txt), serving generated listings. Used by `make demo` and by the tests."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from urllib.parse import parse_qs, urlsplit
+
+from wildwatch.demo import generator, skins
+
+log = logging.getLogger(__name__)
+
+ROBOTS_TXT = "User-agent: *\nDisallow: /account/\nDisallow: /cart\n"
+DEFAULT_BASE_PORT = 8701
+SITE_ORDER = ("demo_cn", "demo_vn", "demo_cm", "demo_tz")
+
+
+def _page_number(params) -> int:
+    try:
+        return max(1, int(params.get("page", ["1"])[0]))
+    except ValueError:
+        return 1
+
+
+class DemoHandler(BaseHTTPRequestHandler):
+    site: generator.DemoSite  # set on the per-site subclass
+    server_version = "DemoMarket/1.0"
+
+    def log_message(self, fmt, *args):  # keep test output quiet; keep a debug trail
+        log.debug("%s %s", self.site.name, fmt % args)
+
+    def _send(self, body: str | bytes, content_type="text/html; charset=utf-8", status=HTTPStatus.OK):
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        params = parse_qs(url.query)
+        site = self.site
+        if url.path == "/robots.txt":
+            return self._send(ROBOTS_TXT, "text/plain; charset=utf-8")
+        if url.path == "/":
+            return self._send(skins.page(site, site.title, f"<h1>{site.title}</h1>"))
+        if url.path == "/search":
+            query = params.get("q", [""])[0]
+            if site.javascript:
+                return self._send(skins.search_shell_cn(site, query))
+            hits = generator.search(site, query)
+            page_no, pages = _page_number(params), generator.page_count(len(hits))
+            chunk = hits[(page_no - 1) * generator.PAGE_SIZE: page_no * generator.PAGE_SIZE]
+            ad = site.listings[(page_no * 7) % len(site.listings)]
+            return self._send(skins.SEARCH_PAGES[site.name](site, query, chunk, page_no, pages, ad))
+        if url.path == "/api/search" and site.javascript:
+            query = params.get("q", [""])[0]
+            hits = generator.search(site, query)
+            page_no, pages = _page_number(params), generator.page_count(len(hits))
+            chunk = hits[(page_no - 1) * generator.PAGE_SIZE: page_no * generator.PAGE_SIZE]
+            payload = {"page": page_no, "pages": pages, "promo": site.listings[0].title,
+                       "items": [{"url": skins.item_href(x, query), "title": x.title,
+                                  "price": skins.money(x.price, x.currency), "location": x.location}
+                                 for x in chunk]}
+            return self._send(json.dumps(payload, ensure_ascii=False), "application/json; charset=utf-8")
+        if url.path == "/static/search.js":
+            js = resources.files("wildwatch.demo").joinpath("static/search.js").read_bytes()
+            return self._send(js, "application/javascript; charset=utf-8")
+        if url.path.startswith("/item/"):
+            listing = site.get(url.path.rsplit("/", 1)[1])
+            if listing:
+                return self._send(skins.detail_page(site, listing))
+        if url.path.startswith("/img/"):
+            return self._send(b"", "image/jpeg")
+        return self._send(skins.page(site, "404", "<h1>404</h1>"), status=HTTPStatus.NOT_FOUND)
+
+
+class DemoMarketplaces:
+    """Starts every demo site on consecutive ports from base_port (0: any free ports)."""
+
+    def __init__(self, host: str = "127.0.0.1", base_port: int = DEFAULT_BASE_PORT):
+        self.host, self.base_port = host, base_port
+        self.sites = generator.generate()
+        self.servers: dict[str, ThreadingHTTPServer] = {}
+
+    def start(self) -> dict[str, str]:
+        for i, name in enumerate(SITE_ORDER):
+            handler = type(f"Handler_{name}", (DemoHandler,), {"site": self.sites[name]})
+            port = self.base_port + i if self.base_port else 0
+            server = ThreadingHTTPServer((self.host, port), handler)
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True).start()
+            self.servers[name] = server
+        return self.urls()
+
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://{self.host}:{s.server_address[1]}" for name, s in self.servers.items()}
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.shutdown()
+            server.server_close()
+        self.servers.clear()
