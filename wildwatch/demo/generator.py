@@ -24,6 +24,7 @@ VARIANT_SUFFIXES = {
     "sw": ["bei poa", "ofa", "haraka", "mpya"],
 }
 EPOCH = dt.date(2026, 6, 1)
+LISTING_KEYS = {"label", "group", "variants", "price", "title", "description", "disguise", "cover"}
 
 
 @dataclass
@@ -76,6 +77,9 @@ def generate(catalog: dict | None = None) -> dict[str, DemoSite]:
         suffixes = VARIANT_SUFFIXES.get(spec["languages"][0], VARIANT_SUFFIXES["sw"])
         entries = []
         for entry in spec["listings"]:
+            unknown = set(entry) - LISTING_KEYS
+            if unknown:  # YAML flow mappings turn an unquoted comma into a new key
+                raise ValueError(f"catalog {name}: unknown keys {sorted(unknown)} in {entry}")
             for variant in range(entry.get("variants", 1)):
                 title = entry["title"] if variant == 0 else f"{entry['title']} {suffixes[(variant - 1) % len(suffixes)]}"
                 low, high = entry["price"]

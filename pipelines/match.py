@@ -1,0 +1,23 @@
+"""Find wildlife keywords in the listing's title and description and score the listing."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from wildwatch import config, keywords, matching
+
+
+class KeywordMatchPipeline:
+    def __init__(self, matcher: matching.Matcher):
+        self.matcher = matcher
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(matching.Matcher(keywords.load(config.load().keywords_dir)))
+
+    def process_item(self, item):
+        found = self.matcher.match_listing(item.get("title"), item.get("description"))
+        result = matching.score(found)
+        item["matches"] = [asdict(m) for m in found]
+        item["score"] = result.value
+        item["score_reasons"] = result.reasons
+        return item

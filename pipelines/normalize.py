@@ -1,0 +1,69 @@
+"""Clean a scraped listing: whitespace, price and currency, posted date; drop items without URL or title."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from price_parser import Price
+from scrapy.exceptions import DropItem
+
+CURRENCY_SYMBOLS = {"¥": "CNY", "￥": "CNY", "元": "CNY", "₫": "VND", "đ": "VND", "FCFA": "XAF", "CFA": "XAF",
+                    "TSh": "TZS", "TSH": "TZS", "€": "EUR", "$": "USD", "US$": "USD", "£": "GBP"}
+MAX_TEXT = 20_000  # a description longer than this is someone's hostile paste, not a listing
+
+
+def clean_text(value, limit: int = MAX_TEXT) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).replace("\x00", "").split())
+    return text[:limit] or None
+
+
+def parse_price(text: str | None, default_currency: str | None) -> tuple[Decimal | None, str | None]:
+    if not text:
+        return None, None
+    price = Price.fromstring(text)
+    amount = price.amount
+    currency = CURRENCY_SYMBOLS.get((price.currency or "").strip(), None)
+    if currency is None and price.currency and re.fullmatch(r"[A-Z]{3}", price.currency.strip()):
+        currency = price.currency.strip()
+    if amount is not None:
+        try:
+            amount = Decimal(amount).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            amount = None
+        if amount is not None and amount >= Decimal("1e16"):
+            amount = None
+    return amount, currency or default_currency
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+
+
+class NormalizePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        spider = self.crawler.spider
+        if not item.get("url"):
+            raise DropItem("listing without URL")
+        for key in ("title", "description", "seller", "location", "search_query"):
+            item[key] = clean_text(item.get(key), 500 if key != "description" else MAX_TEXT)
+        if not item["title"]:
+            raise DropItem(f"listing without title: {item['url']}")
+        item["price"], item["currency"] = parse_price(item.get("price"), spider.site.currency)
+        item["posted"] = parse_date(item.get("posted"))
+        item["image_urls"] = list(dict.fromkeys(item.get("image_urls") or []))[:20]
+        return item

@@ -1,0 +1,65 @@
+"""Store the listing (one row per canonical URL), this run's sighting of it, and its keyword matches.
+Every statement is an UPSERT, so re-running a crawl for the same run changes nothing."""
+from __future__ import annotations
+
+from psycopg2.extras import Json
+
+from pipelines.dbwriter import DatabaseWriter
+
+UPSERT_LISTING = """
+INSERT INTO listings (site_id, url, title, description, price, currency, seller, location, posted_at,
+                      image_urls, language, score, score_reasons, first_run_id, last_run_id)
+VALUES (%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s,
+        %(location)s, %(posted)s, %(image_urls)s, %(language)s, %(score)s, %(score_reasons)s,
+        %(run_id)s, %(run_id)s)
+ON CONFLICT (url) DO UPDATE SET
+    title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
+    currency = EXCLUDED.currency, seller = EXCLUDED.seller, location = EXCLUDED.location,
+    posted_at = EXCLUDED.posted_at, image_urls = EXCLUDED.image_urls, score = EXCLUDED.score,
+    score_reasons = EXCLUDED.score_reasons, last_run_id = EXCLUDED.last_run_id, last_seen_at = now()
+RETURNING id
+"""
+
+UPSERT_SIGHTING = """
+INSERT INTO sightings (listing_id, run_id, search_query, search_url, title, price, currency)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (listing_id, run_id) DO UPDATE SET seen_at = now(), title = EXCLUDED.title,
+    price = EXCLUDED.price, currency = EXCLUDED.currency
+"""
+
+INSERT_MATCH = """
+INSERT INTO keyword_matches (listing_id, keyword_id, term, language, product_group, kind, field,
+                             span_start, span_end, matched_text)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+"""
+
+
+def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict) -> int:
+    with conn.cursor() as cur:
+        cur.execute(UPSERT_LISTING, {**item, "site_id": site_id, "run_id": run_id,
+                                     "score_reasons": Json(item.get("score_reasons", []))})
+        listing_id = cur.fetchone()[0]
+        cur.execute(UPSERT_SIGHTING, (listing_id, run_id, item.get("search_query"), item.get("search_url"),
+                                      item["title"], item.get("price"), item.get("currency")))
+        cur.execute("DELETE FROM keyword_matches WHERE listing_id = %s", (listing_id,))
+        for m in item.get("matches", []):
+            cur.execute(INSERT_MATCH, (listing_id, keyword_ids.get((m["term"], m["language"], m["group"], m["kind"])),
+                                       m["term"], m["language"], m["group"], m["kind"], m["field"], m["start"],
+                                       m["end"], m["text"]))
+    return listing_id
+
+
+class PostgresStorePipeline(DatabaseWriter):
+    def __init__(self, crawler):
+        super().__init__(crawler, "store")
+
+    def _store(self, conn, item):
+        spider = self.crawler.spider
+        item["listing_id"] = store_listing(conn, item, spider.site_id, spider.run_id, spider.keyword_ids)
+
+    def process_item(self, item):
+        item.setdefault("score", 0.0)
+        if self.write(item, self._store):
+            self.crawler.stats.inc_value("wildwatch/stored")
+        return item

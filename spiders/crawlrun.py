@@ -1,0 +1,97 @@
+"""Records each site crawl on its run: opened when the spider opens, closed with counts and a verdict."""
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from wildwatch import config, db, keywords, runs
+
+log = logging.getLogger(__name__)
+
+
+def verdict(stats: dict) -> tuple[str, str | None]:
+    """succeeded/failed and, when failed, why, in words an analyst can act on."""
+    pages = stats.get("pages", 0)
+    errors = stats.get("errors", 0)
+    reasons = []
+    if stats.get("database_error"):
+        reasons.append(stats["database_error"])
+    if stats.get("spooled"):
+        reasons.append(f"{stats['spooled']} listings spooled to {stats.get('spool_file')} (database lost)")
+    if pages == 0 and errors:
+        top = sorted((stats.get("error_reasons") or {}).items(), key=lambda kv: -kv[1])[:2]
+        reasons.append(f"site unreachable: all {errors} requests failed ("
+                       + "; ".join(f"{k} x{v}" for k, v in top) + ")")
+    elif pages == 0:
+        reasons.append("no page fetched (robots.txt or no search terms?)")
+    empty = stats.get("layout_empty_pages", 0)
+    if empty:
+        reasons.append(f"selectors matched nothing on {empty} of {stats.get('search_pages', 0)} search pages "
+                       "(layout changed?)")
+    if errors and pages and errors / (pages + errors) > 0.2:
+        reasons.append(f"{errors} failed requests for {pages} pages fetched")
+    return ("failed", "; ".join(reasons)) if reasons else ("succeeded", None)
+
+
+class CrawlRunRecorder:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.url = db.database_url()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if crawler.spidercls.name != "marketplace":
+            raise NotConfigured
+        return cls(crawler)
+
+    def spider_opened(self, spider):
+        try:
+            with db.transaction(self.url) as conn:
+                if spider.run_id is None:
+                    spider.run_id = runs.manual_run(conn)
+                spider.site_id = runs.upsert_site(conn, spider.site)
+                spider.keyword_ids = runs.sync_keywords(conn, keywords.load(config.load().keywords_dir))
+                runs.begin_site_crawl(conn, spider.run_id, spider.site_id)
+        except db.DatabaseUnavailable as exc:
+            log.error("%s: crawl of %s not started", exc, spider.site.name)
+            self.crawler.stats.set_value("wildwatch/database_error", str(exc))
+            spider.abort_reason = str(exc)  # start() then issues no request
+
+    def collect(self) -> dict:
+        s = self.crawler.stats
+        search = s.get_value("wildwatch/pages/search", 0)
+        detail = s.get_value("wildwatch/pages/detail", 0)
+        return {
+            "pages": search + detail, "search_pages": search, "detail_pages": detail,
+            "errors": s.get_value("wildwatch/request_errors", 0),
+            "error_reasons": s.get_value("wildwatch/error_reasons", {}),
+            "layout_empty_pages": s.get_value("wildwatch/layout/empty_search_pages", 0),
+            "layout_empty_detail_pages": s.get_value("wildwatch/layout/empty_detail_pages", 0),
+            "items": s.get_value("item_scraped_count", 0),
+            "dropped": s.get_value("item_dropped_count", 0),
+            "stored": s.get_value("wildwatch/stored", 0),
+            "queued": s.get_value("wildwatch/queued", 0),
+            "spooled": s.get_value("wildwatch/spooled", 0),
+            "spool_file": s.get_value("wildwatch/spool_file"),
+            "database_error": s.get_value("wildwatch/database_error"),
+            "robots_forbidden": s.get_value("robotstxt/forbidden", 0),
+        }
+
+    def spider_closed(self, spider, reason):
+        stats = self.collect()
+        stats["finish_reason"] = reason
+        if spider.site_id is None:
+            return  # never opened: the database error is already logged
+        status, why = verdict(stats)
+        try:
+            with db.transaction(self.url) as conn:
+                runs.finish_site_crawl(conn, spider.run_id, spider.site_id, status, why, stats)
+        except db.DatabaseUnavailable as exc:
+            log.error("%s: could not record the end of the %s crawl (%s)", exc, spider.site.name, status)
+            return
+        log.info("site %s: %s, %d pages, %d errors%s", spider.site.name, status, stats["pages"],
+                 stats["errors"], f" ({why})" if why else "")

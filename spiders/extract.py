@@ -1,0 +1,61 @@
+"""Reading search and detail pages with a site's selectors: pure functions of the response, so every
+site can be tested offline on saved pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wildwatch.sites import Site
+
+MULTI_VALUED = {"images", "image"}
+
+
+def _text(values: list[str]) -> str | None:
+    joined = " ".join(" ".join(v.split()) for v in values if v and v.strip())
+    return joined or None
+
+
+def read_fields(selector, selectors: dict[str, str]) -> dict:
+    out = {}
+    for name, css in selectors.items():
+        values = selector.css(css).getall()
+        out[name] = [v.strip() for v in values if v.strip()] if name in MULTI_VALUED else _text(values)
+    return out
+
+
+@dataclass
+class SearchPage:
+    results: list[dict] = field(default_factory=list)  # each: url + search-page fields
+    next_url: str | None = None
+    empty_ok: bool = False  # the page says "no results" in the site's own words
+
+    @property
+    def layout_broken(self) -> bool:
+        return not self.results and not self.empty_ok
+
+
+def extract_search(site: Site, response) -> SearchPage:
+    page = SearchPage()
+    seen = set()
+    for node in response.css(site.search.results):
+        href = node.css(site.search.link).get()
+        if not href:
+            continue
+        url = site.canonical_url(response.urljoin(href.strip()))
+        if url in seen:
+            continue
+        seen.add(url)
+        page.results.append({"url": url, "link": response.urljoin(href.strip()),
+                             **read_fields(node, site.search.fields)})
+    if site.search.next_page:
+        href = response.css(site.search.next_page).get()
+        page.next_url = response.urljoin(href.strip()) if href else None
+    if site.search.no_results:
+        page.empty_ok = bool(response.css(site.search.no_results))
+    return page
+
+
+def extract_detail(site: Site, response) -> dict:
+    fields = read_fields(response, site.detail.fields if site.detail else {})
+    if "images" in fields:
+        fields["images"] = [response.urljoin(u) for u in fields["images"]]
+    return fields

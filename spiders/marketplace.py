@@ -1,0 +1,109 @@
+"""The one generic marketplace spider: `scrapy crawl marketplace -a site=NAME`.
+
+Everything site-specific comes from sites/NAME.yaml. Optional arguments: run_id (a crawl_runs id, set by
+the Airflow DAG), groups (comma-separated product groups to search for), queries (comma-separated search
+terms instead of the keyword lists).
+"""
+from __future__ import annotations
+
+import scrapy
+from scrapy_playwright.page import PageMethod
+
+from spiders import browser
+from spiders.extract import extract_detail, extract_search
+from wildwatch import config, keywords
+from wildwatch.sites import load as load_site
+
+
+class MarketplaceSpider(scrapy.Spider):
+    name = "marketplace"
+
+    def __init__(self, site: str | None = None, run_id: str | None = None, groups: str | None = None,
+                 queries: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not site:
+            raise ValueError("missing -a site=NAME (one of the files in sites/)")
+        self.site = load_site(site)
+        self.run_id = int(run_id) if run_id else None
+        self.groups = [g for g in (groups or "").split(",") if g]
+        self.queries = [q for q in (queries or "").split(",") if q]
+        self.site_id: int | None = None  # set by the CrawlRunRecorder extension when the crawl opens
+        self.keyword_ids: dict = {}
+        self.abort_reason: str | None = None
+        self.allowed_domains = [self.site.domain]
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        site = spider.site
+        crawler.settings.set("DOWNLOAD_DELAY", site.download_delay, priority="spider")
+        crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", site.concurrency, priority="spider")
+        if site.download_delay == 0:
+            crawler.settings.set("AUTOTHROTTLE_START_DELAY", 0, priority="spider")
+        if site.needs_browser:
+            for key, value in browser.settings().items():
+                crawler.settings.set(key, value, priority="spider")
+        return spider
+
+    def search_terms(self) -> list[str]:
+        if self.queries:
+            return self.queries
+        kb = keywords.load(config.load().keywords_dir)
+        return [t.term for t in kb.search_queries(self.site.languages, self.groups)]
+
+    def _meta(self, wait_for: str | None) -> dict:
+        if not self.site.needs_browser:
+            return {}
+        methods = [PageMethod("wait_for_selector", wait_for, timeout=15_000)] if wait_for else []
+        return {"playwright": True, "playwright_page_methods": methods}
+
+    async def start(self):
+        if self.abort_reason:
+            return
+        for query in self.search_terms():
+            yield scrapy.Request(self.site.search_url(query), callback=self.parse_search,
+                                 errback=self.on_error, meta=self._meta(self.site.search.wait_for),
+                                 cb_kwargs={"query": query, "page_no": 1})
+
+    def parse_search(self, response, query: str, page_no: int):
+        stats = self.crawler.stats
+        stats.inc_value("wildwatch/pages/search")
+        page = extract_search(self.site, response)
+        if page.layout_broken:
+            # A redesign looks exactly like a month without offers: count it, the run records it.
+            stats.inc_value("wildwatch/layout/empty_search_pages")
+            self.logger.warning("no results and no 'no results' marker on %s: selectors may be stale",
+                                response.url)
+        for result in page.results:
+            seed = {"site": self.site.name, "url": result["url"], "search_query": query,
+                    "search_url": response.url, "language": self.site.languages[0],
+                    **{k: v for k, v in result.items() if k not in ("url", "link")}}
+            if self.site.detail:
+                yield response.follow(result["url"], callback=self.parse_detail, errback=self.on_error,
+                                      meta=self._meta(self.site.detail.wait_for), cb_kwargs={"seed": seed})
+            else:
+                yield seed
+        if page.next_url and page_no < self.site.max_pages_per_query:
+            yield response.follow(page.next_url, callback=self.parse_search, errback=self.on_error,
+                                  meta=self._meta(self.site.search.wait_for),
+                                  cb_kwargs={"query": query, "page_no": page_no + 1})
+
+    def parse_detail(self, response, seed: dict):
+        self.crawler.stats.inc_value("wildwatch/pages/detail")
+        fields = extract_detail(self.site, response)
+        item = dict(seed)
+        for key, value in fields.items():
+            if value:
+                item["image_urls" if key == "images" else key] = value
+        if not fields.get("title") and not seed.get("title"):
+            self.crawler.stats.inc_value("wildwatch/layout/empty_detail_pages")
+        yield item
+
+    def on_error(self, failure):
+        self.crawler.stats.inc_value("wildwatch/request_errors")
+        reason = failure.getErrorMessage() or failure.type.__name__
+        errors = self.crawler.stats.get_value("wildwatch/error_reasons") or {}
+        key = f"{failure.type.__name__}: {reason}"[:200]
+        errors[key] = errors.get(key, 0) + 1
+        self.crawler.stats.set_value("wildwatch/error_reasons", errors)
+        self.logger.warning("request failed: %s (%s)", failure.request.url, key)

@@ -1,0 +1,52 @@
+"""Scrapy settings shared by every site. A site's own politeness and browser needs are merged in by the
+spider from its site file (spiders/marketplace.py)."""
+from wildwatch import config
+
+_settings = config.load()
+
+BOT_NAME = "wildwatch"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = _settings.user_agent
+ROBOTSTXT_OBEY = True
+
+# Polite by default; site files may lower the delay for their own servers only.
+DOWNLOAD_DELAY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+COOKIES_ENABLED = False
+
+# No local listeners from a crawl (see shared stack notes).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.match.KeywordMatchPipeline": 200,
+    "pipelines.store.PostgresStorePipeline": 300,
+    "pipelines.enqueue.ReviewQueuePipeline": 400,
+}
+EXTENSIONS = {
+    "spiders.crawlrun.CrawlRunRecorder": 500,
+}
+
+# Browser pages (only for sites with needs_browser: true; see spiders/browser.py).
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,157 @@
+"""The `wildwatch` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from wildwatch import config, db
+
+
+def _fail(message: str) -> int:
+    print(f"wildwatch: {message}", file=sys.stderr)
+    return 1
+
+
+def _ensure_db(settings: config.Settings) -> str:
+    """The database URL; the self-managed cluster is started when no URL is configured."""
+    if settings.manages_local_db:
+        db.local_cluster(settings).start()
+    return db.database_url(settings)
+
+
+def cmd_db(args, settings) -> int:
+    cluster = db.local_cluster(settings)
+    if args.action in ("start", "stop", "status") and not settings.manages_local_db:
+        if args.action == "status":
+            print(f"external database: {db.mask_url(settings.database_url)}")
+            return 0
+        return _fail("WILDWATCH_DATABASE_URL is set: the database is not managed by wildwatch")
+    if args.action == "start":
+        cluster.start()
+        print(f"PostgreSQL {cluster.status()}")
+    elif args.action == "stop":
+        cluster.stop()
+        print(f"PostgreSQL {cluster.status()}")
+    elif args.action == "status":
+        print(f"PostgreSQL {cluster.status()}")
+    elif args.action == "url":
+        print(_ensure_db(settings) if args.show_password else db.mask_url(_ensure_db(settings)))
+    elif args.action == "migrate":
+        conn = db.connect(_ensure_db(settings))
+        try:
+            applied = db.migrate(conn)
+            versions = db.applied_versions(conn)
+        finally:
+            conn.close()
+        print(f"applied {', '.join(applied)}" if applied else "schema up to date", f"(version {versions[-1]})")
+    return 0
+
+
+def cmd_demo_site(args, settings) -> int:
+    from wildwatch.demo.server import DemoMarketplaces
+
+    demo = DemoMarketplaces(args.host, args.port)
+    urls = demo.start()
+    for name, url in urls.items():
+        print(f"{name:8s} {url}")
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    demo.stop()
+    return 0
+
+
+def cmd_queue(args, settings) -> int:
+    from wildwatch import queue
+
+    with db.transaction(_ensure_db(settings)) as conn:
+        rows = queue.pending(conn, limit=args.limit, site=args.site)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    if not rows:
+        print("the review queue is empty")
+        return 0
+    print(f"{'site':8s} {'score':>5s}  {'title':40s}  {'matched terms':30s}  url")
+    for r in rows:
+        print(f"{r['site']:8s} {r['score']:5.1f}  {_clip(r['title'], 40)}  {_clip(', '.join(r['terms']), 30)}  "
+              f"{r['url']}")
+    print(f"{len(rows)} pending")
+    return 0
+
+
+def _clip(text: str, width: int) -> str:
+    """Pad or cut to a display width (CJK characters take two columns)."""
+    import unicodedata
+
+    out, used = "", 0
+    for ch in text.replace("\n", " "):
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
+
+
+def cmd_demo_report(args, settings) -> int:
+    from wildwatch import demo_report
+
+    with db.transaction(_ensure_db(settings)) as conn:
+        ok = demo_report.print_report(conn, run_key=args.run_key)
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("db", help="manage the database")
+    p.add_argument("action", choices=["start", "stop", "status", "migrate", "url"])
+    p.add_argument("--show-password", action="store_true", help="with url: print the password too")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("demo-site", help="serve the demo marketplaces on 127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8701, help="first of four consecutive ports (0: any free)")
+    p.set_defaults(func=cmd_demo_site)
+
+    p = sub.add_parser("queue", help="the review queue")
+    qsub = p.add_subparsers(dest="queue_action", required=True)
+    q = qsub.add_parser("list", help="pending candidates")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("--site")
+    q.add_argument("--limit", type=int)
+    q.set_defaults(func=cmd_queue)
+
+    p = sub.add_parser("demo-report", help="per-site counts of a survey run against the demo ground truth")
+    p.add_argument("--run-key", help="Airflow run id (default: the latest run)")
+    p.set_defaults(func=cmd_demo_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = config.load()
+        return args.func(args, settings) or 0
+    except (config.ConfigError, db.DatabaseUnavailable) as exc:
+        return _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - known operational errors get one line, not a trace
+        from wildwatch.localpg import LocalPgError
+        from wildwatch.sites import SiteError
+        from wildwatch.keywords import KeywordError
+
+        if isinstance(exc, (LocalPgError, SiteError, KeywordError)):
+            return _fail(str(exc))
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

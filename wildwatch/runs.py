@@ -1,0 +1,116 @@
+"""Crawl runs and per-site crawl records: created by the DAG (or a manual crawl), closed by the crawl."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from psycopg2.extras import Json
+
+from wildwatch.keywords import KeywordBase
+from wildwatch.sites import Site
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def ensure_run(conn, run_key: str, kind: str, period: dt.date, params: dict | None = None) -> int:
+    """Idempotent: the same Airflow run (retried, cleared) always maps to the same row."""
+    with conn.cursor() as cur:
+        cur.execute("""INSERT INTO crawl_runs (run_key, kind, period, params) VALUES (%s, %s, %s, %s)
+                       ON CONFLICT (run_key) DO UPDATE SET params = EXCLUDED.params
+                       RETURNING id""", (run_key, kind, month_start(period), Json(params or {})))
+        return cur.fetchone()[0]
+
+
+def manual_run(conn) -> int:
+    return ensure_run(conn, f"manual-{uuid.uuid4().hex[:12]}", "manual", dt.date.today())
+
+
+def upsert_site(conn, site: Site) -> int:
+    with conn.cursor() as cur:
+        cur.execute("""INSERT INTO sites (name, country, languages, base_url, needs_browser, enabled)
+                       VALUES (%s, %s, %s, %s, %s, %s)
+                       ON CONFLICT (name) DO UPDATE SET country = EXCLUDED.country,
+                           languages = EXCLUDED.languages, base_url = EXCLUDED.base_url,
+                           needs_browser = EXCLUDED.needs_browser, enabled = EXCLUDED.enabled,
+                           updated_at = now()
+                       RETURNING id""",
+                    (site.name, site.country, list(site.languages), site.base_url, site.needs_browser,
+                     site.enabled))
+        return cur.fetchone()[0]
+
+
+def sync_keywords(conn, kb: KeywordBase) -> dict[tuple, int]:
+    """Copy the keyword files into the table; returns (term, language, group, kind) -> id."""
+    with conn.cursor() as cur:
+        for t in kb.terms:
+            cur.execute("""INSERT INTO keywords (term, language, product_group, kind, species, cites_appendix, source)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s)
+                           ON CONFLICT (term, language, product_group, kind) DO UPDATE SET
+                               species = EXCLUDED.species, cites_appendix = EXCLUDED.cites_appendix,
+                               source = EXCLUDED.source, updated_at = now()
+                           WHERE (keywords.species, keywords.cites_appendix, keywords.source)
+                                 IS DISTINCT FROM (EXCLUDED.species, EXCLUDED.cites_appendix, EXCLUDED.source)""",
+                        (t.term, t.language, t.group, t.kind, t.species, t.cites, t.source))
+        cur.execute("SELECT term, language, product_group, kind, id FROM keywords")
+        return {row[:4]: row[4] for row in cur.fetchall()}
+
+
+def begin_site_crawl(conn, run_id: int, site_id: int) -> None:
+    """A re-run of the same site in the same run starts its record afresh; its sightings stay unique."""
+    with conn.cursor() as cur:
+        cur.execute("""INSERT INTO site_crawls (run_id, site_id) VALUES (%s, %s)
+                       ON CONFLICT (run_id, site_id) DO UPDATE SET status = 'running', reason = NULL,
+                           started_at = now(), finished_at = NULL""", (run_id, site_id))
+
+
+def finish_site_crawl(conn, run_id: int, site_id: int, status: str, reason: str | None, stats: dict) -> None:
+    with conn.cursor() as cur:
+        cur.execute("""SELECT count(*), count(*) FILTER (WHERE queued) FROM sightings s
+                       JOIN listings l ON l.id = s.listing_id WHERE s.run_id = %s AND l.site_id = %s""",
+                    (run_id, site_id))
+        listings_seen, queued = cur.fetchone()
+        cur.execute("""UPDATE site_crawls SET status = %s, reason = %s, finished_at = now(),
+                           pages_fetched = %s, listings_seen = %s, candidates_queued = %s, errors = %s,
+                           stats = %s
+                       WHERE run_id = %s AND site_id = %s""",
+                    (status, reason, stats.get("pages", 0), listings_seen, queued, stats.get("errors", 0),
+                     Json(json.loads(json.dumps(stats, default=str))), run_id, site_id))
+
+
+def site_crawl(conn, run_id: int, site_name: str) -> dict | None:
+    with conn.cursor() as cur:
+        cur.execute("""SELECT sc.status, sc.reason, sc.pages_fetched, sc.listings_seen, sc.candidates_queued,
+                              sc.errors
+                       FROM site_crawls sc JOIN sites s ON s.id = sc.site_id
+                       WHERE sc.run_id = %s AND s.name = %s""", (run_id, site_name))
+        row = cur.fetchone()
+    if row is None:
+        return None
+    keys = ("status", "reason", "pages_fetched", "listings_seen", "candidates_queued", "errors")
+    return dict(zip(keys, row))
+
+
+def summarize_run(conn, run_id: int) -> dict:
+    """Per-site counts onto the run, and the run's status: partial when some site failed."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT s.name, s.country, sc.status, sc.reason, sc.pages_fetched, sc.listings_seen,
+                              sc.candidates_queued, sc.errors
+                       FROM site_crawls sc JOIN sites s ON s.id = sc.site_id
+                       WHERE sc.run_id = %s ORDER BY s.name""", (run_id,))
+        keys = ("site", "country", "status", "reason", "pages_fetched", "listings_seen", "candidates_queued",
+                "errors")
+        sites = [dict(zip(keys, row)) for row in cur.fetchall()]
+        failed = [s for s in sites if s["status"] != "succeeded"]
+        status = "failed" if sites and len(failed) == len(sites) else "partial" if failed else "succeeded"
+        if not sites:
+            status = "failed"
+        summary = {"sites": sites,
+                   "totals": {k: sum(s[k] for s in sites)
+                              for k in ("pages_fetched", "listings_seen", "candidates_queued", "errors")}}
+        cur.execute("UPDATE crawl_runs SET status = %s, finished_at = now(), summary = %s WHERE id = %s",
+                    (status, Json(summary), run_id))
+    summary["status"] = status
+    return summary

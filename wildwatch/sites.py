@@ -1,0 +1,152 @@
+"""Site definitions: one YAML file per marketplace in sites/, named after the site.
+
+A site file says where to search, how to read its result and detail pages (CSS selectors with Scrapy's
+::text and ::attr() extensions) and how politely to crawl it. See sites/README.md.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import yaml
+
+from wildwatch import config
+from wildwatch.keywords import LANGUAGES
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+SEARCH_FIELDS = {"title", "price", "location", "seller", "posted", "image"}
+DETAIL_FIELDS = {"title", "price", "seller", "location", "posted", "description", "images"}
+
+
+class SiteError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    url: str
+    results: str
+    link: str
+    next_page: str | None = None
+    no_results: str | None = None
+    wait_for: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DetailSpec:
+    fields: dict[str, str]
+    wait_for: str | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    title: str
+    country: str
+    languages: tuple[str, ...]
+    base_url: str
+    currency: str | None
+    search: SearchSpec
+    detail: DetailSpec | None
+    enabled: bool = True
+    needs_browser: bool = False
+    download_delay: float = 2.0
+    concurrency: int = 1
+    max_pages_per_query: int = 20
+    drop_params: tuple[str, ...] = ()
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    def search_url(self, query: str) -> str:
+        from urllib.parse import quote_plus
+
+        return self.search.url.format(base_url=self.base_url.rstrip("/"), query=quote_plus(query))
+
+    def canonical_url(self, url: str) -> str:
+        """The listing's identity: no fragment, no tracking parameters, parameters in a stable order."""
+        parts = urlsplit(url)
+        query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if k not in self.drop_params)
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+
+
+def _require(doc: dict, key: str, where: str, kind=str):
+    value = doc.get(key)
+    if not isinstance(value, kind) or (isinstance(value, (str, list, dict)) and not value):
+        raise SiteError(f"{where}: '{key}' is required ({kind.__name__})")
+    return value
+
+
+def parse(doc: dict, name: str) -> Site:
+    where = f"site {name}"
+    if not isinstance(doc, dict):
+        raise SiteError(f"{where}: expected a mapping")
+    if doc.get("name") != name:
+        raise SiteError(f"{where}: 'name' must equal the file name ({name!r})")
+    languages = tuple(_require(doc, "languages", where, list))
+    unknown = set(languages) - LANGUAGES
+    if unknown:
+        raise SiteError(f"{where}: unknown languages {sorted(unknown)}")
+    country = _require(doc, "country", where)
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise SiteError(f"{where}: country must be an ISO 3166 alpha-2 code, got {country!r}")
+    search_doc = _require(doc, "search", where, dict)
+    search_fields = dict(search_doc.get("fields") or {})
+    if set(search_fields) - SEARCH_FIELDS:
+        raise SiteError(f"{where}: unknown search fields {sorted(set(search_fields) - SEARCH_FIELDS)}")
+    search = SearchSpec(url=_require(search_doc, "url", where + " search"),
+                        results=_require(search_doc, "results", where + " search"),
+                        link=_require(search_doc, "link", where + " search"),
+                        next_page=search_doc.get("next_page"), no_results=search_doc.get("no_results"),
+                        wait_for=search_doc.get("wait_for"), fields=search_fields)
+    if "{query}" not in search.url:
+        raise SiteError(f"{where}: search url needs a {{query}} placeholder")
+    detail = None
+    if doc.get("detail"):
+        detail_fields = dict(_require(doc["detail"], "fields", where + " detail", dict))
+        if set(detail_fields) - DETAIL_FIELDS:
+            raise SiteError(f"{where}: unknown detail fields {sorted(set(detail_fields) - DETAIL_FIELDS)}")
+        detail = DetailSpec(fields=detail_fields, wait_for=doc["detail"].get("wait_for"))
+    if "title" not in search.fields and not (detail and "title" in detail.fields):
+        raise SiteError(f"{where}: no selector gives the title")
+    politeness = doc.get("politeness") or {}
+    # Deployments point a site at a mirror or a test server without editing the file.
+    env_key = f"WILDWATCH_BASE_URL__{name.upper()}"
+    return Site(
+        name=name, title=doc.get("title", name), country=country, languages=languages,
+        base_url=os.environ.get(env_key) or _require(doc, "base_url", where),
+        currency=doc.get("currency"), search=search, detail=detail,
+        enabled=bool(doc.get("enabled", True)), needs_browser=bool(doc.get("needs_browser", False)),
+        download_delay=float(politeness.get("download_delay", 2.0)),
+        concurrency=int(politeness.get("concurrency", 1)),
+        max_pages_per_query=int(doc.get("max_pages_per_query", 20)),
+        drop_params=tuple(doc.get("drop_params") or ()),
+    )
+
+
+def site_files(directory: Path | None = None) -> dict[str, Path]:
+    directory = Path(directory or config.load().sites_dir)
+    return {p.stem: p for p in sorted(directory.glob("*.yaml"))}
+
+
+def load(name: str, directory: Path | None = None) -> Site:
+    files = site_files(directory)
+    if name not in files:
+        raise SiteError(f"unknown site {name!r}; known: {', '.join(files) or 'none'}")
+    if not NAME.match(name):
+        raise SiteError(f"site file name {name!r} must be lower_snake_case")
+    try:
+        doc = yaml.safe_load(files[name].read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SiteError(f"site {name}: not valid YAML: {exc}") from exc
+    return parse(doc, name)
+
+
+def load_all(directory: Path | None = None) -> list[Site]:
+    return [load(name, directory) for name in site_files(directory)]
