@@ -108,6 +108,12 @@ def cmd_demo_report(args, settings) -> int:
     return 0 if ok else 1
 
 
+def cmd_demo(args, settings) -> int:
+    from wildwatch.demo.run import run_demo
+
+    return run_demo()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--site")
     q.add_argument("--limit", type=int)
     q.set_defaults(func=cmd_queue)
+
+    p = sub.add_parser("demo", help="run a full monthly survey of the demo marketplaces through Airflow")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("demo-report", help="per-site counts of a survey run against the demo ground truth")
     p.add_argument("--run-key", help="Airflow run id (default: the latest run)")

@@ -1,0 +1,46 @@
+"""Environment for Airflow processes run by the project (demo, tests, `make airflow`)."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from wildwatch import config, db
+
+
+def _secret_file(path: Path, nbytes: int = 48) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()
+
+
+def airflow_env(settings: config.Settings | None = None, api_port: int = 8080) -> dict[str, str]:
+    settings = settings or config.load()
+    home = Path(os.environ.get("AIRFLOW_HOME") or settings.var_dir / "airflow")
+    if settings.database_url:
+        meta_url = os.environ.get("WILDWATCH_AIRFLOW_DATABASE_URL") or settings.database_url
+    else:
+        meta_url = db.local_cluster(settings).url("wildwatch_airflow")
+    meta_url = meta_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    bin_dir = str(Path(__import__("sys").executable).parent)
+    return {
+        "AIRFLOW_HOME": str(home),
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",  # `airflow standalone`-style launches need it
+        "AIRFLOW__CORE__DAGS_FOLDER": str(config.PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url,
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API_AUTH__JWT_SECRET": _secret_file(home / "jwt_secret", 64),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "PYTHONPATH": str(config.PROJECT_ROOT),
+    }

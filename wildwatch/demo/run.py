@@ -1,0 +1,86 @@
+"""`wildwatch demo`: the whole monthly survey on built-in defaults, as a newcomer's first run.
+
+Starts the project's PostgreSQL and the demo marketplaces, migrates, runs the monthly DAG once with
+`airflow dags test`, then prints per-site counts against the ground truth. The database keeps running.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from wildwatch import config, db, demo_report
+from wildwatch.airflow_env import airflow_env
+from wildwatch.demo.server import DEFAULT_BASE_PORT, SITE_ORDER
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _airflow(args: list[str], env: dict, log: Path) -> int:
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(f"\n$ airflow {' '.join(args)}\n")
+        fh.flush()
+        return subprocess.call([str(Path(sys.executable).parent / "airflow"), *args], env=env, stdout=fh,
+                               stderr=subprocess.STDOUT)
+
+
+def run_demo() -> int:
+    settings = config.load()
+    started = time.monotonic()
+    if settings.manages_local_db:
+        cluster = db.local_cluster(settings)
+        cluster.start()
+        print(f"PostgreSQL {cluster.status()}")
+    conn = db.connect()
+    try:
+        applied = db.migrate(conn)
+        print("schema:", ", ".join(applied) if applied else "up to date")
+    finally:
+        conn.close()
+
+    demo_proc = None
+    ports = [DEFAULT_BASE_PORT + i for i in range(len(SITE_ORDER))]
+    if not all(_port_open(p) for p in ports):
+        demo_proc = subprocess.Popen([sys.executable, "-m", "wildwatch.cli", "demo-site"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            if all(_port_open(p) for p in ports):
+                break
+            time.sleep(0.1)
+        else:
+            print("wildwatch: the demo marketplaces did not start on ports "
+                  f"{ports[0]}-{ports[-1]}", file=sys.stderr)
+            return 1
+    print("demo marketplaces on http://127.0.0.1:%d-%d" % (ports[0], ports[-1]))
+
+    env = {**os.environ, **airflow_env(settings)}
+    log = settings.var_dir / "log" / f"demo-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        print("migrating the Airflow metadata database ...")
+        if _airflow(["db", "migrate"], env, log) != 0:
+            print(f"wildwatch: airflow db migrate failed, see {log}", file=sys.stderr)
+            return 1
+        print("running DAG wildwatch_monthly_survey (airflow dags test) ...")
+        rc = _airflow(["dags", "test", "wildwatch_monthly_survey"], env, log)
+    finally:
+        if demo_proc:
+            demo_proc.terminate()
+            demo_proc.wait(10)
+    with db.transaction() as conn:
+        ok = demo_report.print_report(conn)
+    print(f"\nAirflow log: {log}")
+    print(f"wall time: {time.monotonic() - started:.0f} s")
+    print("next: .venv/bin/wildwatch queue list   (the review queue; `wildwatch db stop` stops PostgreSQL)")
+    if rc != 0:
+        print(f"wildwatch: the DAG run failed (exit {rc}); see {log}", file=sys.stderr)
+        return 1
+    return 0 if ok else 1

@@ -1,0 +1,106 @@
+"""The survey's tasks, as plain functions: the DAG files only wire them together.
+
+Each crawl runs as a `scrapy crawl` subprocess: a Twisted reactor cannot restart inside one task process
+(all tasks share one process under `airflow dags test`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
+
+from wildwatch import config, db, runs, sites
+
+log = logging.getLogger(__name__)
+CRAWL_TIMEOUT_S = int(os.environ.get("WILDWATCH_CRAWL_TIMEOUT", str(6 * 3600)))
+
+
+class CrawlFailed(RuntimeError):
+    pass
+
+
+def _as_list(value) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def start_run(run_key: str, kind: str, logical_date: dt.date, params: dict | None = None) -> int:
+    conn = db.connect()
+    try:
+        db.migrate(conn)
+        with conn:
+            return runs.ensure_run(conn, run_key, kind, logical_date, params or {})
+    finally:
+        conn.close()
+
+
+def plan_sites(run_id: int, params: dict | None = None) -> list[dict]:
+    """One crawl target per enabled site, narrowed by the survey's countries and sites."""
+    params = params or {}
+    countries = {c.upper() for c in _as_list(params.get("countries"))}
+    wanted = set(_as_list(params.get("sites")))
+    groups = _as_list(params.get("product_groups"))
+    known = sites.site_files()
+    unknown = wanted - set(known)
+    if unknown:
+        raise ValueError(f"unknown sites requested: {sorted(unknown)}; known: {sorted(known)}")
+    targets = []
+    for site in sites.load_all():
+        if wanted and site.name not in wanted:
+            continue
+        if not wanted and not site.enabled:
+            continue
+        if countries and site.country not in countries:
+            continue
+        targets.append({"site": site.name, "country": site.country, "run_id": run_id, "groups": groups})
+    log.info("survey run %s: %d sites to crawl: %s", run_id, len(targets), ", ".join(t["site"] for t in targets))
+    return targets
+
+
+def crawl_command(target: dict) -> list[str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={target['site']}",
+           "-a", f"run_id={target['run_id']}"]
+    if target.get("groups"):
+        cmd += ["-a", "groups=" + ",".join(target["groups"])]
+    return cmd
+
+
+def crawl_site(target: dict) -> dict:
+    """Crawl one site; raise CrawlFailed (the mapped task goes red) with the reason the crawl recorded."""
+    cmd = crawl_command(target)
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.Popen(cmd, cwd=config.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, encoding="utf-8", errors="replace")
+    try:
+        for line in proc.stdout:
+            log.info("%s", line.rstrip())
+        proc.wait(timeout=CRAWL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise CrawlFailed(f"{target['site']}: crawl exceeded {CRAWL_TIMEOUT_S} s and was killed") from None
+    with db.transaction() as conn:
+        record = runs.site_crawl(conn, target["run_id"], target["site"])
+    if record is None:
+        raise CrawlFailed(f"{target['site']}: crawl exited {proc.returncode} without recording a result")
+    if proc.returncode != 0 and record["status"] == "running":
+        raise CrawlFailed(f"{target['site']}: crawl process exited {proc.returncode}")
+    if record["status"] != "succeeded":
+        raise CrawlFailed(f"{target['site']}: {record['reason']}")
+    log.info("%s: %s pages, %s listings, %s queued", target["site"], record["pages_fetched"],
+             record["listings_seen"], record["candidates_queued"])
+    return record
+
+
+def summarize(run_id: int) -> dict:
+    with db.transaction() as conn:
+        summary = runs.summarize_run(conn, run_id)
+    for s in summary["sites"]:
+        log.info("%-10s %-9s pages=%-4d listings=%-4d queued=%-4d %s", s["site"], s["status"], s["pages_fetched"],
+                 s["listings_seen"], s["candidates_queued"], s["reason"] or "")
+    log.info("run %s: %s", run_id, summary["status"])
+    return summary
