@@ -114,6 +114,16 @@ def cmd_demo(args, settings) -> int:
     return run_demo()
 
 
+def cmd_airflow(args, settings) -> int:
+    from wildwatch import airflow_services
+
+    if args.action == "start":
+        return airflow_services.start(args.port)
+    if args.action == "stop":
+        return airflow_services.stop()
+    return airflow_services.status()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run a full monthly survey of the demo marketplaces through Airflow")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_airflow)
 
     p = sub.add_parser("demo-report", help="per-site counts of a survey run against the demo ground truth")
     p.add_argument("--run-key", help="Airflow run id (default: the latest run)")

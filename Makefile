@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up everything first.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.wildwatch-setup
+
+.PHONY: setup demo test airflow airflow-stop lint clean
+
+$(STAMP): pyproject.toml uv.lock scripts/setup.sh
+	scripts/setup.sh
+	touch $@
+
+setup: $(STAMP)
+
+## A full monthly survey of the demo marketplaces through Airflow; PostgreSQL keeps running afterwards.
+demo: setup
+	$(VENV)/bin/wildwatch demo
+
+## The whole test suite against a real PostgreSQL, real crawls and a real Chromium.
+test: setup
+	$(VENV)/bin/pytest
+
+## Airflow UI, scheduler and DAG processor on 127.0.0.1 (stop with `make airflow-stop`).
+airflow: setup
+	$(VENV)/bin/wildwatch airflow start
+
+airflow-stop:
+	$(VENV)/bin/wildwatch airflow stop
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	-$(VENV)/bin/wildwatch db stop
+	rm -rf $(VENV) var

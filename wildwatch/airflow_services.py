@@ -1,0 +1,112 @@
+"""`wildwatch airflow start|stop|status`: the Airflow UI, scheduler and DAG processor on 127.0.0.1.
+
+Log servers stay off (--skip-serve-logs): they would listen on every interface.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from wildwatch import config, db
+from wildwatch.airflow_env import airflow_env
+
+SERVICES = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "dag-processor": ["dag-processor"],
+}
+
+
+def _pid_file(settings, name: str) -> Path:
+    return settings.var_dir / "airflow" / "pids" / f"{name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def _pid(settings, name: str) -> int | None:
+    path = _pid_file(settings, name)
+    if path.exists():
+        pid = int(path.read_text().strip() or 0)
+        if pid and _alive(pid):
+            return pid
+    return None
+
+
+def start(port: int = 8080) -> int:
+    settings = config.load()
+    if settings.manages_local_db:
+        db.local_cluster(settings).start()
+    conn = db.connect()
+    try:
+        db.migrate(conn)
+    finally:
+        conn.close()
+    env = {**os.environ, **airflow_env(settings, api_port=port)}
+    airflow = str(Path(sys.executable).parent / "airflow")
+    logs = settings.var_dir / "log"
+    logs.mkdir(parents=True, exist_ok=True)
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    for name, args in SERVICES.items():
+        if _pid(settings, name):
+            continue
+        with (logs / f"airflow-{name}.log").open("a") as log:
+            proc = subprocess.Popen([airflow, *args], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        _pid_file(settings, name).parent.mkdir(parents=True, exist_ok=True)
+        _pid_file(settings, name).write_text(str(proc.pid))
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        print(f"wildwatch: the Airflow API server did not answer on {url}; see {logs}/airflow-api-server.log",
+              file=sys.stderr)
+        return 1
+    passwords = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+    login = json.loads(passwords.read_text()) if passwords.exists() else {}
+    print(f"Airflow UI: {url}  (DAG page: {url}/dags/wildwatch_monthly_survey)")
+    for user, password in login.items():
+        print(f"login: {user} / {password}   (from {passwords})")
+    print("stop with: make airflow-stop")
+    return 0
+
+
+def stop() -> int:
+    settings = config.load()
+    for name in SERVICES:
+        pid = _pid(settings, name)
+        if pid:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(30):
+                if not _alive(pid):
+                    break
+                time.sleep(0.5)
+            else:
+                os.killpg(pid, signal.SIGKILL)
+            print(f"stopped {name}")
+        _pid_file(settings, name).unlink(missing_ok=True)
+    return 0
+
+
+def status() -> int:
+    settings = config.load()
+    for name in SERVICES:
+        pid = _pid(settings, name)
+        print(f"{name:14s} {'running (pid %d)' % pid if pid else 'stopped'}")
+    return 0
