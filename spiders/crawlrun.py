@@ -22,7 +22,7 @@ def verdict(stats: dict) -> tuple[str, str | None]:
         reasons.append(f"{stats['spooled']} listings spooled to {stats.get('spool_file')} (database lost)")
     if pages == 0 and errors:
         top = sorted((stats.get("error_reasons") or {}).items(), key=lambda kv: -kv[1])[:2]
-        reasons.append(f"site unreachable: all {errors} requests failed ("
+        reasons.append(f"no page fetched: all {errors} requests failed ("
                        + "; ".join(f"{k} x{v}" for k, v in top) + ")")
     elif pages == 0:
         reasons.append("no page fetched (robots.txt or no search terms?)")

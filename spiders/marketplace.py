@@ -101,9 +101,12 @@ class MarketplaceSpider(scrapy.Spider):
 
     def on_error(self, failure):
         self.crawler.stats.inc_value("wildwatch/request_errors")
-        reason = failure.getErrorMessage() or failure.type.__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            key = f"HTTP {response.status}"
+        else:
+            key = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:200]
         errors = self.crawler.stats.get_value("wildwatch/error_reasons") or {}
-        key = f"{failure.type.__name__}: {reason}"[:200]
         errors[key] = errors.get(key, 0) + 1
         self.crawler.stats.set_value("wildwatch/error_reasons", errors)
         self.logger.warning("request failed: %s (%s)", failure.request.url, key)

@@ -5,8 +5,9 @@ character came from, so a match always reports its span in the original text for
 """
 from __future__ import annotations
 
-import re
 import unicodedata
+
+import ahocorasick
 from dataclasses import dataclass, field
 
 from wildwatch.keywords import KeywordBase, Term
@@ -19,9 +20,16 @@ NEARBY_INNOCENT_FACTOR = 0.3
 
 
 def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Folded text (compatibility forms, case, diacritics, runs of whitespace) and, for each folded
+    character, the index of the original character it came from."""
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
+        if ch.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+                origin.append(i)
+            continue
         for c in unicodedata.normalize("NFKD", ch):
             if unicodedata.combining(c):
                 continue
@@ -32,19 +40,15 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
 
 
 def fold(text: str) -> str:
-    return fold_with_map(text)[0]
+    return fold_with_map(text)[0].strip()
 
 
 def _is_cjk(text: str) -> bool:
     return any("\u3400" <= c <= "\u9fff" for c in text)
 
 
-def _pattern(folded_term: str) -> str:
-    words = [re.escape(w) for w in folded_term.split()]
-    body = r"\s+".join(words)
-    if _is_cjk(folded_term):
-        return body
-    return rf"(?<![^\W_]){body}(?![^\W_])"
+def _is_word_char(c: str) -> bool:
+    return c.isalnum()
 
 
 @dataclass(frozen=True)
@@ -68,19 +72,42 @@ class Score:
 
 
 class _Automaton:
+    """Aho-Corasick over folded terms: one pass finds every occurrence, overlapping ones included; a
+    hit lying wholly inside a longer hit is dropped afterwards ("ivory" inside "mammoth ivory")."""
+
     def __init__(self, terms: list[Term]):
-        self.by_folded: dict[str, list[Term]] = {}
+        by_folded: dict[str, list[Term]] = {}
         for t in terms:
-            self.by_folded.setdefault(" ".join(fold(t.term).split()), []).append(t)
-        patterns = sorted(self.by_folded, key=len, reverse=True)
-        self.regex = re.compile("|".join(f"({_pattern(p)})" for p in patterns)) if patterns else None
-        self.order = patterns
+            key = fold(t.term)
+            if key:
+                by_folded.setdefault(key, []).append(t)
+        self.automaton = ahocorasick.Automaton()
+        for key, group in by_folded.items():
+            self.automaton.add_word(key, (key, tuple(group), not _is_cjk(key)))
+        self.empty = not by_folded
+        if not self.empty:
+            self.automaton.make_automaton()
 
     def find(self, folded: str):
-        if not self.regex:
-            return
-        for m in self.regex.finditer(folded):
-            yield m.start(), m.end(), self.by_folded[self.order[m.lastindex - 1]]
+        if self.empty:
+            return []
+        found = []
+        for end_index, (key, terms, needs_boundary) in self.automaton.iter(folded):
+            start, end = end_index - len(key) + 1, end_index + 1
+            if needs_boundary and ((start > 0 and _is_word_char(folded[start - 1]))
+                                   or (end < len(folded) and _is_word_char(folded[end]))):
+                continue
+            found.append((start, end, terms))
+        if len(found) < 2:
+            return found
+        found.sort(key=lambda f: (f[0], -f[1]))
+        kept, reach = [], -1
+        for f in found:  # sorted by start, longest first: contained hits end within an earlier reach
+            if f[1] <= reach and not (kept and kept[-1][0] == f[0] and kept[-1][1] == f[1]):
+                continue
+            kept.append(f)
+            reach = max(reach, f[1])
+        return kept
 
 
 class Matcher:

@@ -1,0 +1,83 @@
+"""Test session: a real PostgreSQL cluster (one per session, a database cloned from a migrated template
+per test) and the demo marketplaces on free ports."""
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from helpers import free_port
+from wildwatch import db
+from wildwatch.demo.server import DemoMarketplaces
+from wildwatch.localpg import LocalCluster
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+TEMPLATE = "wildwatch_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    # /var/tmp, not the clone: the server user must be able to reach the data folder when we are root.
+    home = Path(tempfile.mkdtemp(prefix="wildwatch-test-pg-", dir="/var/tmp"))
+    os.chmod(home, 0o755)
+    cluster = LocalCluster(home / "data", free_port(), fsync=False)
+    cluster.start()
+    cluster.create_databases([TEMPLATE])
+    conn = psycopg2.connect(cluster.url(TEMPLATE))
+    try:
+        db.migrate(conn)
+    finally:
+        conn.close()
+    yield cluster
+    cluster.stop()
+
+
+def _admin(cluster):
+    conn = psycopg2.connect(cluster.url("postgres"))
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture
+def database_url(pg_cluster, monkeypatch):
+    """A fresh, migrated database for this test (cloned from the template in ~0.1 s)."""
+    name = f"test_{os.getpid()}_{next(_counter)}"
+    admin = _admin(pg_cluster)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+    url = pg_cluster.url(name)
+    monkeypatch.setenv("WILDWATCH_DATABASE_URL", url)
+    yield url
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def conn(database_url):
+    connection = psycopg2.connect(database_url)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def demo_sites():
+    demo = DemoMarketplaces(base_port=0)
+    urls = demo.start()
+    yield urls
+    demo.stop()
+
+
+@pytest.fixture
+def crawl_env(database_url, demo_sites, tmp_path, monkeypatch):
+    """Environment for crawls and DAG runs in subprocesses: the test database and demo ports."""
+    monkeypatch.setenv("WILDWATCH_VAR_DIR", str(tmp_path / "var"))
+    for name, url in demo_sites.items():
+        monkeypatch.setenv(f"WILDWATCH_BASE_URL__{name.upper()}", url)
+    return dict(os.environ)

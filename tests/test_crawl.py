@@ -1,0 +1,166 @@
+"""Real Scrapy crawls of the demo marketplaces (the Chinese one through Chromium) into a real database."""
+import os
+import re
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from helpers import free_port
+from wildwatch import config, keywords, runs, sites
+from wildwatch.demo import generator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def crawl(site: str, env: dict, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={site}", *args],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    # Scrapy itself logs tracebacks for failed robots.txt fetches; ours must never raise.
+    ours = [f'File "{ROOT}/{d}/' for d in ("spiders", "pipelines", "wildwatch")]
+    assert not any(o in result.stderr for o in ours), result.stderr[-3000:]
+    return result
+
+
+def expected(site_name: str) -> dict:
+    kb = keywords.load(config.load().keywords_dir)
+    site = sites.load(site_name, ROOT / "sites")
+    return generator.expected_crawl(generator.generate()[site_name],
+                                    [t.term for t in kb.search_queries(site.languages)])
+
+
+def latest_run(conn) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT max(id) FROM crawl_runs")
+        return cur.fetchone()[0]
+
+
+def seen_ids(conn, run_id: int, queued_only=False) -> set[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT l.url FROM sightings s JOIN listings l ON l.id = s.listing_id "
+                    "WHERE s.run_id = %s AND (s.queued OR NOT %s)", (run_id, queued_only))
+        return {urlsplit(u).path.rsplit("/", 1)[-1] for (u,) in cur.fetchall()}
+
+
+def count(conn, table: str) -> int:
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {table}")
+        return cur.fetchone()[0]
+
+
+@pytest.mark.parametrize("site", ["demo_vn", "demo_cm", "demo_tz",
+                                  pytest.param("demo_cn", marks=pytest.mark.browser)])
+def test_a_crawl_fetches_every_page_and_queues_every_wildlife_offer(site, crawl_env, conn):
+    crawl(site, crawl_env)
+    run_id = latest_run(conn)
+    record = runs.site_crawl(conn, run_id, site)
+    want = expected(site)
+    assert record["status"] == "succeeded", record
+    assert record["pages_fetched"] == want["pages"]
+    assert record["listings_seen"] == want["listings"]
+    assert seen_ids(conn, run_id) == set(want["listing_ids"])
+    assert set(want["should_queue"]) <= seen_ids(conn, run_id, queued_only=True)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM listings WHERE price IS NULL OR seller IS NULL OR posted_at IS NULL "
+                    "OR description IS NULL OR cardinality(image_urls) = 0")
+        assert cur.fetchone()[0] == 0, "every demo listing has every field"
+        cur.execute("SELECT count(*) FROM keyword_matches m JOIN listings l ON l.id = m.listing_id "
+                    "WHERE substr(CASE m.field WHEN 'title' THEN l.title ELSE l.description END, "
+                    "m.span_start + 1, m.span_end - m.span_start) <> m.matched_text")
+        assert cur.fetchone()[0] == 0, "match spans point at the matched text"
+
+
+def test_a_second_run_adds_sightings_not_listings(crawl_env, conn):
+    crawl("demo_vn", crawl_env)
+    listings, queue, sightings = count(conn, "listings"), count(conn, "review_queue"), count(conn, "sightings")
+    crawl("demo_vn", crawl_env)
+    assert count(conn, "listings") == listings
+    assert count(conn, "review_queue") == queue
+    assert count(conn, "sightings") == 2 * sightings
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM listings WHERE first_run_id <> last_run_id")
+        assert cur.fetchone()[0] == listings
+
+
+def test_the_same_run_crawled_twice_changes_nothing(crawl_env, conn):
+    crawl("demo_tz", crawl_env)
+    run_id = latest_run(conn)
+    before = [count(conn, t) for t in ("listings", "sightings", "review_queue", "keyword_matches")]
+    crawl("demo_tz", crawl_env, "-a", f"run_id={run_id}")
+    assert [count(conn, t) for t in ("listings", "sightings", "review_queue", "keyword_matches")] == before
+
+
+def _site_variant(tmp_path: Path, monkeypatch, **changes) -> None:
+    """A sites folder holding demo_vn with some fields changed (a moved site, a redesign)."""
+    folder = tmp_path / "sites"
+    folder.mkdir(exist_ok=True)
+    doc = yaml.safe_load((ROOT / "sites" / "demo_vn.yaml").read_text())
+    for key, value in changes.items():
+        if key == "results":
+            doc["search"]["results"] = value
+        else:
+            doc[key] = value
+    (folder / "demo_vn.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+
+
+def test_a_site_that_is_down_is_recorded_as_failed_and_stored_listings_stay(crawl_env, conn, tmp_path,
+                                                                             monkeypatch):
+    crawl("demo_vn", crawl_env, "-a", "queries=ngà voi")
+    stored = count(conn, "listings")
+    assert stored > 0
+    monkeypatch.setenv("WILDWATCH_BASE_URL__DEMO_VN", f"http://127.0.0.1:{free_port()}")
+    crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi")
+    record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    assert record["status"] == "failed" and "Connection refused" in record["reason"], record
+    assert count(conn, "listings") == stored
+
+
+class _Always500(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(b"<h1>Internal Server Error</h1>")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_site_answering_500_is_recorded_with_the_reason(crawl_env, conn, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Always500)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("WILDWATCH_BASE_URL__DEMO_VN", f"http://127.0.0.1:{server.server_address[1]}")
+        crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi,tê tê")
+    finally:
+        server.shutdown()
+    record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    assert record["status"] == "failed" and "HTTP 500 x2" in record["reason"], record
+
+
+def test_a_redesigned_site_is_recorded_as_a_layout_failure(crawl_env, conn, tmp_path, monkeypatch):
+    _site_variant(tmp_path, monkeypatch, results="ul#results > li.product")
+    crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi,tê tê")
+    record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    assert record["status"] == "failed", record
+    assert re.search(r"selectors matched nothing on (\d+) of \1 search pages", record["reason"]), record
+
+
+def test_robots_txt_is_obeyed(crawl_env, conn, tmp_path, monkeypatch):
+    _site_variant(tmp_path, monkeypatch)
+    path = tmp_path / "sites" / "demo_vn.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["search"]["url"] = "{base_url}/account/search?q={query}"  # /account/ is disallowed
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi")
+    record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    assert record["pages_fetched"] == 0 and record["status"] == "failed"
+    with conn.cursor() as cur:
+        cur.execute("SELECT stats->>'robots_forbidden' FROM site_crawls ORDER BY id DESC LIMIT 1")
+        assert cur.fetchone()[0] == "1"

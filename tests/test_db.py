@@ -1,0 +1,92 @@
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from wildwatch import db
+from wildwatch.localpg import LocalCluster
+
+from helpers import free_port
+
+
+def test_migrations_are_recorded_and_idempotent(conn):
+    assert db.applied_versions(conn) == [v for v, _, _ in db.migrations()]
+    assert db.migrate(conn) == []
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM schema_migrations")
+        assert cur.fetchone()[0] == len(db.migrations())
+
+
+def test_schema_has_the_survey_tables(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = {r[0] for r in cur.fetchall()}
+    assert {"sites", "keywords", "crawl_runs", "site_crawls", "listings", "sightings", "keyword_matches",
+            "review_queue", "review_decisions"} <= tables
+
+
+def test_one_listing_row_per_url_and_one_sighting_per_run(conn):
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES ('s', 'VN', '{vi}', 'http://x') RETURNING id")
+        site = cur.fetchone()[0]
+        cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r', 'manual', '2026-11-01') RETURNING id")
+        run = cur.fetchone()[0]
+        cur.execute("INSERT INTO listings (site_id, url, title) VALUES (%s, 'http://x/1', 't') RETURNING id", (site,))
+        listing = cur.fetchone()[0]
+        cur.execute("INSERT INTO sightings (listing_id, run_id, title) VALUES (%s, %s, 't')", (listing, run))
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        with conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO listings (site_id, url, title) VALUES (%s, 'http://x/1', 'again')", (site,))
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        with conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO sightings (listing_id, run_id, title) VALUES (%s, %s, 't')", (listing, run))
+
+
+def test_unreachable_database_gives_one_line_with_the_password_masked():
+    url = f"postgresql://wildwatch:s3cret-pw@127.0.0.1:{free_port()}/wildwatch"
+    with pytest.raises(db.DatabaseUnavailable) as info:
+        db.connect(url)
+    message = str(info.value)
+    assert "s3cret-pw" not in message and "***" in message and "127.0.0.1" in message
+    result = subprocess.run([sys.executable, "-m", "wildwatch.cli", "queue", "list"], capture_output=True,
+                            text=True, env={**os.environ, "WILDWATCH_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "cannot connect" in result.stderr
+    assert "s3cret-pw" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_local_cluster_start_status_stop_on_loopback_with_a_password():
+    home = Path(tempfile.mkdtemp(prefix="wildwatch-lc-", dir="/var/tmp"))
+    os.chmod(home, 0o755)
+    cluster = LocalCluster(home / "pg", free_port(), fsync=False)
+    assert "not initialised" in cluster.status()
+    cluster.start()
+    try:
+        assert cluster.status().startswith("running")
+        assert (home / "pg.password").stat().st_mode & 0o077 == 0
+        conn = psycopg2.connect(cluster.url("wildwatch"))
+        with conn.cursor() as cur:
+            cur.execute("SHOW listen_addresses")
+            assert cur.fetchone()[0] == "127.0.0.1"
+        conn.close()
+        wrong = cluster.url("wildwatch").replace(cluster.password, "wrong")
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            psycopg2.connect(wrong)
+        cluster.start()  # idempotent
+    finally:
+        cluster.stop()
+    assert cluster.status().startswith("stopped")
+
+
+def test_db_cli_migrate_against_an_external_url(database_url):
+    env = {**os.environ, "WILDWATCH_DATABASE_URL": database_url}
+    out = subprocess.run([sys.executable, "-m", "wildwatch.cli", "db", "migrate"], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert "schema up to date" in out
+    status = subprocess.run([sys.executable, "-m", "wildwatch.cli", "db", "status"], env=env,
+                            capture_output=True, text=True, check=True).stdout
+    assert "external database" in status and "***" in status

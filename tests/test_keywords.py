@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+
+from wildwatch import config, keywords
+
+GROUPS = {"ivory", "rhino_horn", "pangolin", "big_cats", "hornbill", "marine_turtle", "bear_bile", "shark_fin",
+          "live_reptiles", "live_birds", "primates", "orchids"}
+
+
+def test_the_keyword_lists_are_valid_and_cover_every_group_and_language():
+    kb = keywords.load(config.load().keywords_dir)
+    assert GROUPS <= set(kb.groups)
+    for group in GROUPS:
+        languages = {t.language for t in kb.terms if t.group == group and t.kind != "innocent"}
+        assert languages == keywords.LANGUAGES, f"{group} lacks {keywords.LANGUAGES - languages}"
+    assert all(t.source for t in kb.terms)
+
+
+def _write(tmp_path: Path, body: str, name="ivory.yaml") -> Path:
+    (tmp_path / "sources.yaml").write_text("s1: a source\n")
+    (tmp_path / name).write_text(body)
+    return tmp_path
+
+
+GOOD = "group: ivory\nlabel: Ivory\nterms:\n  - {term: ivory, lang: en, kind: product, source: s1}\n"
+
+
+@pytest.mark.parametrize("body, message", [
+    (GOOD.replace("source: s1", "source: nowhere"), "unknown source"),
+    (GOOD.replace(", source: s1", ""), "missing or empty 'source'"),
+    (GOOD.replace("lang: en", "lang: xx"), "unknown language"),
+    (GOOD.replace("kind: product", "kind: gadget"), "unknown kind"),
+    (GOOD.replace("group: ivory", "group: ivroy"), "must equal the file name"),
+    (GOOD + "  - {term: Ivory, lang: en, kind: product, source: s1}\n", "duplicate"),
+    (GOOD + "  - {term: ivory, lang: en, kind: product, source: s1, colour: red}\n", "unknown field"),
+    (GOOD + "  - [not, a, mapping]\n", "expected a mapping"),
+    ("group: ivory\nlabel: x\nterms: [\n", "not valid YAML"),
+])
+def test_a_bad_entry_is_rejected_with_its_place(tmp_path, body, message):
+    with pytest.raises(keywords.KeywordError, match=message):
+        keywords.load(_write(tmp_path, body))
+
+
+def test_search_queries_follow_languages_and_groups():
+    kb = keywords.load(config.load().keywords_dir)
+    vi_ivory = [t.term for t in kb.search_queries(["vi"], ["ivory"])]
+    assert "ngà voi" in vi_ivory and all(t.language == "vi" for t in kb.search_queries(["vi"]))
+    assert "tượng ngà" not in vi_ivory  # search: false

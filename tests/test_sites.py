@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+
+from spiders.extract import extract_detail, extract_search
+from wildwatch import sites
+from wildwatch.demo import generator
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sites"
+ALL = sorted(sites.site_files())
+
+
+def response(site, name: str, path: str) -> HtmlResponse:
+    url = site.base_url + path
+    body = (FIXTURES / site.name / name).read_bytes()
+    return HtmlResponse(url=url, body=body, encoding="utf-8", request=Request(url))
+
+
+def test_every_site_file_loads_and_is_named_after_its_file():
+    assert ALL, "no site files"
+    for name in ALL:
+        assert sites.load(name).name == name
+
+
+def test_every_site_has_saved_pages():
+    for name in ALL:
+        for page in ("search.html", "search_empty.html", "detail.html"):
+            assert (FIXTURES / name / page).exists(), f"{name} lacks tests/fixtures/sites/{name}/{page}"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_search_page_gives_every_result_once_and_no_ads(name):
+    site = sites.load(name)
+    page = extract_search(site, response(site, "search.html", "/search?q=x"))
+    assert page.results and not page.layout_broken
+    urls = [r["url"] for r in page.results]
+    assert len(urls) == len(set(urls)) <= generator.PAGE_SIZE
+    assert all("ref=" not in u and "q=" not in u for u in urls)  # tracking parameters stripped
+    assert all(r.get("title") and r.get("price") for r in page.results)
+    demo = generator.generate()[name]
+    titles = {x.title for x in demo.listings}
+    assert all(r["title"] in titles for r in page.results)
+    assert page.next_url is None or "page=2" in page.next_url
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_an_empty_search_is_recognised_as_empty_not_broken(name):
+    site = sites.load(name)
+    page = extract_search(site, response(site, "search_empty.html", "/search?q=zzzz"))
+    assert page.results == [] and page.empty_ok and not page.layout_broken
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_detail_page_gives_every_field(name):
+    site = sites.load(name)
+    fields = extract_detail(site, response(site, "detail.html", "/item/x"))
+    for key in ("title", "price", "seller", "location", "posted", "description"):
+        assert fields[key], key
+    assert fields["images"] and all(u.startswith(site.base_url) for u in fields["images"])
+
+
+def test_a_changed_layout_is_reported_as_broken():
+    site = sites.load("demo_vn")
+    html = (FIXTURES / "demo_vn" / "search.html").read_text().replace('class="sp"', 'class="product"')
+    page = extract_search(site, HtmlResponse(url=site.base_url + "/s", body=html.encode(), encoding="utf-8"))
+    assert page.layout_broken
+
+
+def test_canonical_url_drops_tracking_and_fragment():
+    site = sites.load("demo_vn")
+    assert site.canonical_url("HTTP://Example.org/item/1?ref=search&b=2&a=1#top") == "http://example.org/item/1?a=1&b=2"
+
+
+@pytest.mark.parametrize("patch, message", [
+    ({"name": "other"}, "must equal the file name"),
+    ({"country": "Viet Nam"}, "ISO 3166"),
+    ({"languages": ["xx"]}, "unknown languages"),
+    ({"search": {"url": "http://x/search", "results": "li", "link": "a::attr(href)"}}, "placeholder"),
+])
+def test_a_bad_site_file_is_rejected(patch, message):
+    import yaml
+
+    doc = yaml.safe_load((sites.site_files()["demo_vn"]).read_text())
+    doc.update(patch)
+    with pytest.raises(sites.SiteError, match=message):
+        sites.parse(doc, "demo_vn")
