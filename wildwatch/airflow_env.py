@@ -19,9 +19,12 @@ def _secret_file(path: Path, nbytes: int = 48) -> str:
 
 def airflow_env(settings: config.Settings | None = None, api_port: int = 8080) -> dict[str, str]:
     settings = settings or config.load()
-    home = Path(os.environ.get("AIRFLOW_HOME") or settings.var_dir / "airflow")
-    if settings.database_url:
-        meta_url = os.environ.get("WILDWATCH_AIRFLOW_DATABASE_URL") or settings.database_url
+    home = settings.airflow_home
+    if settings.airflow_database_url:
+        meta_url = settings.airflow_database_url
+    elif settings.database_url:
+        raise config.ConfigError("WILDWATCH_DATABASE_URL is set: set WILDWATCH_AIRFLOW_DATABASE_URL too "
+                                 "(Airflow keeps its metadata in a database of its own)")
     else:
         meta_url = db.local_cluster(settings).url("wildwatch_airflow")
     meta_url = meta_url.replace("postgresql://", "postgresql+psycopg2://", 1)

@@ -6,8 +6,9 @@ cluster under var/ unless WILDWATCH_DATABASE_URL points elsewhere.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,9 @@ class Settings:
     spool_dir: Path = PROJECT_ROOT / "var" / "spool"
     user_agent: str = "wildwatch/0.1 (+https://github.com/wildwatch/wildwatch; wildlife-trade monitoring)"
     queue_threshold: float = 1.0
-    extra: dict = field(default_factory=dict)
+    airflow_home: Path = PROJECT_ROOT / "var" / "airflow"
+    # Airflow's own metadata database; defaults to a second database on the project's cluster.
+    airflow_database_url: str | None = None
 
     @property
     def manages_local_db(self) -> bool:
@@ -56,10 +59,18 @@ def load() -> Settings:
         spool_dir=_path("WILDWATCH_SPOOL_DIR", var_dir / "spool"),
         user_agent=os.environ.get("WILDWATCH_USER_AGENT", Settings.user_agent),
         queue_threshold=float(os.environ.get("WILDWATCH_QUEUE_THRESHOLD", "1.0")),
+        airflow_home=_path("AIRFLOW_HOME", var_dir / "airflow"),
+        airflow_database_url=os.environ.get("WILDWATCH_AIRFLOW_DATABASE_URL") or None,
     )
-    if settings.env != "development" and settings.manages_local_db:
-        raise ConfigError(
-            f"WILDWATCH_ENV={settings.env}: set WILDWATCH_DATABASE_URL; the self-managed local "
-            "PostgreSQL is for development only"
-        )
+    if settings.env != "development":
+        if settings.manages_local_db:
+            raise ConfigError(
+                f"WILDWATCH_ENV={settings.env}: set WILDWATCH_DATABASE_URL; the self-managed local "
+                "PostgreSQL is for development only"
+            )
+        for name, url in (("WILDWATCH_DATABASE_URL", settings.database_url),
+                          ("WILDWATCH_AIRFLOW_DATABASE_URL", settings.airflow_database_url)):
+            password = urlsplit(url).password if url else None
+            if url and (password is None or password.lower() in PLACEHOLDER_SECRETS):
+                raise ConfigError(f"WILDWATCH_ENV={settings.env}: {name} has no real password")
     return settings

@@ -103,4 +103,8 @@ def summarize(run_id: int) -> dict:
         log.info("%-10s %-9s pages=%-4d listings=%-4d queued=%-4d %s", s["site"], s["status"], s["pages_fetched"],
                  s["listings_seen"], s["candidates_queued"], s["reason"] or "")
     log.info("run %s: %s", run_id, summary["status"])
+    if summary["status"] != "succeeded":
+        # Recorded above; failing here turns the whole DAG run red for whoever watches the UI.
+        failed = [s["site"] for s in summary["sites"] if s["status"] != "succeeded"]
+        raise CrawlFailed(f"survey run {run_id} is {summary['status']}: failed sites: {', '.join(failed) or 'none planned'}")
     return summary

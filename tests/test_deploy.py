@@ -1,0 +1,69 @@
+"""docker-compose.yml cannot start here (no Docker engine): validate it against the compose spec and
+check the project's rules on it instead."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wildwatch import config
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def test_compose_file_follows_the_compose_spec():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_takes_every_secret_from_the_environment():
+    text = COMPOSE.read_text()
+    variables = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
+    example = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
+               if line and not line.startswith("#")}
+    assert variables <= example, f"not in .env.example: {variables - example}"
+    for secret in ("POSTGRES_PASSWORD", "WILDWATCH_DB_PASSWORD", "AIRFLOW_DB_PASSWORD", "REDIS_PASSWORD",
+                   "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"):
+        uses = re.findall(r"\$\{" + secret + r"([^}]*)\}", text)
+        assert uses and all(u.startswith(":?") for u in uses), f"{secret} must be required (${{{secret}:?...}})"
+    doc = yaml.safe_load(text)
+    for name, service in doc["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if any(word in key for word in ("PASSWORD", "SECRET", "FERNET")) or "://" in str(value):
+                assert "${" in str(value), f"{name}: {key} must come from the environment"
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if any(k in line for k in ("PASSWORD", "SECRET", "FERNET")):
+            assert line.endswith("="), f".env.example must not carry a value: {line}"
+
+
+def test_compose_services_are_celery_airflow_with_loopback_ports_and_no_log_servers():
+    doc = yaml.safe_load(COMPOSE.read_text())
+    services = doc["services"]
+    assert {"postgres", "redis", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+            "airflow-triggerer", "airflow-worker"} <= set(services)
+    assert services["postgres"]["healthcheck"] and services["redis"]["healthcheck"]
+    assert services["airflow-worker"]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    for name in ("airflow-scheduler", "airflow-triggerer"):
+        assert "--skip-serve-logs" in services[name]["command"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+        if name.startswith("airflow-") and name != "airflow-init":
+            assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_production_settings_refuse_placeholders(monkeypatch):
+    monkeypatch.setenv("WILDWATCH_ENV", "production")
+    monkeypatch.delenv("WILDWATCH_DATABASE_URL", raising=False)
+    with pytest.raises(config.ConfigError, match="development only"):
+        config.load()
+    monkeypatch.setenv("WILDWATCH_DATABASE_URL", "postgresql://wildwatch:changeme@db/wildwatch")
+    with pytest.raises(config.ConfigError, match="no real password"):
+        config.load()
+    monkeypatch.setenv("WILDWATCH_DATABASE_URL", "postgresql://wildwatch:Zq8-long-random@db/wildwatch")
+    assert config.load().database_url
