@@ -1,0 +1,35 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from wildwatch import keywords, config
+from wildwatch.demo import generator
+
+ROOT = Path(__file__).resolve().parent.parent
+WILDWATCH = [sys.executable, "-m", "wildwatch.cli"]
+
+
+def test_queue_list_shows_the_candidates_of_a_crawl(crawl_env):
+    subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_cm"], cwd=ROOT,
+                   env=crawl_env, check=True, capture_output=True)
+    out = subprocess.run([*WILDWATCH, "queue", "list", "--json"], env=crawl_env, check=True,
+                         capture_output=True, text=True).stdout
+    rows = json.loads(out)
+    kb = keywords.load(config.load().keywords_dir)
+    want = generator.expected_crawl(generator.generate()["demo_cm"], [t.term for t in kb.search_queries(["fr"])])
+    queued_ids = {r["url"].rsplit("/", 1)[-1] for r in rows}
+    assert set(want["should_queue"]) <= queued_ids
+    assert all(r["site"] == "demo_cm" and r["terms"] and r["groups"] for r in rows)
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+
+    table = subprocess.run([*WILDWATCH, "queue", "list"], env=crawl_env, check=True, capture_output=True,
+                           text=True).stdout
+    assert table.splitlines()[0].split()[:3] == ["site", "score", "title"]
+    assert f"{len(rows)} pending" in table
+
+
+def test_an_unknown_site_is_one_clear_line(crawl_env):
+    result = subprocess.run([sys.executable, "-m", "wildwatch.cli", "queue", "list", "--site", "nowhere"],
+                            env=crawl_env, capture_output=True, text=True)
+    assert result.returncode == 0 and "empty" in result.stdout
