@@ -71,4 +71,10 @@ def print_report(conn, run_key: str | None = None) -> bool:
     not_wild = sum(len(r["queued_not_wildlife"]) for r in rows)
     print(f"candidates queued: {total_q}; of them not wildlife offers: {not_wild} "
           f"({100 * not_wild / total_q if total_q else 0:.1f}%)")
+    with conn.cursor() as cur:
+        cur.execute("""SELECT (SELECT count(*) FROM listings), (SELECT count(*) FROM review_queue),
+                              (SELECT count(*) FROM sightings), (SELECT count(*) FROM crawl_runs)""")
+        listings, queue, sightings, n_runs = cur.fetchone()
+    print(f"database totals after {n_runs} run(s): {listings} listings, {queue} in the review queue, "
+          f"{sightings} sightings")
     return ok
