@@ -23,6 +23,11 @@ def _json_default(value):
     raise TypeError(type(value).__name__)
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class DatabaseWriter:
     def __init__(self, crawler, name: str):
         self.crawler, self.name = crawler, name
@@ -44,28 +49,35 @@ class DatabaseWriter:
         return self.conn
 
     def write(self, item, work) -> bool:
-        """Run work(conn, item) in one transaction; on a lost server try once more, then spool."""
-        for attempt in (1, 2):
+        """Run work(conn, item) in one transaction. A lost connection is retried; what still cannot be
+        stored (the server stays away, or it rejects this item) goes to the spool with the reason."""
+        reason = None
+        for attempt in range(1, 4):
             try:
                 conn = self._connection()
                 with conn:
                     work(conn, item)
                 return True
             except (psycopg2.OperationalError, psycopg2.InterfaceError, db.DatabaseUnavailable) as exc:
-                log.warning("%s: database error (attempt %d): %s", self.name, attempt,
-                            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                reason = _first_line(exc)
+                log.warning("%s: database connection lost (attempt %d): %s", self.name, attempt, reason)
                 if self.conn is not None and not self.conn.closed:
                     self.conn.close()
                 self.conn = None
-        self.spool(item)
+            except psycopg2.Error as exc:  # this item, not the server: do not retry it
+                reason = _first_line(exc)
+                log.error("%s: database refused %s: %s", self.name, item.get("url"), reason)
+                break
+        self.spool(item, reason)
         return False
 
-    def spool(self, item) -> None:
+    def spool(self, item, reason: str | None = None) -> None:
         spider = self.crawler.spider
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         path = Path(self.spool_dir) / f"run{spider.run_id}-{spider.site.name}.jsonl"
         record = {k: v for k, v in item.items() if k != "listing_id"}
         record["run_id"] = spider.run_id
+        record["spool_reason"] = reason
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
         self.crawler.stats.inc_value("wildwatch/spooled")

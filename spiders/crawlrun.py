@@ -49,13 +49,18 @@ class CrawlRunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider):
+        kb = keywords.load(config.load().keywords_dir)
+
+        def register(conn):
+            run_id = spider.run_id if spider.run_id is not None else runs.manual_run(conn)
+            site_id = runs.upsert_site(conn, spider.site)
+            keyword_ids = runs.sync_keywords(conn, kb)
+            runs.begin_site_crawl(conn, run_id, site_id)
+            return run_id, site_id, keyword_ids
+
         try:
-            with db.transaction(self.url) as conn:
-                if spider.run_id is None:
-                    spider.run_id = runs.manual_run(conn)
-                spider.site_id = runs.upsert_site(conn, spider.site)
-                spider.keyword_ids = runs.sync_keywords(conn, keywords.load(config.load().keywords_dir))
-                runs.begin_site_crawl(conn, spider.run_id, spider.site_id)
+            # The spider learns its ids only once they are committed.
+            spider.run_id, spider.site_id, spider.keyword_ids = db.run_in_transaction(self.url, register)
         except db.DatabaseUnavailable as exc:
             log.error("%s: crawl of %s not started", exc, spider.site.name)
             self.crawler.stats.set_value("wildwatch/database_error", str(exc))
@@ -88,8 +93,9 @@ class CrawlRunRecorder:
             return  # never opened: the database error is already logged
         status, why = verdict(stats)
         try:
-            with db.transaction(self.url) as conn:
-                runs.finish_site_crawl(conn, spider.run_id, spider.site_id, status, why, stats)
+            db.run_in_transaction(
+                self.url, lambda conn: runs.finish_site_crawl(conn, spider.run_id, spider.site_id, status, why,
+                                                              stats))
         except db.DatabaseUnavailable as exc:
             log.error("%s: could not record the end of the %s crawl (%s)", exc, spider.site.name, status)
             return

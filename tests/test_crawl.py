@@ -164,3 +164,113 @@ def test_robots_txt_is_obeyed(crawl_env, conn, tmp_path, monkeypatch):
     with conn.cursor() as cur:
         cur.execute("SELECT stats->>'robots_forbidden' FROM site_crawls ORDER BY id DESC LIMIT 1")
         assert cur.fetchone()[0] == "1"
+
+
+def test_a_database_that_keeps_dropping_connections_loses_nothing(crawl_env, conn, database_url, pg_cluster):
+    """Kill the crawl's database sessions again and again while it runs: what the pipelines cannot
+    store goes to the spool, and replaying the spool leaves the same listings as an undisturbed crawl."""
+    import psycopg2
+
+    dbname = database_url.rsplit("/", 1)[1]
+    stop = threading.Event()
+
+    def keep_killing():
+        killer = psycopg2.connect(pg_cluster.url("postgres"))
+        killer.autocommit = True
+        with killer.cursor() as cur:
+            # From the moment the crawl has registered itself (a flapping server, not one never up).
+            while not stop.is_set():
+                probe = psycopg2.connect(database_url)
+                with probe.cursor() as pc:
+                    pc.execute("SELECT count(*) FROM site_crawls")
+                    registered = pc.fetchone()[0]
+                probe.close()
+                if registered:
+                    break
+                stop.wait(0.05)
+            while not stop.is_set():
+                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = %s AND application_name = 'wildwatch' AND pid <> pg_backend_pid()",
+                            (dbname,))
+                stop.wait(0.1)
+        killer.close()
+
+    thread = threading.Thread(target=keep_killing)
+    thread.start()
+    try:
+        result = crawl("demo_tz", crawl_env)
+    finally:
+        stop.set()
+        thread.join()
+    assert "database connection lost" in result.stderr, "the test did not disturb the crawl"
+    print(result.stderr.count("database connection lost"), "lost connections;",
+          [ln for ln in result.stderr.splitlines() if "wildwatch/spooled" in ln])
+    spool_dir = Path(crawl_env["WILDWATCH_VAR_DIR"]) / "spool"
+    replay = subprocess.run([sys.executable, "-m", "wildwatch.cli", "db", "replay-spool"], env=crawl_env,
+                            capture_output=True, text=True, check=True)
+    assert "replayed" in replay.stdout
+    assert not list(spool_dir.glob("*.jsonl"))
+    want = expected("demo_tz")
+    with conn.cursor() as cur:
+        cur.execute("SELECT max(id) FROM crawl_runs")
+        run_id = cur.fetchone()[0]
+    assert seen_ids(conn, run_id) == set(want["listing_ids"])
+    assert set(want["should_queue"]) <= seen_ids(conn, run_id, queued_only=True)
+
+
+def test_a_database_that_goes_away_mid_crawl_loses_nothing(crawl_env, tmp_path):
+    """The server stops while the crawl runs: listings go to the spool; once it is back, replaying
+    the spool stores and queues all of them."""
+    import tempfile
+
+    import psycopg2
+
+    from wildwatch import db
+    from wildwatch.localpg import LocalCluster
+
+    home = Path(tempfile.mkdtemp(prefix="wildwatch-away-", dir="/var/tmp"))
+    os.chmod(home, 0o755)
+    cluster = LocalCluster(home / "pg", free_port(), fsync=False)
+    cluster.start()
+    try:
+        url = cluster.url("wildwatch")
+        c = psycopg2.connect(url)
+        db.migrate(c)
+        c.close()
+        env = {**crawl_env, "WILDWATCH_DATABASE_URL": url, "WILDWATCH_BASE_URL__DEMO_TZ": crawl_env[
+            "WILDWATCH_BASE_URL__DEMO_TZ"]}
+        proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_tz"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        import time
+
+        for _ in range(600):  # stop the server as soon as the crawl has registered itself
+            c = psycopg2.connect(url)
+            with c.cursor() as cur:
+                cur.execute("SELECT count(*) FROM site_crawls")
+                registered = cur.fetchone()[0]
+            c.close()
+            if registered:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the crawl never registered")
+        cluster.stop()
+        output = proc.communicate(timeout=300)[0]
+        assert "listings spooled" in output or "could not record" in output, output[-3000:]
+        spooled = list((Path(crawl_env["WILDWATCH_VAR_DIR"]) / "spool").glob("*.jsonl"))
+        assert spooled, output[-3000:]
+        cluster.start()
+        subprocess.run([sys.executable, "-m", "wildwatch.cli", "db", "replay-spool"], env=env, check=True,
+                       capture_output=True)
+        want = expected("demo_tz")
+        conn = psycopg2.connect(url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT max(id) FROM crawl_runs")
+                run_id = cur.fetchone()[0]
+            assert seen_ids(conn, run_id) == set(want["listing_ids"])
+            assert set(want["should_queue"]) <= seen_ids(conn, run_id, queued_only=True)
+        finally:
+            conn.close()
+    finally:
+        cluster.stop()

@@ -39,6 +39,15 @@ def cmd_db(args, settings) -> int:
         print(f"PostgreSQL {cluster.status()}")
     elif args.action == "url":
         print(_ensure_db(settings) if args.show_password else db.mask_url(_ensure_db(settings)))
+    elif args.action == "replay-spool":
+        from wildwatch import spool
+
+        conn = db.connect(_ensure_db(settings))
+        try:
+            done = spool.replay(conn)
+        finally:
+            conn.close()
+        print(f"replayed {done['listings']} listings from {done['files']} spool files ({done['queued']} queued)")
     elif args.action == "migrate":
         conn = db.connect(_ensure_db(settings))
         try:
@@ -129,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("db", help="manage the database")
-    p.add_argument("action", choices=["start", "stop", "status", "migrate", "url"])
+    p.add_argument("action", choices=["start", "stop", "status", "migrate", "url", "replay-spool"],
+                   help="replay-spool: store listings a crawl spooled while the database was away")
     p.add_argument("--show-password", action="store_true", help="with url: print the password too")
     p.set_defaults(func=cmd_db)
 

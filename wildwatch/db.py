@@ -60,6 +60,25 @@ def transaction(url: str | None = None):
         conn.close()
 
 
+def run_in_transaction(url: str, work, attempts: int = 3, pause_s: float = 0.5):
+    """work(conn) in one transaction on a fresh connection, retried when the connection is lost (a
+    server restart, a killed session). Raises DatabaseUnavailable when every attempt failed."""
+    import time
+
+    last = None
+    for attempt in range(attempts):
+        try:
+            with transaction(url) as conn:
+                return work(conn)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError, DatabaseUnavailable) as exc:
+            last = exc
+            time.sleep(pause_s * (attempt + 1))
+    if isinstance(last, DatabaseUnavailable):
+        raise last
+    reason = str(last).strip().splitlines()[0] if last and str(last).strip() else type(last).__name__
+    raise DatabaseUnavailable(f"lost connection to {mask_url(url)}: {reason}") from last
+
+
 def migrations() -> list[tuple[int, str, str]]:
     found = []
     for entry in resources.files("wildwatch.sql").iterdir():
