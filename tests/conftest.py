@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import psycopg2
 import pytest
 
-from helpers import free_port
+from helpers import free_port, settings_for
 from wildwatch import db
+from wildwatch.airflow_env import airflow_env
 from wildwatch.demo.server import DemoMarketplaces
 from wildwatch.localpg import LocalCluster
 
@@ -81,3 +84,16 @@ def crawl_env(database_url, demo_sites, tmp_path, monkeypatch):
     for name, url in demo_sites.items():
         monkeypatch.setenv(f"WILDWATCH_BASE_URL__{name.upper()}", url)
     return dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata(pg_cluster, tmp_path_factory):
+    name = f"airflow_{os.getpid()}"
+    pg_cluster.create_databases([name])
+    home = tmp_path_factory.mktemp("airflow")
+    env = {"AIRFLOW_HOME": str(home), "WILDWATCH_AIRFLOW_DATABASE_URL": pg_cluster.url(name)}
+    full = {**os.environ, **env, "WILDWATCH_DATABASE_URL": pg_cluster.url("postgres")}
+    full.update(airflow_env(settings_for(full)))
+    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=full, check=True,
+                   capture_output=True, timeout=300)
+    return env

@@ -5,10 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg2
 import pytest
 
-from helpers import free_port
+from helpers import free_port, settings_for
 from wildwatch import config, keywords, sites
 from wildwatch.airflow_env import airflow_env
 from wildwatch.demo import generator
@@ -52,33 +51,9 @@ print("RESULT" + json.dumps(out))
         assert len(path.read_text().splitlines()) < 40, f"{path.name}: keep DAG files thin"
 
 
-@pytest.fixture(scope="session")
-def airflow_metadata(pg_cluster, tmp_path_factory):
-    name = f"airflow_{os.getpid()}"
-    pg_cluster.create_databases([name])
-    home = tmp_path_factory.mktemp("airflow")
-    env = {"AIRFLOW_HOME": str(home), "WILDWATCH_AIRFLOW_DATABASE_URL": pg_cluster.url(name)}
-    full = {**os.environ, **env, "WILDWATCH_DATABASE_URL": pg_cluster.url("postgres")}
-    full.update(airflow_env(_settings_for(full)))
-    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=full, check=True,
-                   capture_output=True, timeout=300)
-    return env
-
-
-def _settings_for(env: dict) -> config.Settings:
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(env)
-        return config.load()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def run_dag(dag_id: str, airflow_metadata: dict, conf: dict | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **airflow_metadata}
-    env.update(airflow_env(_settings_for(env)))
+    env.update(airflow_env(settings_for(env)))
     cmd = [str(Path(sys.executable).parent / "airflow"), "dags", "test", dag_id]
     if conf is not None:
         cmd += ["-c", json.dumps(conf)]

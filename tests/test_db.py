@@ -90,3 +90,23 @@ def test_db_cli_migrate_against_an_external_url(database_url):
     status = subprocess.run([sys.executable, "-m", "wildwatch.cli", "db", "status"], env=env,
                             capture_output=True, text=True, check=True).stdout
     assert "external database" in status and "***" in status
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="exercises the non-root path by switching to the postgres user")
+def test_local_cluster_also_works_when_not_root():
+    python = sys.executable
+    reachable = subprocess.run(["runuser", "-u", "postgres", "--", python, "-c", "import wildwatch"],
+                               capture_output=True, cwd="/", env={"PYTHONPATH": str(Path(__file__).parents[1]),
+                                                                    "PATH": os.environ["PATH"]})
+    if reachable.returncode != 0:
+        pytest.skip("the postgres user cannot reach this checkout's virtual env (e.g. a clone under /root)")
+    home = Path(tempfile.mkdtemp(prefix="wildwatch-nonroot-", dir="/var/tmp"))
+    os.chmod(home, 0o755)
+    subprocess.run(["chown", "postgres:postgres", str(home)], check=True)
+    code = ("from wildwatch.localpg import LocalCluster; import sys; c = LocalCluster(sys.argv[1], int(sys.argv[2]), "
+            "fsync=False); c.start(); print(c.status()); c.stop(); print(c.status())")
+    result = subprocess.run(["runuser", "-u", "postgres", "--", python, "-c", code, str(home / "pg"),
+                             str(free_port())], capture_output=True, text=True, cwd="/",
+                            env={"PYTHONPATH": str(Path(__file__).parents[1]), "PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("running") and result.stdout.splitlines()[1].startswith("stopped")
