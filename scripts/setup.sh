@@ -39,5 +39,7 @@ if [ -z "$UV" ]; then
   fi
   UV=var/tools/bin/uv
 fi
-"$UV" sync --frozen --quiet --python "$PYTHON"
+# Bytecode is compiled at install time: some environments set PYTHONDONTWRITEBYTECODE, and every
+# crawl and Airflow task is a new process that would otherwise recompile thousands of modules.
+"$UV" sync --frozen --quiet --compile-bytecode --python "$PYTHON"
 echo "virtual env ready: .venv ($(.venv/bin/python --version))"

@@ -40,6 +40,8 @@ class MarketplaceSpider(scrapy.Spider):
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", site.concurrency, priority="spider")
         if site.download_delay == 0:
             crawler.settings.set("AUTOTHROTTLE_START_DELAY", 0, priority="spider")
+        if not site.autothrottle:
+            crawler.settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
         if site.needs_browser:
             for key, value in browser.settings().items():
                 crawler.settings.set(key, value, priority="spider")
@@ -51,8 +53,8 @@ class MarketplaceSpider(scrapy.Spider):
         kb = keywords.load(config.load().keywords_dir)
         return [t.term for t in kb.search_queries(self.site.languages, self.groups)]
 
-    def _meta(self, wait_for: str | None) -> dict:
-        if not self.site.needs_browser:
+    def _meta(self, wait_for: str | None, browser: bool | None = None) -> dict:
+        if not (self.site.needs_browser if browser is None else browser):
             return {}
         methods = [PageMethod("wait_for_selector", wait_for, timeout=15_000)] if wait_for else []
         return {"playwright": True, "playwright_page_methods": methods}
@@ -80,7 +82,8 @@ class MarketplaceSpider(scrapy.Spider):
                     **{k: v for k, v in result.items() if k not in ("url", "link")}}
             if self.site.detail:
                 yield response.follow(result["url"], callback=self.parse_detail, errback=self.on_error,
-                                      meta=self._meta(self.site.detail.wait_for), cb_kwargs={"seed": seed})
+                                      meta=self._meta(self.site.detail.wait_for, self.site.detail.needs_browser),
+                                      cb_kwargs={"seed": seed})
             else:
                 yield seed
         if page.next_url and page_no < self.site.max_pages_per_query:

@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -48,6 +49,12 @@ def _is_root() -> bool:
 def _postgres_can_enter(path: Path) -> bool:
     result = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)], capture_output=True)
     return result.returncode == 0
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass
@@ -139,13 +146,16 @@ class LocalCluster:
             self.init()
         if self.running():
             return
+        if _port_in_use(self.port):
+            raise LocalPgError(f"127.0.0.1:{self.port} is already in use (another wildwatch checkout's database?): "
+                               "stop that server or choose another port with WILDWATCH_PG_PORT")
         opts = f"-c port={self.port}" + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off "
                                           "-c full_page_writes=off")
         result = self._run([str(pg_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-l",
                             str(self.data_dir / "server.log"), "-o", opts, "-w", "-t", "60", "start"],
                            check=False)
         if result.returncode != 0:
-            log = self._run(["tail", "-n", "20", str(self.data_dir / "server.log")], check=False).stdout
+            log = self._run(["tail", "-n", "8", str(self.data_dir / "server.log")], check=False).stdout
             raise LocalPgError(f"PostgreSQL did not start on 127.0.0.1:{self.port}:\n{log}")
         self.create_databases()
 

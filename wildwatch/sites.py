@@ -40,6 +40,7 @@ class SearchSpec:
 class DetailSpec:
     fields: dict[str, str]
     wait_for: str | None = None
+    needs_browser: bool | None = None  # None: as the site
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Site:
     needs_browser: bool = False
     download_delay: float = 2.0
     concurrency: int = 1
+    autothrottle: bool = True
     max_pages_per_query: int = 20
     drop_params: tuple[str, ...] = ()
 
@@ -112,7 +114,8 @@ def parse(doc: dict, name: str) -> Site:
         detail_fields = dict(_require(doc["detail"], "fields", where + " detail", dict))
         if set(detail_fields) - DETAIL_FIELDS:
             raise SiteError(f"{where}: unknown detail fields {sorted(set(detail_fields) - DETAIL_FIELDS)}")
-        detail = DetailSpec(fields=detail_fields, wait_for=doc["detail"].get("wait_for"))
+        detail = DetailSpec(fields=detail_fields, wait_for=doc["detail"].get("wait_for"),
+                            needs_browser=doc["detail"].get("needs_browser"))
     if "title" not in search.fields and not (detail and "title" in detail.fields):
         raise SiteError(f"{where}: no selector gives the title")
     politeness = doc.get("politeness") or {}
@@ -125,6 +128,7 @@ def parse(doc: dict, name: str) -> Site:
         enabled=bool(doc.get("enabled", True)), needs_browser=bool(doc.get("needs_browser", False)),
         download_delay=float(politeness.get("download_delay", 2.0)),
         concurrency=int(politeness.get("concurrency", 1)),
+        autothrottle=bool(politeness.get("autothrottle", True)),
         max_pages_per_query=int(doc.get("max_pages_per_query", 20)),
         drop_params=tuple(doc.get("drop_params") or ()),
     )

@@ -84,6 +84,11 @@ class DemoHandler(BaseHTTPRequestHandler):
         return self._send(skins.page(site, "404", "<h1>404</h1>"), status=HTTPStatus.NOT_FOUND)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 drops connections under a crawler's bursts
+
+
 class DemoMarketplaces:
     """Starts every demo site on consecutive ports from base_port (0: any free ports)."""
 
@@ -96,8 +101,7 @@ class DemoMarketplaces:
         for i, name in enumerate(SITE_ORDER):
             handler = type(f"Handler_{name}", (DemoHandler,), {"site": self.sites[name]})
             port = self.base_port + i if self.base_port else 0
-            server = ThreadingHTTPServer((self.host, port), handler)
-            server.daemon_threads = True
+            server = _Server((self.host, port), handler)
             threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True).start()
             self.servers[name] = server
         return self.urls()
