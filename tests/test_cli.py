@@ -17,7 +17,7 @@ def test_queue_list_shows_the_candidates_of_a_crawl(crawl_env):
                          capture_output=True, text=True).stdout
     rows = json.loads(out)
     kb = keywords.load(config.load().keywords_dir)
-    want = generator.expected_crawl(generator.generate()["demo_cm"], [t.term for t in kb.search_queries(["fr"])])
+    want = generator.expected_crawl(generator.load_ground_truth()["demo_cm"], [t.term for t in kb.search_queries(["fr"])])
     queued_ids = {r["url"].rsplit("/", 1)[-1] for r in rows}
     assert set(want["should_queue"]) <= queued_ids
     assert all(r["site"] == "demo_cm" and r["terms"] and r["groups"] for r in rows)

@@ -30,7 +30,7 @@ def crawl(site: str, env: dict, *args: str) -> subprocess.CompletedProcess:
 def expected(site_name: str) -> dict:
     kb = keywords.load(config.load().keywords_dir)
     site = sites.load(site_name, ROOT / "sites")
-    return generator.expected_crawl(generator.generate()[site_name],
+    return generator.expected_crawl(generator.load_ground_truth()[site_name],
                                     [t.term for t in kb.search_queries(site.languages)])
 
 

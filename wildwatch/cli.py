@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from wildwatch import config, db
 
@@ -62,6 +63,12 @@ def cmd_db(args, settings) -> int:
 def cmd_demo_site(args, settings) -> int:
     from wildwatch.demo.server import DemoMarketplaces
 
+    if args.write_ground_truth:
+        from wildwatch.demo.generator import write_ground_truth
+
+        write_ground_truth(args.write_ground_truth)
+        print(f"wrote {args.write_ground_truth}")
+        return 0
     demo = DemoMarketplaces(args.host, args.port)
     urls = demo.start()
     for name, url in urls.items():
@@ -146,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-site", help="serve the demo marketplaces on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8701, help="first of four consecutive ports (0: any free)")
+    p.add_argument("--write-ground-truth", type=Path, metavar="PATH",
+                   help="write the demo listings and their labels as JSON, then exit")
     p.set_defaults(func=cmd_demo_site)
 
     p = sub.add_parser("queue", help="the review queue")

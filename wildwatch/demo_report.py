@@ -18,7 +18,7 @@ def latest_run(conn, run_key: str | None = None) -> tuple[int, str] | None:
 
 def compare(conn, run_id: int) -> list[dict]:
     kb = keywords.load(config.load().keywords_dir)
-    demo = generator.generate()
+    demo = generator.load_ground_truth()
     rows = []
     with conn.cursor() as cur:
         cur.execute("""SELECT s.name, sc.status, sc.reason, sc.pages_fetched, sc.listings_seen, sc.candidates_queued

@@ -162,5 +162,17 @@ def ground_truth() -> dict:
             for name, s in sites.items()}
 
 
+GROUND_TRUTH_FILE = "ground_truth.json"
+
+
 def write_ground_truth(path: Path) -> None:
     path.write_text(json.dumps(ground_truth(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def load_ground_truth() -> dict[str, DemoSite]:
+    """The committed ground truth (demo/ground_truth.json): every demo listing with its label."""
+    doc = json.loads(resources.files("wildwatch.demo").joinpath(GROUND_TRUTH_FILE).read_text(encoding="utf-8"))
+    return {name: DemoSite(name=name, title=s["title"], country=s["country"], languages=s["languages"],
+                           currency=s["listings"][0]["currency"], javascript=s["javascript"],
+                           listings=[DemoListing(**x) for x in s["listings"]])
+            for name, s in doc.items()}
