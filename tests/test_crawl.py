@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,6 +46,24 @@ def seen_ids(conn, run_id: int, queued_only=False) -> set[str]:
         cur.execute("SELECT l.url FROM sightings s JOIN listings l ON l.id = s.listing_id "
                     "WHERE s.run_id = %s AND (s.queued OR NOT %s)", (run_id, queued_only))
         return {urlsplit(u).path.rsplit("/", 1)[-1] for (u,) in cur.fetchall()}
+
+
+def wait_for_registration(url: str, stop: threading.Event | None = None, timeout_s: float = 60) -> bool:
+    """Wait until a crawl has recorded itself in site_crawls."""
+    import psycopg2
+
+    stop = stop or threading.Event()
+    deadline = time.monotonic() + timeout_s
+    while not stop.is_set() and time.monotonic() < deadline:
+        probe = psycopg2.connect(url)
+        with probe.cursor() as cur:
+            cur.execute("SELECT count(*) FROM site_crawls")
+            registered = cur.fetchone()[0]
+        probe.close()
+        if registered:
+            return True
+        stop.wait(0.05)
+    return False
 
 
 def count(conn, table: str) -> int:
@@ -179,15 +198,7 @@ def test_a_database_that_keeps_dropping_connections_loses_nothing(crawl_env, con
         killer.autocommit = True
         with killer.cursor() as cur:
             # From the moment the crawl has registered itself (a flapping server, not one never up).
-            while not stop.is_set():
-                probe = psycopg2.connect(database_url)
-                with probe.cursor() as pc:
-                    pc.execute("SELECT count(*) FROM site_crawls")
-                    registered = pc.fetchone()[0]
-                probe.close()
-                if registered:
-                    break
-                stop.wait(0.05)
+            wait_for_registration(database_url, stop)
             while not stop.is_set():
                 cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                             "WHERE datname = %s AND application_name = 'wildwatch' AND pid <> pg_backend_pid()",
@@ -241,18 +252,7 @@ def test_a_database_that_goes_away_mid_crawl_loses_nothing(crawl_env, tmp_path):
             "WILDWATCH_BASE_URL__DEMO_TZ"]}
         proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_tz"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        import time
-
-        for _ in range(600):  # stop the server as soon as the crawl has registered itself
-            c = psycopg2.connect(url)
-            with c.cursor() as cur:
-                cur.execute("SELECT count(*) FROM site_crawls")
-                registered = cur.fetchone()[0]
-            c.close()
-            if registered:
-                break
-            time.sleep(0.05)
-        else:
+        if not wait_for_registration(url):  # stop the server as soon as the crawl has registered itself
             pytest.fail("the crawl never registered")
         cluster.stop()
         output = proc.communicate(timeout=300)[0]
