@@ -140,6 +140,18 @@ def cmd_airflow(args, settings) -> int:
     return airflow_services.status()
 
 
+def cmd_keywords_import_cites(args, settings) -> int:
+    from wildwatch import cites, keywords
+
+    counts = cites.import_index(args.path, settings.keywords_dir)
+    kb = keywords.load(settings.keywords_dir)  # fails loudly if the import wrote something invalid
+    for group, n in sorted(counts.items()):
+        print(f"{group:14s} {n:6d} names")
+    print(f"{sum(counts.values())} names written to {settings.keywords_dir / keywords.CITES_DIR}; "
+          f"{len(kb.terms)} terms in the knowledge base")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run a full monthly survey of the demo marketplaces through Airflow")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("keywords", help="the keyword knowledge base")
+    ksub = p.add_subparsers(dest="keywords_action", required=True)
+    k = ksub.add_parser("import-cites", help="add CITES scientific, synonym and common names to the groups")
+    k.add_argument("path", type=Path, help="Species+ 'Index of CITES species' export (.csv or .csv.gz)")
+    k.set_defaults(func=cmd_keywords_import_cites)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])

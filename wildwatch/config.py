@@ -38,6 +38,8 @@ class Settings:
     user_agent: str = "wildwatch/0.1 (+https://github.com/wildwatch/wildwatch; wildlife-trade monitoring)"
     queue_threshold: float = 1.0
     airflow_home: Path = PROJECT_ROOT / "var" / "airflow"
+    # Saved real marketplace pages and the CITES index, used by tests when present (never copied in).
+    realdata_dir: Path = PROJECT_ROOT.parent / "shared" / "realdata"
     # Airflow's own metadata database; defaults to a second database on the project's cluster.
     airflow_database_url: str | None = None
 
@@ -60,6 +62,7 @@ def load() -> Settings:
         user_agent=os.environ.get("WILDWATCH_USER_AGENT", Settings.user_agent),
         queue_threshold=float(os.environ.get("WILDWATCH_QUEUE_THRESHOLD", "1.0")),
         airflow_home=_path("AIRFLOW_HOME", var_dir / "airflow"),
+        realdata_dir=_path("WILDWATCH_REALDATA", PROJECT_ROOT.parent / "shared" / "realdata"),
         airflow_database_url=os.environ.get("WILDWATCH_AIRFLOW_DATABASE_URL") or None,
     )
     if settings.env != "development":

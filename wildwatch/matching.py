@@ -1,54 +1,106 @@
 """Keyword matching and scoring of listing text.
 
-Text is folded once (compatibility forms, case, diacritics) while remembering where each folded
-character came from, so a match always reports its span in the original text for highlighting.
+Text is folded once (compatibility forms, case, diacritics, traditional to simplified Chinese, zero-width
+characters) and searched with Aho-Corasick automata, so thousands of terms cost one pass. A second pass
+runs on the text's skeleton (separators dropped, look-alike digits and symbols read as letters) to catch
+disguised spellings such as "i.v.o.r.y", "象 牙", "n.g.à v.o.i" or "1v0ry". Every match reports its span in
+the original text, for highlighting.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
+from dataclasses import dataclass, field
 
 import ahocorasick
-from dataclasses import dataclass, field
+import opencc
 
 from wildwatch.keywords import KeywordBase, Term
 
 # Weights per kind of term; a listing is queued when its score reaches the configured threshold.
-KIND_WEIGHT = {"product": 3.0, "species": 3.0, "code_word": 2.0, "disguise": 2.0}
+# A common name alone ("Panda", "Loggerhead") is too often a toy or a brand to queue a listing.
+KIND_WEIGHT = {"product": 3.0, "species": 3.0, "code_word": 2.0, "disguise": 2.0, "common_name": 0.8}
 FIELD_FACTOR = {"title": 1.0, "description": 0.7}
 INNOCENT_WINDOW = 30  # characters around a hit in which an innocent context weakens it
-NEARBY_INNOCENT_FACTOR = 0.3
+NEARBY_INNOCENT_FACTOR = 0.2
+OBFUSCATION_BONUS = 1.2  # a deliberately disguised spelling is itself a signal
+OTHER_TERMS_FACTOR = 0.3  # further terms of a group add a little: one strong term is what counts
+MIN_JOINED_LENGTH = 6  # "ngavoi" for "ngà voi"; shorter joined forms ("tete") are ordinary words
+
+# Look-alike characters read as the letter they imitate, in skeletons only ("1v0ry", "p@ngolin").
+CONFUSABLES = {"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
+               "!": "i", "|": "i"}
+_CONFUSABLE_TABLE = str.maketrans(CONFUSABLES)
+_SUBSTITUTES = set(CONFUSABLES) - {"l"}
+_NON_WORD = re.compile(r"[\W_]+")
+_SPACES = re.compile(r" {2,}")
+_T2S = opencc.OpenCC("t2s")
 
 
-def fold_with_map(text: str) -> tuple[str, list[int]]:
-    """Folded text (compatibility forms, case, diacritics, runs of whitespace) and, for each folded
-    character, the index of the original character it came from."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if out and out[-1] != " ":
-                out.append(" ")
-                origin.append(i)
-            continue
-        for c in unicodedata.normalize("NFKD", ch):
-            if unicodedata.combining(c):
-                continue
-            for f in c.casefold().replace("đ", "d"):
-                out.append(f)
-                origin.append(i)
-    return "".join(out), origin
+def _is_cjk_char(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+
+
+class _FoldTable(dict):
+    """str.translate table built lazily: each character maps to its folded form."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        if c.isspace():
+            out = " "
+        elif unicodedata.category(c) == "Cf":  # zero-width space/joiner, direction marks
+            out = ""
+        else:
+            if _is_cjk_char(c):
+                c = _T2S.convert(c)
+            decomposed = unicodedata.normalize("NFKD", c.casefold())
+            out = "".join(x for x in decomposed if not unicodedata.combining(x)).replace("đ", "d")
+        self[code] = out
+        return out
+
+
+_FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
-    return fold_with_map(text)[0].strip()
+    return _SPACES.sub(" ", text.translate(_FOLD))
+
+
+def _origin(text: str) -> list[int]:
+    """For each character of fold(text), the index of the original character it came from."""
+    origin: list[int] = []
+    space = False
+    for i, ch in enumerate(text):
+        for c in _FOLD[ord(ch)]:
+            if c == " ":
+                if space:
+                    continue
+                space = True
+            else:
+                space = False
+            origin.append(i)
+    return origin
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    return fold(text), _origin(text)
+
+
+def skeleton(folded: str) -> str:
+    return _NON_WORD.sub("", folded.translate(_CONFUSABLE_TABLE))
+
+
+def _skeleton_index(folded: str) -> list[int]:
+    """For each character of skeleton(folded), its index in folded."""
+    return [j for j, c in enumerate(folded.translate(_CONFUSABLE_TABLE)) if not _NON_WORD.match(c)]
 
 
 def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= c <= "\u9fff" for c in text)
+    return any(_is_cjk_char(c) for c in text)
 
 
-def _is_word_char(c: str) -> bool:
-    return c.isalnum()
+def _separators(text: str) -> int:
+    return sum(1 for c in text if not c.isalnum())
 
 
 @dataclass(frozen=True)
@@ -63,6 +115,7 @@ class Match:
     text: str
     innocent: str | None = None  # the innocent context that overlaps or sits near this hit
     overlaps_innocent: bool = False
+    obfuscated: bool = False  # found only once separators and look-alikes were ignored
 
 
 @dataclass
@@ -72,76 +125,119 @@ class Score:
 
 
 class _Automaton:
-    """Aho-Corasick over folded terms: one pass finds every occurrence, overlapping ones included; a
-    hit lying wholly inside a longer hit is dropped afterwards ("ivory" inside "mammoth ivory")."""
+    """Aho-Corasick over folded terms (or their skeletons)."""
 
-    def __init__(self, terms: list[Term]):
-        by_folded: dict[str, list[Term]] = {}
+    def __init__(self, terms: list[Term], use_skeleton: bool = False):
+        by_key: dict[str, list[Term]] = {}
         for t in terms:
-            key = fold(t.term)
+            folded = fold(t.term).strip()
+            key = skeleton(folded) if use_skeleton else folded
             if key:
-                by_folded.setdefault(key, []).append(t)
+                by_key.setdefault(key, []).append(t)
         self.automaton = ahocorasick.Automaton()
-        for key, group in by_folded.items():
-            self.automaton.add_word(key, (key, tuple(group), not _is_cjk(key)))
-        self.empty = not by_folded
-        if not self.empty:
+        for key, group in by_key.items():
+            folded = fold(group[0].term).strip()
+            self.automaton.add_word(key, (key, tuple(group), not _is_cjk(key), _separators(folded),
+                                          " " in folded))
+        self.size = len(by_key)
+        if self.size:
             self.automaton.make_automaton()
 
-    def find(self, folded: str):
-        if self.empty:
-            return []
-        found = []
-        for end_index, (key, terms, needs_boundary) in self.automaton.iter(folded):
-            start, end = end_index - len(key) + 1, end_index + 1
-            if needs_boundary and ((start > 0 and _is_word_char(folded[start - 1]))
-                                   or (end < len(folded) and _is_word_char(folded[end]))):
-                continue
-            found.append((start, end, terms))
-        if len(found) < 2:
-            return found
-        found.sort(key=lambda f: (f[0], -f[1]))
-        kept, reach = [], -1
-        for f in found:  # sorted by start, longest first: contained hits end within an earlier reach
-            if f[1] <= reach and not (kept and kept[-1][0] == f[0] and kept[-1][1] == f[1]):
-                continue
-            kept.append(f)
-            reach = max(reach, f[1])
-        return kept
+    def iter(self, text: str):
+        if not self.size:
+            return iter(())
+        return self.automaton.iter(text)
+
+
+def _bounded(folded: str, start: int, end: int) -> bool:
+    return (start == 0 or not folded[start - 1].isalnum()) and (end >= len(folded) or not folded[end].isalnum())
+
+
+def _drop_contained(found: list[tuple]) -> list[tuple]:
+    """Drop a hit lying wholly inside a longer one ("ivory" inside "mammoth ivory")."""
+    if len(found) < 2:
+        return found
+    found.sort(key=lambda f: (f[0], -f[1]))
+    kept, reach = [], -1
+    for f in found:
+        if f[1] <= reach and not (kept and kept[-1][0] == f[0] and kept[-1][1] == f[1]):
+            continue
+        kept.append(f)
+        reach = max(reach, f[1])
+    return kept
 
 
 class Matcher:
     def __init__(self, kb: KeywordBase):
         self.kb = kb
-        self._terms = _Automaton([t for t in kb.terms if t.kind != "innocent"])
+        terms = [t for t in kb.terms if t.kind != "innocent"]
+        self._terms = _Automaton(terms)
+        self._skeletons = _Automaton(terms, use_skeleton=True)
         self._innocent = _Automaton([t for t in kb.terms if t.kind == "innocent"])
+
+    @property
+    def size(self) -> int:
+        return len(self.kb.terms)
+
+    def _find(self, folded: str) -> list[tuple[int, int, tuple, bool]]:
+        """(start, end, terms, obfuscated) in folded coordinates."""
+        found = []
+        exact = set()
+        for end_index, (key, terms, latin, _, _) in self._terms.iter(folded):
+            start, end = end_index - len(key) + 1, end_index + 1
+            if latin and not _bounded(folded, start, end):
+                continue
+            found.append((start, end, terms, False))
+            exact.add((start, end))
+        skel = skeleton(folded)
+        index = None
+        for end_index, (key, terms, latin, term_seps, multiword) in self._skeletons.iter(skel):
+            if index is None:
+                index = _skeleton_index(folded)
+            s = end_index - len(key) + 1
+            start, end = index[s], index[end_index] + 1
+            if (start, end) in exact or any(f[0] <= start and end <= f[1] for f in found if not f[3]):
+                continue
+            if latin and not _bounded(folded, start, end):
+                continue
+            span = folded[start:end]
+            seps = _separators(span)
+            substituted = any(c in _SUBSTITUTES for c in span)
+            joined = multiword and seps == 0 and len(key) >= MIN_JOINED_LENGTH
+            if (seps >= term_seps and seps > 0) or substituted or joined:
+                found.append((start, end, terms, True))
+        return _drop_contained(found)
 
     def match(self, text: str | None, field_name: str = "title") -> list[Match]:
         if not text:
             return []
-        folded, origin = fold_with_map(text)
-
-        def span(start, end):
-            return origin[start], origin[end - 1] + 1
-
-        innocent = [(s, e, terms) for s, e, terms in self._innocent.find(folded)]
+        folded = fold(text)
+        hits = self._find(folded)
+        if not hits:
+            return []
+        origin = _origin(text)
+        innocent = []
+        for end_index, (key, terms, latin, _, _) in self._innocent.iter(folded):
+            start, end = end_index - len(key) + 1, end_index + 1
+            if not latin or _bounded(folded, start, end):
+                innocent.append((start, end, terms))
         matches = []
-        for start, end, terms in self._terms.find(folded):
-            o_start, o_end = span(start, end)
+        for start, end, terms, obfuscated in hits:
+            o_start, o_end = origin[start], origin[end - 1] + 1
             for term in terms:
                 context, overlaps = None, False
                 for i_start, i_end, i_terms in innocent:
-                    same_group = [t for t in i_terms if t.group == term.group]
-                    if not same_group:
-                        continue
+                    relevant = [t for t in i_terms if t.group == term.group or t.all_groups]
+                    if not relevant or (start <= i_start and i_end <= end):
+                        continue  # a context inside the term itself ("plastic" in "white plastic")
                     if i_start < end and start < i_end:
-                        context, overlaps = same_group[0].term, True
+                        context, overlaps = relevant[0].term, True
                         break
                     if i_start - INNOCENT_WINDOW <= end and start <= i_end + INNOCENT_WINDOW:
-                        context = same_group[0].term
+                        context = relevant[0].term
                 matches.append(Match(term=term.term, group=term.group, kind=term.kind, language=term.language,
                                      field=field_name, start=o_start, end=o_end, text=text[o_start:o_end],
-                                     innocent=context, overlaps_innocent=overlaps))
+                                     innocent=context, overlaps_innocent=overlaps, obfuscated=obfuscated))
         return matches
 
     def match_listing(self, title: str | None, description: str | None) -> list[Match]:
@@ -149,11 +245,13 @@ class Matcher:
 
 
 def score(matches: list[Match]) -> Score:
-    """Best weight per (group, term), summed; each contribution explained in one line."""
+    """Per group: its best term counts fully, further terms a little; each contribution is explained."""
     best: dict[tuple[str, str], tuple[float, str]] = {}
     for m in matches:
         weight = KIND_WEIGHT[m.kind] * FIELD_FACTOR[m.field]
         why = f"{m.kind} '{m.term}' ({m.group}) in {m.field}"
+        if m.obfuscated:
+            weight, why = weight * OBFUSCATION_BONUS, why + f" written as '{m.text}' (disguised spelling)"
         if m.overlaps_innocent:
             weight, why = 0.0, why + f", inside innocent context '{m.innocent}'"
         elif m.innocent:
@@ -162,6 +260,16 @@ def score(matches: list[Match]) -> Score:
             why += " [disguise: flag for review]"
         key = (m.group, m.term)
         if key not in best or weight > best[key][0]:
-            best[key] = (weight, f"+{weight:.1f} {why}")
-    total = round(sum(w for w, _ in best.values()), 2)
-    return Score(value=total, reasons=[r for _, r in sorted(best.values(), key=lambda x: -x[0])])
+            best[key] = (weight, why)
+    by_group: dict[str, list[tuple[float, str]]] = {}
+    for (group, _), contribution in best.items():
+        by_group.setdefault(group, []).append(contribution)
+    total, reasons = 0.0, []
+    for group, contributions in by_group.items():
+        contributions.sort(key=lambda c: -c[0])
+        for i, (weight, why) in enumerate(contributions):
+            points = weight if i == 0 else weight * OTHER_TERMS_FACTOR
+            total += points
+            reasons.append((points, f"+{points:.1f} {why}"))
+    reasons.sort(key=lambda r: -r[0])
+    return Score(value=round(total, 2), reasons=[r for _, r in reasons])
