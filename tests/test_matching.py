@@ -45,3 +45,54 @@ def test_hostile_and_huge_text_does_not_crash(matcher):
     assert matcher.match("") == [] and matcher.match(None) == []
     big = ("\ufffd\u200b🐘 ivory " * 100_000)[:1_000_000]
     assert matcher.match(big)
+
+
+@pytest.mark.parametrize("text, term", [
+    ("象 牙 印章", "象牙"),
+    ("i.v.o.r.y bangle", "ivory"),
+    ("n.g.à v.o.i thật", "ngà voi"),
+    ("1v0ry carving", "ivory"),
+    ("fresh p@ngolin meat", "pangolin"),
+    ("vong #ngavoi", "ngà voi"),
+    ("Sung te giac Chau Phi", "sừng tê giác"),
+    ("熊膽粉 香港", "熊胆粉"),
+    ("i\u200bvory", "ivory"),
+    ("i🐘v🐘o🐘r🐘y", "ivory"),
+    ("ＩＶＯＲＹ", "ivory"),
+    ("r h i n o horn", "rhino horn"),
+])
+def test_every_disguise_is_matched_with_its_original_span(matcher, text, term):
+    found = [m for m in matcher.match(text) if matching.fold(m.term) == matching.fold(term)]
+    assert found, [(m.term, m.text) for m in matcher.match(text)]
+    m = found[0]
+    assert text[m.start:m.end] == m.text and m.text.strip()
+
+
+@pytest.mark.parametrize("text", ["une tête de lit", "culinary school", "Tiger Balm", "ivorycoast", "gia re"])
+def test_ordinary_words_are_not_taken_for_disguises(matcher, text):
+    assert matching.score(matcher.match_listing(text, "")).value < 1.0, matcher.match(text)
+
+
+def test_a_disguised_spelling_counts_a_little_more_and_says_so(matcher):
+    plain = matching.score(matcher.match_listing("ivory bangle", ""))
+    disguised = matching.score(matcher.match_listing("i.v.o.r.y bangle", ""))
+    assert disguised.value > plain.value and "disguised spelling" in disguised.reasons[0]
+
+
+def test_a_longer_weak_name_does_not_hide_a_product_term(matcher):
+    # "star tortoise" (product) lies inside the CITES common name "Indian Star Tortoise"
+    assert matching.score(matcher.match_listing("Indian star tortoise hatchling", "")).value >= 3.0
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "\ufffd" * 1000, "🐘" * 500, "\u200b" * 100, "a" * 100_000, "象" * 10_000,
+    "ivory " + "\u0301" * 50, "\x00ivory\x00", "ⅰⅴⅰ", "İVORY", "ß" * 10,
+])
+def test_bad_input_never_crashes(matcher, text):
+    for m in matcher.match(text):
+        assert 0 <= m.start < m.end <= len(text)
+    matching.score(matcher.match_listing(text, text))
+
+
+def test_the_matcher_holds_thousands_of_terms(matcher):
+    assert matcher.size > 2000

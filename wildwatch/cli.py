@@ -152,6 +152,32 @@ def cmd_keywords_import_cites(args, settings) -> int:
     return 0
 
 
+def cmd_keywords_evaluate(args, settings) -> int:
+    from wildwatch import evaluate, keywords, matching
+
+    matcher = matching.Matcher(keywords.load(settings.keywords_dir))
+    try:
+        result = evaluate.evaluate(matcher, args.input, args.text_column, args.label_column,
+                                   settings.queue_threshold, group=args.group, worst=args.worst)
+    except (OSError, ValueError) as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    scope = f" (group {args.group})" if args.group else ""
+    print(f"{result['rows']} texts, {result['positives']} positive{scope}; threshold {result['threshold']}")
+    print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  F1 {result['f1']:.3f}  "
+          f"(TP {result['true_positives']}, FP {result['false_positives']}, FN {result['false_negatives']})")
+    for title, key in (("worst false positives", "worst_false_positives"),
+                       ("worst false negatives", "worst_false_negatives")):
+        print(f"\n{title}:")
+        for r in result[key] or [{"text": "none", "score": "", "reasons": []}]:
+            print(f"  {r['score']!s:>5}  {r['text']}")
+            for why in r["reasons"][:3]:
+                print(f"         {why}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     k = ksub.add_parser("import-cites", help="add CITES scientific, synonym and common names to the groups")
     k.add_argument("path", type=Path, help="Species+ 'Index of CITES species' export (.csv or .csv.gz)")
     k.set_defaults(func=cmd_keywords_import_cites)
+
+    k = ksub.add_parser("evaluate", help="precision and recall of 'would be queued' on a labelled CSV")
+    k.add_argument("--input", type=Path, required=True)
+    k.add_argument("--text-column", required=True)
+    k.add_argument("--label-column", required=True, help="0/1: 1 when the text should be queued")
+    k.add_argument("--group", help="only this product group's terms and offers")
+    k.add_argument("--worst", type=int, default=10, help="how many false positives/negatives to list")
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=cmd_keywords_evaluate)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])

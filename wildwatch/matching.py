@@ -149,21 +149,43 @@ class _Automaton:
         return self.automaton.iter(text)
 
 
+def _coverage(length: int, hits: list[tuple]) -> list[int]:
+    """covered[p]: the furthest end of a hit starting at or before p."""
+    covered = [-1] * (length + 1)
+    for start, end, *_ in hits:
+        covered[start] = max(covered[start], end)
+    for p in range(1, length + 1):
+        if covered[p - 1] > covered[p]:
+            covered[p] = covered[p - 1]
+    return covered
+
+
 def _bounded(folded: str, start: int, end: int) -> bool:
     return (start == 0 or not folded[start - 1].isalnum()) and (end >= len(folded) or not folded[end].isalnum())
 
 
+# A hit inside a longer one is dropped when the longer one speaks at least as strongly: "ivory" inside
+# "mammoth ivory" goes, "star tortoise" inside the common name "Indian Star Tortoise" stays.
+KIND_RANK = {"common_name": 0, "innocent": 0, "code_word": 1, "product": 2, "species": 2, "disguise": 3}
+
+
+def _rank(terms) -> int:
+    return max(KIND_RANK[t.kind] for t in terms)
+
+
 def _drop_contained(found: list[tuple]) -> list[tuple]:
-    """Drop a hit lying wholly inside a longer one ("ivory" inside "mammoth ivory")."""
+    """One sweep by start (longest first): reach[r] is the furthest end of an earlier hit of rank >= r."""
     if len(found) < 2:
         return found
     found.sort(key=lambda f: (f[0], -f[1]))
-    kept, reach = [], -1
+    reach = [-1] * (max(KIND_RANK.values()) + 1)
+    kept = []
     for f in found:
-        if f[1] <= reach and not (kept and kept[-1][0] == f[0] and kept[-1][1] == f[1]):
-            continue
-        kept.append(f)
-        reach = max(reach, f[1])
+        rank = _rank(f[2])
+        if reach[rank] < f[1]:
+            kept.append(f)
+        for r in range(rank + 1):
+            reach[r] = max(reach[r], f[1])
     return kept
 
 
@@ -171,32 +193,33 @@ class Matcher:
     def __init__(self, kb: KeywordBase):
         self.kb = kb
         terms = [t for t in kb.terms if t.kind != "innocent"]
-        self._terms = _Automaton(terms)
-        self._skeletons = _Automaton(terms, use_skeleton=True)
-        self._innocent = _Automaton([t for t in kb.terms if t.kind == "innocent"])
+        innocent = [t for t in kb.terms if t.kind == "innocent"]
+        self._terms = (_Automaton(terms), _Automaton(terms, use_skeleton=True))
+        self._innocent = (_Automaton(innocent), _Automaton(innocent, use_skeleton=True))
 
     @property
     def size(self) -> int:
         return len(self.kb.terms)
 
-    def _find(self, folded: str) -> list[tuple[int, int, tuple, bool]]:
+    @staticmethod
+    def _find(folded: str, automata) -> list[tuple[int, int, tuple, bool]]:
         """(start, end, terms, obfuscated) in folded coordinates."""
+        plain, skeletons = automata
         found = []
-        exact = set()
-        for end_index, (key, terms, latin, _, _) in self._terms.iter(folded):
+        for end_index, (key, terms, latin, _, _) in plain.iter(folded):
             start, end = end_index - len(key) + 1, end_index + 1
             if latin and not _bounded(folded, start, end):
                 continue
             found.append((start, end, terms, False))
-            exact.add((start, end))
         skel = skeleton(folded)
-        index = None
-        for end_index, (key, terms, latin, term_seps, multiword) in self._skeletons.iter(skel):
+        index = covered = None
+        for end_index, (key, terms, latin, term_seps, multiword) in skeletons.iter(skel):
             if index is None:
                 index = _skeleton_index(folded)
+                covered = _coverage(len(folded), found)
             s = end_index - len(key) + 1
             start, end = index[s], index[end_index] + 1
-            if (start, end) in exact or any(f[0] <= start and end <= f[1] for f in found if not f[3]):
+            if covered[start] >= end:  # already found as written
                 continue
             if latin and not _bounded(folded, start, end):
                 continue
@@ -212,15 +235,11 @@ class Matcher:
         if not text:
             return []
         folded = fold(text)
-        hits = self._find(folded)
+        hits = self._find(folded, self._terms)
         if not hits:
             return []
         origin = _origin(text)
-        innocent = []
-        for end_index, (key, terms, latin, _, _) in self._innocent.iter(folded):
-            start, end = end_index - len(key) + 1, end_index + 1
-            if not latin or _bounded(folded, start, end):
-                innocent.append((start, end, terms))
+        innocent = [(start, end, terms) for start, end, terms, _ in self._find(folded, self._innocent)]
         matches = []
         for start, end, terms, obfuscated in hits:
             o_start, o_end = origin[start], origin[end - 1] + 1

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 import uuid
 
-from psycopg2.extras import Json
+from psycopg2.extras import Json, execute_values
 
 from wildwatch.keywords import KeywordBase
 from wildwatch.sites import Site
@@ -44,16 +44,17 @@ def upsert_site(conn, site: Site) -> int:
 
 def sync_keywords(conn, kb: KeywordBase) -> dict[tuple, int]:
     """Copy the keyword files into the table; returns (term, language, group, kind) -> id."""
+    rows = [(t.term, t.language, t.group, t.kind, t.species, t.cites, t.source) for t in kb.terms]
     with conn.cursor() as cur:
-        for t in kb.terms:
-            cur.execute("""INSERT INTO keywords (term, language, product_group, kind, species, cites_appendix, source)
-                           VALUES (%s, %s, %s, %s, %s, %s, %s)
-                           ON CONFLICT (term, language, product_group, kind) DO UPDATE SET
-                               species = EXCLUDED.species, cites_appendix = EXCLUDED.cites_appendix,
-                               source = EXCLUDED.source, updated_at = now()
-                           WHERE (keywords.species, keywords.cites_appendix, keywords.source)
-                                 IS DISTINCT FROM (EXCLUDED.species, EXCLUDED.cites_appendix, EXCLUDED.source)""",
-                        (t.term, t.language, t.group, t.kind, t.species, t.cites, t.source))
+        execute_values(cur, """
+            INSERT INTO keywords (term, language, product_group, kind, species, cites_appendix, source)
+            VALUES %s
+            ON CONFLICT (term, language, product_group, kind) DO UPDATE SET
+                species = EXCLUDED.species, cites_appendix = EXCLUDED.cites_appendix,
+                source = EXCLUDED.source, updated_at = now()
+            WHERE (keywords.species, keywords.cites_appendix, keywords.source)
+                  IS DISTINCT FROM (EXCLUDED.species, EXCLUDED.cites_appendix, EXCLUDED.source)""",
+                       rows, page_size=2000)
         cur.execute("SELECT term, language, product_group, kind, id FROM keywords")
         return {row[:4]: row[4] for row in cur.fetchall()}
 
