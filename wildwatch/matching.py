@@ -8,6 +8,7 @@ the original text, for highlighting.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -66,8 +67,22 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text.translate(_FOLD))
 
 
-def _origin(text: str) -> list[int]:
+class _WidthTable(dict):
+    """Maps a character to "1" when it folds to exactly one character, else to "x"."""
+
+    def __missing__(self, code: int) -> str:
+        out = "1" if len(_FOLD[code]) == 1 else "x"
+        self[code] = out
+        return out
+
+
+_WIDTH = _WidthTable()
+
+
+def _origin(text: str, folded: str | None = None) -> list[int] | range:
     """For each character of fold(text), the index of the original character it came from."""
+    if folded is not None and len(folded) == len(text) and "x" not in text.translate(_WIDTH):
+        return range(len(text))  # the usual case: one folded character per original one
     origin: list[int] = []
     space = False
     for i, ch in enumerate(text):
@@ -83,16 +98,23 @@ def _origin(text: str) -> list[int]:
 
 
 def fold_with_map(text: str) -> tuple[str, list[int]]:
-    return fold(text), _origin(text)
+    folded = fold(text)
+    return folded, _origin(text, folded)
 
 
 def skeleton(folded: str) -> str:
     return _NON_WORD.sub("", folded.translate(_CONFUSABLE_TABLE))
 
 
+_WORD_RUN = re.compile(r"[^\W_]+")
+
+
 def _skeleton_index(folded: str) -> list[int]:
     """For each character of skeleton(folded), its index in folded."""
-    return [j for j, c in enumerate(folded.translate(_CONFUSABLE_TABLE)) if not _NON_WORD.match(c)]
+    index: list[int] = []
+    for run in _WORD_RUN.finditer(folded.translate(_CONFUSABLE_TABLE)):
+        index.extend(range(run.start(), run.end()))
+    return index
 
 
 def _is_cjk(text: str) -> bool:
@@ -140,6 +162,7 @@ class _Automaton:
             self.automaton.add_word(key, (key, tuple(group), not _is_cjk(key), _separators(folded),
                                           " " in folded))
         self.size = len(by_key)
+        self.skeleton_of = {key: skeleton(key) for key in by_key}
         if self.size:
             self.automaton.make_automaton()
 
@@ -149,15 +172,20 @@ class _Automaton:
         return self.automaton.iter(text)
 
 
-def _coverage(length: int, hits: list[tuple]) -> list[int]:
-    """covered[p]: the furthest end of a hit starting at or before p."""
-    covered = [-1] * (length + 1)
-    for start, end, *_ in hits:
-        covered[start] = max(covered[start], end)
-    for p in range(1, length + 1):
-        if covered[p - 1] > covered[p]:
-            covered[p] = covered[p - 1]
-    return covered
+class _Coverage:
+    """Whether a span lies inside one of the given hits (bisect over starts, running maximum of ends)."""
+
+    def __init__(self, hits: list[tuple]):
+        spans = sorted((h[0], h[1]) for h in hits)
+        self.starts = [a for a, _ in spans]
+        self.reach, best = [], -1
+        for _, b in spans:
+            best = max(best, b)
+            self.reach.append(best)
+
+    def covers(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, start) - 1
+        return i >= 0 and self.reach[i] >= end
 
 
 def _bounded(folded: str, start: int, end: int) -> bool:
@@ -202,24 +230,32 @@ class Matcher:
         return len(self.kb.terms)
 
     @staticmethod
-    def _find(folded: str, automata) -> list[tuple[int, int, tuple, bool]]:
+    def _find(folded: str, skel: str, automata) -> list[tuple[int, int, tuple, bool]]:
         """(start, end, terms, obfuscated) in folded coordinates."""
         plain, skeletons = automata
         found = []
+        plain_skeletons: dict[str, int] = {}
         for end_index, (key, terms, latin, _, _) in plain.iter(folded):
             start, end = end_index - len(key) + 1, end_index + 1
             if latin and not _bounded(folded, start, end):
                 continue
             found.append((start, end, terms, False))
-        skel = skeleton(folded)
-        index = covered = None
-        for end_index, (key, terms, latin, term_seps, multiword) in skeletons.iter(skel):
-            if index is None:
-                index = _skeleton_index(folded)
-                covered = _coverage(len(folded), found)
+            skel_key = plain.skeleton_of[key]
+            plain_skeletons[skel_key] = plain_skeletons.get(skel_key, 0) + 1
+        skel_hits = list(skeletons.iter(skel))
+        if not skel_hits:
+            return _drop_contained(found)
+        counts: dict[str, int] = {}
+        for _, payload in skel_hits:
+            counts[payload[0]] = counts.get(payload[0], 0) + 1
+        if all(plain_skeletons.get(k, 0) >= n for k, n in counts.items()):
+            return _drop_contained(found)  # the skeleton found nothing the plain pass had not
+        index = _skeleton_index(folded)
+        covered = _Coverage(found)
+        for end_index, (key, terms, latin, term_seps, multiword) in skel_hits:
             s = end_index - len(key) + 1
             start, end = index[s], index[end_index] + 1
-            if covered[start] >= end:  # already found as written
+            if covered.covers(start, end):  # already found as written
                 continue
             if latin and not _bounded(folded, start, end):
                 continue
@@ -235,11 +271,12 @@ class Matcher:
         if not text:
             return []
         folded = fold(text)
-        hits = self._find(folded, self._terms)
+        skel = skeleton(folded)
+        hits = self._find(folded, skel, self._terms)
         if not hits:
             return []
-        origin = _origin(text)
-        innocent = [(start, end, terms) for start, end, terms, _ in self._find(folded, self._innocent)]
+        origin = _origin(text, folded)
+        innocent = [(start, end, terms) for start, end, terms, _ in self._find(folded, skel, self._innocent)]
         matches = []
         for start, end, terms, obfuscated in hits:
             o_start, o_end = origin[start], origin[end - 1] + 1
