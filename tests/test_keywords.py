@@ -93,3 +93,11 @@ def test_the_committed_cites_names_are_the_import_of_the_index(tmp_path):
     committed = config.load().keywords_dir / "cites"
     for path in (folder / "cites").glob("*.yaml"):
         assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+
+
+def test_an_imported_file_for_an_unknown_group_is_rejected(tmp_path):
+    (tmp_path / "cites").mkdir()
+    _write(tmp_path, GOOD)
+    (tmp_path / "cites" / "unicorn.yaml").write_text("group: unicorn\nterms: []\n")
+    with pytest.raises(keywords.KeywordError, match="must be a known group"):
+        keywords.load(tmp_path)
