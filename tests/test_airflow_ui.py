@@ -1,6 +1,5 @@
 """`make airflow`: the Airflow UI, scheduler and DAG processor on 127.0.0.1, with a login."""
 import json
-import os
 import socket
 import subprocess
 import sys

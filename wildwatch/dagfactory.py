@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, get_current_context, task
 
 DEFAULT_ARGS = {"owner": "wildwatch", "retries": 0}
 

@@ -321,7 +321,7 @@ def score(matches: list[Match]) -> Score:
     for (group, _), contribution in best.items():
         by_group.setdefault(group, []).append(contribution)
     total, reasons = 0.0, []
-    for group, contributions in by_group.items():
+    for contributions in by_group.values():
         contributions.sort(key=lambda c: -c[0])
         for i, (weight, why) in enumerate(contributions):
             points = weight if i == 0 else weight * OTHER_TERMS_FACTOR

@@ -20,7 +20,7 @@ def pending(conn, limit: int | None = None, site: str | None = None) -> list[dic
     with conn.cursor() as cur:
         cur.execute(sql, {"site": site, "limit": limit})
         cols = [c.name for c in cur.description]
-        rows = [dict(zip(cols, row)) for row in cur.fetchall()]
+        rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
     for row in rows:
         row["price"] = float(row["price"]) if row["price"] is not None else None
         row["queued_at"] = row["queued_at"].isoformat()

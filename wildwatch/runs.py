@@ -91,7 +91,7 @@ def site_crawl(conn, run_id: int, site_name: str) -> dict | None:
     if row is None:
         return None
     keys = ("status", "reason", "pages_fetched", "listings_seen", "candidates_queued", "errors")
-    return dict(zip(keys, row))
+    return dict(zip(keys, row, strict=True))
 
 
 def summarize_run(conn, run_id: int) -> dict:
@@ -103,7 +103,7 @@ def summarize_run(conn, run_id: int) -> dict:
                        WHERE sc.run_id = %s ORDER BY s.name""", (run_id,))
         keys = ("site", "country", "status", "reason", "pages_fetched", "listings_seen", "candidates_queued",
                 "errors")
-        sites = [dict(zip(keys, row)) for row in cur.fetchall()]
+        sites = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         failed = [s for s in sites if s["status"] != "succeeded"]
         status = "failed" if sites and len(failed) == len(sites) else "partial" if failed else "succeeded"
         if not sites:

@@ -38,7 +38,8 @@ def _pager(site, query, page_no, pages, next_class) -> str:
     if page_no >= pages:
         return f"<nav class=\"pager\"><span>{page_no}/{pages}</span></nav>"
     href = "/search?" + urlencode({"q": query, "page": page_no + 1})
-    return f"<nav class=\"pager\"><span>{page_no}/{pages}</span><a class=\"{next_class}\" rel=\"next\" href=\"{escape(href)}\">»</a></nav>"
+    return (f"<nav class=\"pager\"><span>{page_no}/{pages}</span>"
+            f"<a class=\"{next_class}\" rel=\"next\" href=\"{escape(href)}\">»</a></nav>")
 
 
 def search_page_vn(site, query, hits, page_no, pages, ad) -> str:
