@@ -63,7 +63,8 @@ class NormalizePipeline:
             item[key] = clean_text(item.get(key), 500 if key != "description" else MAX_TEXT)
         if not item["title"]:
             raise DropItem(f"listing without title: {item['url']}")
-        item["price"], item["currency"] = parse_price(item.get("price"), spider.site.currency)
+        item["price"], item["currency"] = parse_price(item.get("price"),
+                                                      item.pop("currency_hint", None) or spider.site.currency)
         item["posted"] = parse_date(item.get("posted"))
         item["image_urls"] = list(dict.fromkeys(item.get("image_urls") or []))[:20]
         return item

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spiders.structured import structured_fields
 from wildwatch.sites import Site
 
 MULTI_VALUED = {"images", "image"}
@@ -54,8 +55,23 @@ def extract_search(site: Site, response) -> SearchPage:
     return page
 
 
+FALLBACK_FIELDS = ("title", "price", "seller", "description", "images")
+
+
 def extract_detail(site: Site, response) -> dict:
+    """The site's selectors first; what they miss comes from the page's structured data, and the
+    fields so filled are listed under "_structured" (a crawl-health signal: selectors going stale)."""
     fields = read_fields(response, site.detail.fields if site.detail else {})
-    if "images" in fields:
+    missing = [k for k in FALLBACK_FIELDS if not fields.get(k)]
+    if missing:
+        declared = structured_fields(response.text, response.url)
+        filled = [k for k in missing if declared.get(k)]
+        for key in filled:
+            fields[key] = declared[key]
+        if filled and declared.get("currency"):
+            fields["currency_hint"] = declared["currency"]
+        if filled:
+            fields["_structured"] = filled
+    if fields.get("images"):
         fields["images"] = [response.urljoin(u) for u in fields["images"]]
     return fields

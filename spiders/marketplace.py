@@ -94,6 +94,8 @@ class MarketplaceSpider(scrapy.Spider):
     def parse_detail(self, response, seed: dict):
         self.crawler.stats.inc_value("wildwatch/pages/detail")
         fields = extract_detail(self.site, response)
+        for key in fields.pop("_structured", []):
+            self.crawler.stats.inc_value(f"wildwatch/structured_fallback/{key}")
         item = dict(seed)
         for key, value in fields.items():
             if value:

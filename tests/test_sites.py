@@ -85,3 +85,14 @@ def test_a_bad_site_file_is_rejected(patch, message):
     doc.update(patch)
     with pytest.raises(sites.SiteError, match=message):
         sites.parse(doc, "demo_vn")
+
+
+def test_fields_the_selectors_miss_come_from_structured_data():
+    site = sites.load("demo_vn")
+    html = (FIXTURES / "demo_vn" / "detail.html").read_text()
+    html = html.replace('class="seller"', 'class="vendeur"').replace(
+        "</head>", '<script type="application/ld+json">{"@type": "Product", "name": "x", '
+                   '"offers": {"price": "5", "priceCurrency": "VND", "seller": {"name": "Cửa hàng A"}}}</script></head>')
+    fields = extract_detail(site, HtmlResponse(url=site.base_url + "/item/1", body=html.encode(), encoding="utf-8"))
+    assert fields["seller"] == "Cửa hàng A" and fields["_structured"] == ["seller"]
+    assert fields["title"] != "x"  # what the selectors found is kept
