@@ -60,6 +60,7 @@ class Site:
     autothrottle: bool = True
     max_pages_per_query: int = 20
     drop_params: tuple[str, ...] = ()
+    checks: tuple[dict, ...] = ()  # saved pages the site is proven on; see sites/README.md
 
     @property
     def domain(self) -> str:
@@ -73,8 +74,8 @@ class Site:
     def canonical_url(self, url: str) -> str:
         """The listing's identity: no fragment, no tracking parameters, parameters in a stable order."""
         parts = urlsplit(url)
-        query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if k not in self.drop_params)
+        query = [] if "*" in self.drop_params else sorted(
+            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in self.drop_params)
         return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
 
 
@@ -131,7 +132,24 @@ def parse(doc: dict, name: str) -> Site:
         autothrottle=bool(politeness.get("autothrottle", True)),
         max_pages_per_query=int(doc.get("max_pages_per_query", 20)),
         drop_params=tuple(doc.get("drop_params") or ()),
+        checks=tuple(_checks(doc.get("checks") or [], where)),
     )
+
+
+CHECK_FIELDS = {"page", "kind", "url", "results", "next_page", "fields", "encoding_sample"}
+
+
+def _checks(entries: list, where: str) -> list[dict]:
+    out = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or set(entry) - CHECK_FIELDS:
+            raise SiteError(f"{where}: checks[{i}] must be a mapping of {sorted(CHECK_FIELDS)}")
+        if entry.get("kind") not in ("search", "search_empty", "detail"):
+            raise SiteError(f"{where}: checks[{i}].kind is search, search_empty or detail")
+        if not str(entry.get("page", "")).startswith(("realdata:", "fixtures:")):
+            raise SiteError(f"{where}: checks[{i}].page starts with realdata: or fixtures:")
+        out.append(entry)
+    return out
 
 
 def site_files(directory: Path | None = None) -> dict[str, Path]:

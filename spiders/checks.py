@@ -1,0 +1,64 @@
+"""Running a site's extraction on the saved pages its file lists under `checks` (tests, and later
+`wildwatch sites check`)."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from scrapy.http import HtmlResponse, Request
+
+from spiders.extract import extract_detail, extract_search
+from wildwatch import config
+from wildwatch.sites import Site
+
+FIXTURES = config.PROJECT_ROOT / "tests" / "fixtures" / "sites"
+
+
+class PageMissing(LookupError):
+    pass
+
+
+def page_path(spec: str) -> Path:
+    scheme, _, rest = spec.partition(":")
+    base = config.load().realdata_dir if scheme == "realdata" else FIXTURES
+    path = base / rest
+    if not path.exists():
+        raise PageMissing(f"{spec}: not found under {base}")
+    return path
+
+
+def response_for(site: Site, check: dict) -> HtmlResponse:
+    """The saved bytes as Scrapy would receive them: the page's own declared encoding, not ours."""
+    url = check.get("url") or site.base_url.rstrip("/") + ("/search" if check["kind"] != "detail" else "/item")
+    path = page_path(check["page"])
+    body = path.read_bytes()
+    if path.suffix == ".gz":
+        body = gzip.decompress(body)
+    return HtmlResponse(url=url, body=body, request=Request(url))
+
+
+def run_check(site: Site, check: dict) -> list[str]:
+    """Problems found (empty when the page reads as the check expects)."""
+    response = response_for(site, check)
+    problems = []
+    if check["kind"] == "detail":
+        fields = extract_detail(site, response)
+        problems += [f"no {f}" for f in check.get("fields", []) if not fields.get(f)]
+        return problems
+    page = extract_search(site, response)
+    if check["kind"] == "search_empty":
+        if page.results or not page.empty_ok:
+            problems.append(f"expected an empty result page, got {len(page.results)} results, empty_ok={page.empty_ok}")
+        return problems
+    if "results" in check and len(page.results) != check["results"]:
+        problems.append(f"{len(page.results)} results, expected {check['results']}")
+    for field in check.get("fields", []):
+        missing = sum(1 for r in page.results if not r.get(field))
+        if missing:
+            problems.append(f"{missing} of {len(page.results)} results without {field}")
+    if "next_page" in check and bool(page.next_url) != check["next_page"]:
+        problems.append(f"next page link {'missing' if check['next_page'] else 'unexpected'}: {page.next_url}")
+    sample = check.get("encoding_sample")
+    if sample and not any(sample in (r.get("title") or "") for r in page.results):
+        problems.append(f"no title contains {sample!r}: wrong encoding?")
+    return problems
