@@ -62,3 +62,17 @@ def run_check(site: Site, check: dict) -> list[str]:
     if sample and not any(sample in (r.get("title") or "") for r in page.results):
         problems.append(f"no title contains {sample!r}: wrong encoding?")
     return problems
+
+
+def coverage(site: Site, check: dict) -> dict:
+    """Results found and, per field, the share of results (or of the detail page) that have it."""
+    response = response_for(site, check)
+    if check["kind"] == "detail":
+        fields = extract_detail(site, response)
+        names = sorted(set(site.detail.fields if site.detail else {}) | set(check.get("fields", [])))
+        return {"results": 1, "fields": {n: 1.0 if fields.get(n) else 0.0 for n in names}}
+    page = extract_search(site, response)
+    names = sorted(site.search.fields)
+    n = len(page.results)
+    return {"results": n, "next_page": bool(page.next_url), "empty_ok": page.empty_ok,
+            "fields": {f: (sum(1 for r in page.results if r.get(f)) / n if n else 0.0) for f in names}}

@@ -2,6 +2,8 @@
 site can be tested offline on saved pages."""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
 from spiders.structured import structured_fields
@@ -34,7 +36,50 @@ class SearchPage:
         return not self.results and not self.empty_ok
 
 
+def _embedded_items(site: Site, text: str) -> list[dict] | None:
+    """The result list from a JSON object assigned to a script variable; None when it is not there."""
+    spec = site.search.embedded_json
+    at = re.search(rf"{re.escape(spec.variable)}\s*=\s*{{", text)
+    if not at:
+        return None
+    try:
+        data, _ = json.JSONDecoder().raw_decode(text[at.end() - 1:])
+    except ValueError:
+        return None
+    for key in spec.items.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(data, list):
+        return None
+    return [item for item in data if isinstance(item, dict) and not (spec.skip_if and item.get(spec.skip_if))]
+
+
+def _extract_embedded(site: Site, response) -> SearchPage:
+    page = SearchPage()
+    items = _embedded_items(site, response.text)
+    if items is None:
+        return page  # neither results nor a "no results" marker: reported as a layout problem
+    page.empty_ok = not items
+    seen = set()
+    for item in items:
+        href = item.get(site.search.link)
+        if not isinstance(href, str) or not href.strip():
+            continue
+        link = response.urljoin(href.strip())
+        url = site.canonical_url(link)
+        if url in seen:
+            continue
+        seen.add(url)
+        fields = {name: (str(item[key]).strip() if item.get(key) not in (None, "") else None)
+                  for name, key in site.search.fields.items()}
+        if fields.get("image"):
+            fields["image"] = response.urljoin(fields["image"])
+        page.results.append({"url": url, "link": link, **fields})
+    return page
+
+
 def extract_search(site: Site, response) -> SearchPage:
+    if site.search.embedded_json:
+        return _extract_embedded(site, response)
     page = SearchPage()
     seen = set()
     for node in response.css(site.search.results):

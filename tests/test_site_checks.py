@@ -21,3 +21,25 @@ def test_site_reads_its_saved_pages(name, index, check):
     except PageMissing as exc:
         pytest.skip(f"{exc} (set WILDWATCH_REALDATA to the shared realdata folder)")
     assert problems == [], f"{name} {check['page']}: {problems}"
+
+
+def test_sites_check_prints_field_coverage_and_fails_on_a_broken_site(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import yaml
+
+    out = subprocess.run([sys.executable, "-m", "wildwatch.cli", "sites", "check", "demo_vn"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and "title 100%" in out.stdout and "OK" in out.stdout
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    doc = yaml.safe_load((sites.site_files()["demo_vn"]).read_text())
+    doc["search"]["fields"]["price"] = "span.gone::text"  # a redesign moved the price
+    (folder / "demo_vn.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+    import os
+
+    broken = subprocess.run([sys.executable, "-m", "wildwatch.cli", "sites", "check", "demo_vn"],
+                            capture_output=True, text=True, env=dict(os.environ))
+    assert broken.returncode == 1 and "price   0%" in broken.stdout and "results without price" in broken.stdout

@@ -178,6 +178,33 @@ def cmd_keywords_evaluate(args, settings) -> int:
     return 0
 
 
+def cmd_sites_check(args, settings) -> int:
+    from spiders.checks import PageMissing, coverage, run_check
+    from wildwatch import sites
+
+    names = [args.name] if args.name else list(sites.site_files())
+    failed = 0
+    for name in names:
+        site = sites.load(name)
+        if not site.checks:
+            print(f"{name}: no saved pages listed under checks")
+            failed += 1
+            continue
+        for check in site.checks:
+            try:
+                cov = coverage(site, check)
+                problems = run_check(site, check)
+            except PageMissing as exc:
+                print(f"{name:10s} {check['kind']:12s} skipped: {exc}")
+                continue
+            share = "  ".join(f"{f} {100 * v:3.0f}%" for f, v in cov["fields"].items())
+            verdict = "OK" if not problems else "FAIL: " + "; ".join(problems)
+            print(f"{name:10s} {check['kind']:12s} {cov['results']:4d} results  {share}  {verdict}")
+            print(f"{'':10s} {check['page']}")
+            failed += bool(problems)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--worst", type=int, default=10, help="how many false positives/negatives to list")
     k.add_argument("--json", action="store_true")
     k.set_defaults(func=cmd_keywords_evaluate)
+
+    p = sub.add_parser("sites", help="site definitions")
+    ssub = p.add_subparsers(dest="sites_action", required=True)
+    c = ssub.add_parser("check", help="run a site's extraction on its saved pages and print field coverage")
+    c.add_argument("name", nargs="?", help="a site (default: every site)")
+    c.set_defaults(func=cmd_sites_check)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])

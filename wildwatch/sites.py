@@ -26,14 +26,24 @@ class SiteError(ValueError):
 
 
 @dataclass(frozen=True)
+class EmbeddedJson:
+    """Results carried as a JSON object assigned to a script variable (e.g. Taobao's g_page_config)."""
+
+    variable: str
+    items: str  # dotted path to the list of results
+    skip_if: str | None = None  # a key whose truthy value marks a paid placement
+
+
+@dataclass(frozen=True)
 class SearchSpec:
     url: str
-    results: str
+    results: str | None
     link: str
     next_page: str | None = None
     no_results: str | None = None
     wait_for: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    embedded_json: EmbeddedJson | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Site:
     autothrottle: bool = True
     max_pages_per_query: int = 20
     drop_params: tuple[str, ...] = ()
+    keep_params: tuple[str, ...] = ()  # when set, every other query parameter is dropped
     checks: tuple[dict, ...] = ()  # saved pages the site is proven on; see sites/README.md
 
     @property
@@ -74,8 +85,11 @@ class Site:
     def canonical_url(self, url: str) -> str:
         """The listing's identity: no fragment, no tracking parameters, parameters in a stable order."""
         parts = urlsplit(url)
-        query = [] if "*" in self.drop_params else sorted(
-            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in self.drop_params)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        if self.keep_params:
+            query = sorted((k, v) for k, v in pairs if k in self.keep_params)
+        else:
+            query = [] if "*" in self.drop_params else sorted((k, v) for k, v in pairs if k not in self.drop_params)
         return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
 
 
@@ -103,8 +117,14 @@ def parse(doc: dict, name: str) -> Site:
     search_fields = dict(search_doc.get("fields") or {})
     if set(search_fields) - SEARCH_FIELDS:
         raise SiteError(f"{where}: unknown search fields {sorted(set(search_fields) - SEARCH_FIELDS)}")
+    embedded = None
+    if search_doc.get("embedded_json"):
+        spec = search_doc["embedded_json"]
+        embedded = EmbeddedJson(variable=_require(spec, "variable", where + " embedded_json"),
+                                items=_require(spec, "items", where + " embedded_json"), skip_if=spec.get("skip_if"))
     search = SearchSpec(url=_require(search_doc, "url", where + " search"),
-                        results=_require(search_doc, "results", where + " search"),
+                        results=None if embedded else _require(search_doc, "results", where + " search"),
+                        embedded_json=embedded,
                         link=_require(search_doc, "link", where + " search"),
                         next_page=search_doc.get("next_page"), no_results=search_doc.get("no_results"),
                         wait_for=search_doc.get("wait_for"), fields=search_fields)
@@ -132,6 +152,7 @@ def parse(doc: dict, name: str) -> Site:
         autothrottle=bool(politeness.get("autothrottle", True)),
         max_pages_per_query=int(doc.get("max_pages_per_query", 20)),
         drop_params=tuple(doc.get("drop_params") or ()),
+        keep_params=tuple(doc.get("keep_params") or ()),
         checks=tuple(_checks(doc.get("checks") or [], where)),
     )
 
