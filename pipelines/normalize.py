@@ -67,4 +67,7 @@ class NormalizePipeline:
                                                       item.pop("currency_hint", None) or spider.site.currency)
         item["posted"] = parse_date(item.get("posted"))
         item["image_urls"] = list(dict.fromkeys(item.get("image_urls") or []))[:20]
+        for name in ("title", "price", "seller", "location"):  # field coverage, for crawl health
+            if item.get(name):
+                self.crawler.stats.inc_value(f"wildwatch/field/{name}")
         return item

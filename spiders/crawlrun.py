@@ -6,6 +6,7 @@ import logging
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from spiders import health
 from wildwatch import config, db, keywords, runs
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def verdict(stats: dict) -> tuple[str, str | None]:
                        "(layout changed?)")
     if errors and pages and errors / (pages + errors) > 0.2:
         reasons.append(f"{errors} failed requests for {pages} pages fetched")
+    reasons += stats.get("health_warnings") or []
     return ("failed", "; ".join(reasons)) if reasons else ("succeeded", None)
 
 
@@ -84,6 +86,10 @@ class CrawlRunRecorder:
             "spool_file": s.get_value("wildwatch/spool_file"),
             "database_error": s.get_value("wildwatch/database_error"),
             "robots_forbidden": s.get_value("robotstxt/forbidden", 0),
+            "coverage": health.coverage(s.get_value("item_scraped_count", 0),
+                                        {f: s.get_value(f"wildwatch/field/{f}", 0) for f in health.COVERAGE_FIELDS}),
+            "query_results": {k.split("/", 2)[2]: v for k, v in s.get_stats().items()
+                              if k.startswith("wildwatch/query_results/")},
         }
 
     def spider_closed(self, spider, reason):
@@ -91,6 +97,12 @@ class CrawlRunRecorder:
         stats["finish_reason"] = reason
         if spider.site_id is None:
             return  # never opened: the database error is already logged
+        try:
+            previous = db.run_in_transaction(
+                self.url, lambda conn: runs.previous_site_stats(conn, spider.site_id, spider.run_id))
+        except db.DatabaseUnavailable:
+            previous = None
+        stats["health_warnings"] = health.compare(stats, previous)
         status, why = verdict(stats)
         try:
             db.run_in_transaction(

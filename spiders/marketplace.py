@@ -71,6 +71,7 @@ class MarketplaceSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("wildwatch/pages/search")
         page = extract_search(self.site, response)
+        stats.inc_value(f"wildwatch/query_results/{query}", len(page.results))
         if page.layout_broken:
             # A redesign looks exactly like a month without offers: count it, the run records it.
             stats.inc_value("wildwatch/layout/empty_search_pages")

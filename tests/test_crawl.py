@@ -274,3 +274,36 @@ def test_a_database_that_goes_away_mid_crawl_loses_nothing(crawl_env, tmp_path):
             conn.close()
     finally:
         cluster.stop()
+
+
+def test_a_field_that_empties_after_a_redesign_is_reported_against_the_previous_run(crawl_env, conn, tmp_path,
+                                                                                    monkeypatch):
+    crawl("demo_vn", crawl_env)
+    first = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    assert first["status"] == "succeeded"
+    doc = yaml.safe_load((ROOT / "sites" / "demo_vn.yaml").read_text())
+    doc["search"]["fields"]["price"] = "b.price-moved::text"
+    doc["detail"]["fields"]["price"] = "div.price-moved::text"
+    doc["detail"]["fields"]["seller"] = "div.seller-moved::text"
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    (folder / "demo_vn.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+    crawl("demo_vn", dict(os.environ))
+    second = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    assert second["status"] == "failed", second
+    assert "price coverage fell from 100% to 0%" in second["reason"]
+    assert "seller coverage fell from 100% to 0%" in second["reason"]
+
+
+def test_a_site_returning_far_fewer_listings_is_reported(crawl_env, conn, tmp_path, monkeypatch):
+    crawl("demo_tz", crawl_env)
+    doc = yaml.safe_load((ROOT / "sites" / "demo_tz.yaml").read_text())
+    doc["search"]["results"] = "div.ad-list > div.ad-card[data-id$='1']"  # most results vanish
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    (folder / "demo_tz.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+    crawl("demo_tz", dict(os.environ))
+    record = runs.site_crawl(conn, latest_run(conn), "demo_tz")
+    assert record["status"] == "failed" and "listings fell from 22 to" in record["reason"], record

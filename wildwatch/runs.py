@@ -81,6 +81,15 @@ def finish_site_crawl(conn, run_id: int, site_id: int, status: str, reason: str 
                      Json(json.loads(json.dumps(stats, default=str))), run_id, site_id))
 
 
+def previous_site_stats(conn, site_id: int, run_id: int) -> dict | None:
+    """Stats of the same site's last successful crawl in an earlier run."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT stats FROM site_crawls WHERE site_id = %s AND run_id < %s AND status = 'succeeded'
+                       ORDER BY run_id DESC LIMIT 1""", (site_id, run_id))
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
 def site_crawl(conn, run_id: int, site_name: str) -> dict | None:
     with conn.cursor() as cur:
         cur.execute("""SELECT sc.status, sc.reason, sc.pages_fetched, sc.listings_seen, sc.candidates_queued,
