@@ -30,7 +30,8 @@ class MarketplaceSpider(scrapy.Spider):
         self.site_id: int | None = None  # set by the CrawlRunRecorder extension when the crawl opens
         self.keyword_ids: dict = {}
         self.abort_reason: str | None = None
-        self.allowed_domains = [self.site.domain]
+        # Redirects and links off the site's own domain are dropped (Scrapy's OffsiteMiddleware).
+        self.allowed_domains = [self.site.domain.removeprefix("www.")]
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

@@ -38,6 +38,11 @@ ITEM_PIPELINES = {
     "pipelines.store.PostgresStorePipeline": 300,
     "pipelines.enqueue.ReviewQueuePipeline": 400,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # before RetryMiddleware (550) sees the response: honour the site's Retry-After first
+    "spiders.middlewares.RetryAfterMiddleware": 560,
+}
+RETRY_AFTER_MAX_WAIT = 600
 EXTENSIONS = {
     "spiders.crawlrun.CrawlRunRecorder": 500,
 }

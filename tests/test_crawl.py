@@ -307,3 +307,45 @@ def test_a_site_returning_far_fewer_listings_is_reported(crawl_env, conn, tmp_pa
     crawl("demo_tz", dict(os.environ))
     record = runs.site_crawl(conn, latest_run(conn), "demo_tz")
     assert record["status"] == "failed" and "listings fell from 22 to" in record["reason"], record
+
+
+def test_retry_after_is_honoured_on_429(crawl_env, conn, demo_sites, monkeypatch):
+    """Every page answers 429 "Retry-After: 1" once, then the real page: the crawl waits and gets it all."""
+    import urllib.request
+
+    upstream = demo_sites["demo_vn"]
+    seen: set[str] = set()
+
+    class Once429(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != "/robots.txt" and self.path not in seen:
+                seen.add(self.path)
+                self.send_response(429)
+                self.send_header("Retry-After", "1")
+                self.end_headers()
+                return
+            with urllib.request.urlopen(upstream + self.path) as resp:
+                body, ctype = resp.read(), resp.headers["Content-Type"]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Once429)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("WILDWATCH_BASE_URL__DEMO_VN", f"http://127.0.0.1:{server.server_address[1]}")
+        started = time.monotonic()
+        result = crawl("demo_vn", dict(os.environ), "-a", "queries=tê tê")
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+    record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    kb_free = generator.expected_crawl(generator.load_ground_truth()["demo_vn"], ["tê tê"])
+    assert record["status"] == "succeeded", record
+    assert record["pages_fetched"] == kb_free["pages"]
+    assert "as Retry-After asks" in result.stderr and elapsed >= 2
