@@ -349,3 +349,28 @@ def test_retry_after_is_honoured_on_429(crawl_env, conn, demo_sites, monkeypatch
     assert record["status"] == "succeeded", record
     assert record["pages_fetched"] == kb_free["pages"]
     assert "as Retry-After asks" in result.stderr and elapsed >= 2
+
+
+def test_a_killed_crawl_resumes_from_its_jobdir_without_losing_or_duplicating(crawl_env, conn, tmp_path):
+    import signal
+
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('resume', 'adhoc', '2026-11-01') RETURNING id")
+        run_id = cur.fetchone()[0]
+    conn.commit()
+    jobdir = tmp_path / "job"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_tz", "-a", f"run_id={run_id}",
+           "-s", f"JOBDIR={jobdir}", "-s", "DOWNLOAD_DELAY=0.15", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and count(conn, "sightings") < 5:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)  # as a worker being stopped would
+    out = proc.communicate(timeout=120)[0]
+    partial = count(conn, "sightings")
+    assert "shutdown" in out.lower() and 0 < partial < 22, out[-2000:]
+    resumed = subprocess.run(cmd, cwd=ROOT, env=crawl_env, capture_output=True, text=True, timeout=300)
+    assert "Resuming crawl" in resumed.stderr, resumed.stderr[-2000:]
+    want = expected("demo_tz")
+    assert seen_ids(conn, run_id) == set(want["listing_ids"])
+    assert count(conn, "sightings") == len(want["listing_ids"])  # one per listing: nothing twice

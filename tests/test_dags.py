@@ -95,6 +95,8 @@ def test_a_one_off_country_survey_crawls_only_that_country(crawl_env, conn, airf
         queries = {q for (q,) in cur.fetchall()}
     kb = keywords.load(config.load().keywords_dir)
     assert queries <= {t.term for t in kb.search_queries(["vi"], ["ivory"])}
+    jobs = Path(crawl_env["WILDWATCH_VAR_DIR"]) / "jobs"
+    assert not jobs.exists() or not any(jobs.iterdir()), "a finished crawl leaves no job state to 'resume'"
 
 
 @pytest.mark.airflow

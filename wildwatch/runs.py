@@ -93,13 +93,13 @@ def previous_site_stats(conn, site_id: int, run_id: int) -> dict | None:
 def site_crawl(conn, run_id: int, site_name: str) -> dict | None:
     with conn.cursor() as cur:
         cur.execute("""SELECT sc.status, sc.reason, sc.pages_fetched, sc.listings_seen, sc.candidates_queued,
-                              sc.errors
+                              sc.errors, sc.stats->>'finish_reason'
                        FROM site_crawls sc JOIN sites s ON s.id = sc.site_id
                        WHERE sc.run_id = %s AND s.name = %s""", (run_id, site_name))
         row = cur.fetchone()
     if row is None:
         return None
-    keys = ("status", "reason", "pages_fetched", "listings_seen", "candidates_queued", "errors")
+    keys = ("status", "reason", "pages_fetched", "listings_seen", "candidates_queued", "errors", "finish_reason")
     return dict(zip(keys, row, strict=True))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import subprocess
 import sys
 
@@ -62,11 +63,17 @@ def plan_sites(run_id: int, params: dict | None = None) -> list[dict]:
     return targets
 
 
+def _jobdir(target: dict):
+    return config.load().var_dir / "jobs" / f"run{target['run_id']}-{target['site']}"
+
+
 def crawl_command(target: dict) -> list[str]:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={target['site']}",
            "-a", f"run_id={target['run_id']}"]
     if target.get("groups"):
         cmd += ["-a", "groups=" + ",".join(target["groups"])]
+    # A crawl killed mid-way (worker lost, task retried) resumes where it stopped instead of starting over.
+    cmd += ["-s", f"JOBDIR={_jobdir(target)}"]
     return cmd
 
 
@@ -87,6 +94,9 @@ def crawl_site(target: dict) -> dict:
         record = runs.site_crawl(conn, target["run_id"], target["site"])
     if record is None:
         raise CrawlFailed(f"{target['site']}: crawl exited {proc.returncode} without recording a result")
+    if record.get("finish_reason") == "finished":
+        # Done: a later re-run of this task must crawl afresh, not "resume" a finished job and fetch nothing.
+        shutil.rmtree(_jobdir(target), ignore_errors=True)
     if proc.returncode != 0 and record["status"] == "running":
         raise CrawlFailed(f"{target['site']}: crawl process exited {proc.returncode}")
     if record["status"] != "succeeded":
