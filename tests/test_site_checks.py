@@ -43,3 +43,33 @@ def test_sites_check_prints_field_coverage_and_fails_on_a_broken_site(tmp_path, 
     broken = subprocess.run([sys.executable, "-m", "wildwatch.cli", "sites", "check", "demo_vn"],
                             capture_output=True, text=True, env=dict(os.environ))
     assert broken.returncode == 1 and "price   0%" in broken.stdout and "results without price" in broken.stdout
+
+
+def test_sites_new_writes_a_site_file_and_keeps_the_page_as_its_check(tmp_path, monkeypatch):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from wildwatch import config
+
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+    saved = tmp_path / "saved.html"
+    saved.write_text((config.PROJECT_ROOT / "tests/fixtures/sites/demo_tz/search.html").read_text())
+    fixture_dir = config.PROJECT_ROOT / "tests" / "fixtures" / "sites" / "zz_new_site"
+    try:
+        out = subprocess.run([sys.executable, "-m", "wildwatch.cli", "sites", "new", "zz_new_site", "--page",
+                              str(saved), "--base-url", "https://example.org", "--country", "TZ", "--language", "sw",
+                              "--currency", "TZS"], capture_output=True, text=True, env=dict(os.environ))
+        assert out.returncode == 0, out.stderr
+        site = sites.load("zz_new_site", folder)
+        assert site.enabled is False and site.search.results == "div.ad-card"  # guessed from the repeated links
+        assert (fixture_dir / "search.html").exists()
+        again = subprocess.run([sys.executable, "-m", "wildwatch.cli", "sites", "new", "zz_new_site", "--page",
+                                str(saved), "--base-url", "https://example.org", "--country", "TZ", "--language",
+                                "sw", "--currency", "TZS"], capture_output=True, text=True, env=dict(os.environ))
+        assert again.returncode == 1 and "already exists" in again.stderr
+    finally:
+        shutil.rmtree(fixture_dir, ignore_errors=True)

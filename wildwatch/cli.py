@@ -205,6 +205,19 @@ def cmd_sites_check(args, settings) -> int:
     return 1 if failed else 0
 
 
+def cmd_sites_new(args, settings) -> int:
+    from wildwatch import sitegen
+
+    try:
+        written = sitegen.new_site(args.name, args.page, args.base_url, args.country, args.language, args.currency)
+    except (OSError, ValueError) as exc:
+        return _fail(str(exc))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: fill in the selectors in {written[0].name}, then `wildwatch sites check {args.name}`")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = ssub.add_parser("check", help="run a site's extraction on its saved pages and print field coverage")
     c.add_argument("name", nargs="?", help="a site (default: every site)")
     c.set_defaults(func=cmd_sites_check)
+
+    n = ssub.add_parser("new", help="start a site file from a saved search page (and keep the page as its check)")
+    n.add_argument("name")
+    n.add_argument("--page", type=Path, required=True, help="a saved search results page")
+    n.add_argument("--base-url", required=True)
+    n.add_argument("--country", required=True, help="ISO 3166 alpha-2")
+    n.add_argument("--language", required=True, choices=sorted(__import__("wildwatch.keywords").keywords.LANGUAGES))
+    n.add_argument("--currency", required=True)
+    n.set_defaults(func=cmd_sites_new)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])
