@@ -114,17 +114,13 @@ def test_the_same_run_crawled_twice_changes_nothing(crawl_env, conn):
     assert [count(conn, t) for t in ("listings", "sightings", "review_queue", "keyword_matches")] == before
 
 
-def _site_variant(tmp_path: Path, monkeypatch, **changes) -> None:
-    """A sites folder holding demo_vn with some fields changed (a moved site, a redesign)."""
+def _site_variant(tmp_path: Path, monkeypatch, change, site: str = "demo_vn") -> None:
+    """A sites folder holding `site` as change(doc) leaves it (a moved site, a redesign)."""
     folder = tmp_path / "sites"
     folder.mkdir(exist_ok=True)
-    doc = yaml.safe_load((ROOT / "sites" / "demo_vn.yaml").read_text())
-    for key, value in changes.items():
-        if key == "results":
-            doc["search"]["results"] = value
-        else:
-            doc[key] = value
-    (folder / "demo_vn.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    doc = yaml.safe_load((ROOT / "sites" / f"{site}.yaml").read_text())
+    change(doc)
+    (folder / f"{site}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
     monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
 
 
@@ -164,7 +160,7 @@ def test_a_site_answering_500_is_recorded_with_the_reason(crawl_env, conn, monke
 
 
 def test_a_redesigned_site_is_recorded_as_a_layout_failure(crawl_env, conn, tmp_path, monkeypatch):
-    _site_variant(tmp_path, monkeypatch, results="ul#results > li.product")
+    _site_variant(tmp_path, monkeypatch, lambda doc: doc["search"].update(results="ul#results > li.product"))
     crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi,tê tê")
     record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
     assert record["status"] == "failed", record
@@ -172,11 +168,8 @@ def test_a_redesigned_site_is_recorded_as_a_layout_failure(crawl_env, conn, tmp_
 
 
 def test_robots_txt_is_obeyed(crawl_env, conn, tmp_path, monkeypatch):
-    _site_variant(tmp_path, monkeypatch)
-    path = tmp_path / "sites" / "demo_vn.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["search"]["url"] = "{base_url}/account/search?q={query}"  # /account/ is disallowed
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    # /account/ is disallowed in the demo's robots.txt
+    _site_variant(tmp_path, monkeypatch, lambda doc: doc["search"].update(url="{base_url}/account/search?q={query}"))
     crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi")
     record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
     assert record["pages_fetched"] == 0 and record["status"] == "failed"
@@ -281,14 +274,12 @@ def test_a_field_that_empties_after_a_redesign_is_reported_against_the_previous_
     crawl("demo_vn", crawl_env)
     first = runs.site_crawl(conn, latest_run(conn), "demo_vn")
     assert first["status"] == "succeeded"
-    doc = yaml.safe_load((ROOT / "sites" / "demo_vn.yaml").read_text())
-    doc["search"]["fields"]["price"] = "b.price-moved::text"
-    doc["detail"]["fields"]["price"] = "div.price-moved::text"
-    doc["detail"]["fields"]["seller"] = "div.seller-moved::text"
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    (folder / "demo_vn.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
-    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+
+    def move_price_and_seller(doc):
+        doc["search"]["fields"]["price"] = "b.price-moved::text"
+        doc["detail"]["fields"].update(price="div.price-moved::text", seller="div.seller-moved::text")
+
+    _site_variant(tmp_path, monkeypatch, move_price_and_seller)
     crawl("demo_vn", dict(os.environ))
     second = runs.site_crawl(conn, latest_run(conn), "demo_vn")
     assert second["status"] == "failed", second
@@ -298,12 +289,8 @@ def test_a_field_that_empties_after_a_redesign_is_reported_against_the_previous_
 
 def test_a_site_returning_far_fewer_listings_is_reported(crawl_env, conn, tmp_path, monkeypatch):
     crawl("demo_tz", crawl_env)
-    doc = yaml.safe_load((ROOT / "sites" / "demo_tz.yaml").read_text())
-    doc["search"]["results"] = "div.ad-list > div.ad-card[data-id$='1']"  # most results vanish
-    folder = tmp_path / "sites"
-    folder.mkdir()
-    (folder / "demo_tz.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
-    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+    _site_variant(tmp_path, monkeypatch, site="demo_tz",  # most results vanish
+                  change=lambda doc: doc["search"].update(results="div.ad-list > div.ad-card[data-id$='1']"))
     crawl("demo_tz", dict(os.environ))
     record = runs.site_crawl(conn, latest_run(conn), "demo_tz")
     assert record["status"] == "failed" and "listings fell from 22 to" in record["reason"], record
