@@ -218,6 +218,30 @@ def cmd_sites_new(args, settings) -> int:
     return 0
 
 
+def cmd_users_add(args, settings) -> int:
+    import getpass
+
+    from wildwatch.review import accounts
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            return _fail("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    conn = db.connect(_ensure_db(settings))
+    try:
+        db.migrate(conn)
+        with conn:
+            accounts.add_user(conn, args.name, args.role, password)
+    except accounts.AccountError as exc:
+        return _fail(str(exc))
+    finally:
+        conn.close()
+    print(f"user {args.name} ({args.role}) added")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -275,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--language", required=True, choices=sorted(__import__("wildwatch.keywords").keywords.LANGUAGES))
     n.add_argument("--currency", required=True)
     n.set_defaults(func=cmd_sites_new)
+
+    p = sub.add_parser("users", help="review-app accounts")
+    usub = p.add_subparsers(dest="users_action", required=True)
+    u = usub.add_parser("add", help="add a user; the password is prompted for, or read from stdin")
+    u.add_argument("name")
+    u.add_argument("--role", required=True, choices=["analyst", "supervisor", "admin"])
+    u.set_defaults(func=cmd_users_add)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])

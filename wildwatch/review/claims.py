@@ -1,0 +1,68 @@
+"""Taking work from the review queue: one analyst per item, through leases that run out."""
+from __future__ import annotations
+
+from wildwatch.review.audit import record
+
+DECISIONS = ("confirmed", "legal", "not_wildlife", "unsure")
+DEFAULT_LEASE_S = 15 * 60
+
+
+class ClaimError(RuntimeError):
+    pass
+
+
+def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None = None,
+               country: str | None = None, group: str | None = None) -> dict | None:
+    """The highest-priority item nobody holds (pending, or claimed with an expired lease), leased to `user`.
+    FOR UPDATE SKIP LOCKED: two analysts asking at once get two different items."""
+    with conn.cursor() as cur:
+        cur.execute("""
+            SELECT q.id, q.listing_id, q.status, q.claimed_by FROM review_queue q
+            JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
+            WHERE (q.status = 'pending' OR (q.status = 'claimed' AND q.lease_expires_at < now()))
+              AND (%(site)s::text IS NULL OR s.name = %(site)s)
+              AND (%(country)s::text IS NULL OR s.country = %(country)s)
+              AND (%(group)s::text IS NULL OR EXISTS (SELECT 1 FROM keyword_matches m
+                                                       WHERE m.listing_id = l.id AND m.product_group = %(group)s))
+            ORDER BY q.priority DESC, q.id
+            LIMIT 1
+            FOR UPDATE OF q SKIP LOCKED""", {"site": site, "country": country, "group": group})
+        row = cur.fetchone()
+        if row is None:
+            return None
+        queue_id, listing_id, status, previous_holder = row
+        cur.execute("""UPDATE review_queue SET status = 'claimed', claimed_by = %s, claimed_at = now(),
+                           lease_expires_at = now() + make_interval(secs => %s)
+                       WHERE id = %s RETURNING lease_expires_at""", (user, lease_s, queue_id))
+        lease = cur.fetchone()[0]
+    record(conn, user, "claim", "review_queue", queue_id, {"status": status, "claimed_by": previous_holder},
+           {"status": "claimed", "claimed_by": user, "lease_expires_at": lease})
+    return {"queue_id": queue_id, "listing_id": listing_id, "lease_expires_at": lease}
+
+
+def decide(conn, queue_id: int, user: str, decision: str, product_group: str | None = None,
+           species: str | None = None, note: str | None = None) -> int:
+    """Record a decision on an item the user holds (with a live lease)."""
+    if decision not in DECISIONS:
+        raise ClaimError(f"decision must be one of {', '.join(DECISIONS)}")
+    with conn.cursor() as cur:
+        cur.execute("""SELECT listing_id, status, claimed_by, lease_expires_at > now() FROM review_queue
+                       WHERE id = %s FOR UPDATE""", (queue_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise ClaimError(f"no queue item {queue_id}")
+        listing_id, status, holder, live = row
+        if status != "claimed" or holder != user or not live:
+            raise ClaimError(f"item {queue_id} is not held by {user} (status {status}, holder {holder})")
+        cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, product_group, species, note,
+                                                    decided_by)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                    (queue_id, listing_id, decision, product_group, species, note, user))
+        decision_id = cur.fetchone()[0]
+        new_status = "escalated" if decision == "unsure" else "decided"
+        cur.execute("UPDATE review_queue SET status = %s, lease_expires_at = NULL WHERE id = %s",
+                    (new_status, queue_id))
+    record(conn, user, "decide", "review_queue", queue_id, {"status": status},
+           {"status": new_status, "decision": decision, "product_group": product_group, "species": species,
+            "note": note})
+    return decision_id
