@@ -242,6 +242,22 @@ def cmd_users_add(args, settings) -> int:
     return 0
 
 
+def cmd_review(args, settings) -> int:
+    import uvicorn
+
+    from wildwatch.review.app import create_app
+
+    _ensure_db(settings)
+    conn = db.connect()
+    try:
+        db.migrate(conn)
+    finally:
+        conn.close()
+    print(f"review app on http://{args.host}:{args.port}  (add users with `wildwatch users add NAME --role analyst`)")
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -299,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--language", required=True, choices=sorted(__import__("wildwatch.keywords").keywords.LANGUAGES))
     n.add_argument("--currency", required=True)
     n.set_defaults(func=cmd_sites_new)
+
+    p = sub.add_parser("review", help="serve the analysts' review app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8700)
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("users", help="review-app accounts")
     usub = p.add_subparsers(dest="users_action", required=True)

@@ -1,0 +1,98 @@
+"""The review app through FastAPI's TestClient, on a real database."""
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from wildwatch.review import accounts
+from wildwatch.review.app import create_app
+from wildwatch.review.settings import ReviewSettings
+
+HOSTILE = '<script>alert("x")</script> Carved ivory bangle <img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def app_client(conn, database_url):
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES ('demo_tz', 'TZ', '{en}', 'http://x') "
+                    "RETURNING id")
+        site = cur.fetchone()[0]
+        cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r', 'manual', '2026-11-01') RETURNING id")
+        run = cur.fetchone()[0]
+        cur.execute("""INSERT INTO listings (site_id, url, title, description, seller, score, score_reasons)
+                       VALUES (%s, 'javascript:alert(1)', %s, 'real elephant ivory', 'Juma', 3,
+                               '["+3.0 product ivory"]') RETURNING id""", (site, HOSTILE))
+        listing = cur.fetchone()[0]
+        start = HOSTILE.index("ivory")
+        cur.execute("""INSERT INTO keyword_matches (listing_id, term, product_group, kind, field, span_start, span_end,
+                       matched_text) VALUES (%s, 'ivory', 'ivory', 'product', 'title', %s, %s, 'ivory')""",
+                    (listing, start, start + 5))
+        cur.execute("INSERT INTO sightings (listing_id, run_id, title) VALUES (%s, %s, 't')", (listing, run))
+        cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, %s, 3)", (listing, run))
+        accounts.add_user(conn, "amina", "analyst", "correct horse battery")
+    app = create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url))
+    return TestClient(app)
+
+
+def login(client, password="correct horse battery"):
+    return client.post("/login", data={"username": "amina", "password": password}, follow_redirects=False)
+
+
+def csrf_of(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+
+
+def test_every_page_but_login_needs_a_session(app_client):
+    app = app_client.app
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if path in ("/login",) or not hasattr(route, "methods"):
+            continue
+        url = path.replace("{queue_id}", "1").replace("{name}", "review.js")
+        for method in route.methods - {"HEAD"}:
+            response = app_client.request(method, url, follow_redirects=False)
+            assert response.status_code in (303, 401, 403), (method, path, response.status_code)
+            if response.status_code == 303:
+                assert response.headers["location"] == "/login"
+
+
+def test_login_logout_and_wrong_password(app_client):
+    assert "Wrong name or password" in login(app_client, "not the password").text
+    assert login(app_client).status_code == 303
+    assert app_client.get("/").status_code == 200
+    out = app_client.post("/logout", data={"csrf_token": csrf_of(app_client)}, follow_redirects=False)
+    assert out.status_code == 303 and app_client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_hostile_listing_text_is_escaped_and_the_policy_forbids_inline_script(app_client):
+    login(app_client)
+    page = app_client.get("/item/1")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
+    assert "<img src=x" not in page.text
+    assert '<mark title="ivory">ivory</mark>' in page.text
+    assert "javascript:alert" not in page.text  # a non-http listing URL is never made a link
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_claim_decide_with_csrf(app_client, conn):
+    login(app_client)
+    token = csrf_of(app_client)
+    assert app_client.post("/next", data={}, follow_redirects=False).status_code == 403  # no CSRF token
+    claimed = app_client.post("/next", data={"csrf_token": token}, follow_redirects=False)
+    assert claimed.headers["location"] == "/item/1"
+    page = app_client.get("/item/1").text
+    assert 'data-key="1"' in page and "confirmed" in page
+    done = app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed",
+                                                  "product_group": "ivory", "note": "carved, not resin"},
+                           follow_redirects=False)
+    assert done.status_code == 303
+    with conn.cursor() as cur:
+        cur.execute("SELECT decision, decided_by, note FROM review_decisions")
+        assert cur.fetchone() == ("confirmed", "amina", "carved, not resin")
+        cur.execute("SELECT action FROM audit_log ORDER BY id")
+        assert [r[0] for r in cur.fetchall()] == ["user_add", "claim", "decide"]
+    again = app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "legal"}, follow_redirects=False)
+    assert again.status_code == 409

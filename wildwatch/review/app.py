@@ -1,0 +1,144 @@
+"""The analysts' review app: `create_app()` is the factory; `wildwatch review` serves it.
+
+Everything but the login page needs a session. Scraped text is hostile: templates autoescape, matches are
+marked by splitting text into segments (never raw HTML), and the Content-Security-Policy allows only our
+own script and style files.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from wildwatch import db
+from wildwatch.review import accounts, claims, repository
+from wildwatch.review import settings as review_settings
+from wildwatch.review.highlight import segments
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+STATIC = Path(str(resources.files("wildwatch.review").joinpath("static")))
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAPI:
+    settings = settings or review_settings.load()
+    templates = Jinja2Templates(directory=str(resources.files("wildwatch.review").joinpath("templates")))
+    app = FastAPI(title="wildwatch review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_s,
+                       same_site="strict", https_only=settings.https_only, session_cookie="wildwatch_session")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired):
+        return RedirectResponse("/login", status_code=303)
+
+    @contextmanager
+    def connection():
+        conn = db.connect(settings.database_url)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def user(request: Request) -> dict:
+        current = request.session.get("user")
+        if not current:
+            raise LoginRequired()
+        return current
+
+    def csrf(request: Request, csrf_token: str = Form("")) -> None:
+        expected = request.session.get("csrf", "")
+        if not expected or not hmac.compare_digest(expected, csrf_token):
+            raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
+
+    def render(request: Request, name: str, **context):
+        return templates.TemplateResponse(request, name, {"user": request.session.get("user"),
+                                                          "csrf": request.session.get("csrf"), **context})
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request):
+        return render(request, "login.html", error=None)
+
+    @app.post("/login")
+    def login(request: Request, username: str = Form(...), password: str = Form(...)):
+        with connection() as conn:
+            found = accounts.authenticate(conn, username, password)
+        if not found:
+            return render(request, "login.html", error="Wrong name or password.")
+        request.session.clear()
+        request.session.update(user=found, csrf=secrets.token_urlsafe(32))
+        return RedirectResponse("/", status_code=303)
+
+    @app.post("/logout", dependencies=[Depends(csrf)])
+    def logout(request: Request, current=Depends(user)):
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/", response_class=HTMLResponse)
+    def queue(request: Request, site: str | None = None, country: str | None = None, group: str | None = None,
+              current=Depends(user)):
+        with connection() as conn:
+            rows = repository.queue_page(conn, site or None, country or None, group or None)
+        return render(request, "queue.html", rows=rows, filters={"site": site, "country": country, "group": group})
+
+    @app.post("/next", dependencies=[Depends(csrf)])
+    def next_item(request: Request, current=Depends(user)):
+        with connection() as conn:
+            claimed = claims.claim_next(conn, current["name"], settings.lease_s)
+        if not claimed:
+            return RedirectResponse("/?empty=1", status_code=303)
+        return RedirectResponse(f"/item/{claimed['queue_id']}", status_code=303)
+
+    @app.get("/item/{queue_id}", response_class=HTMLResponse)
+    def show_item(request: Request, queue_id: int, current=Depends(user)):
+        with connection() as conn:
+            row = repository.item(conn, queue_id)
+        if row is None:
+            raise HTTPException(status_code=404)
+        spans = {"title": [], "description": []}
+        for m in row["matches"]:
+            spans[m["field"]].append((m["span_start"], m["span_end"], m["product_group"]))
+        return render(request, "item.html", item=row, title_parts=segments(row["title"], spans["title"]),
+                      description_parts=segments(row["description"], spans["description"]),
+                      decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"])
+
+    @app.post("/item/{queue_id}/decide", dependencies=[Depends(csrf)])
+    def decide(request: Request, queue_id: int, decision: str = Form(...), product_group: str = Form(""),
+               species: str = Form(""), note: str = Form(""), current=Depends(user)):
+        try:
+            with connection() as conn:
+                claims.decide(conn, queue_id, current["name"], decision, product_group or None, species or None,
+                              note[:2000] or None)
+        except claims.ClaimError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
+        return RedirectResponse("/", status_code=303)
+
+    @app.get("/static/{name}")
+    def static(name: str, current=Depends(user)):
+        path = STATIC / name
+        if name not in {p.name for p in STATIC.iterdir()}:
+            raise HTTPException(status_code=404)
+        return FileResponse(path)
+
+    return app

@@ -1,0 +1,43 @@
+"""Queries of the review app."""
+from __future__ import annotations
+
+from wildwatch.db import dict_cursor
+
+
+def queue_page(conn, site=None, country=None, group=None, limit=100) -> list[dict]:
+    with dict_cursor(conn) as cur:
+        cur.execute("""
+            SELECT q.id, q.status, q.priority, q.claimed_by, l.title, l.price, l.currency, s.name AS site, s.country,
+                   coalesce(array_agg(DISTINCT m.product_group) FILTER (WHERE m.id IS NOT NULL), '{}') AS groups
+            FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
+            LEFT JOIN keyword_matches m ON m.listing_id = l.id
+            WHERE q.status IN ('pending', 'claimed')
+              AND (%(site)s::text IS NULL OR s.name = %(site)s)
+              AND (%(country)s::text IS NULL OR s.country = %(country)s)
+            GROUP BY q.id, l.id, s.id
+            HAVING %(group)s::text IS NULL OR %(group)s = ANY(array_agg(m.product_group))
+            ORDER BY q.priority DESC, q.id LIMIT %(limit)s""",
+                    {"site": site, "country": country, "group": group, "limit": limit})
+        return cur.fetchall()
+
+
+def item(conn, queue_id: int) -> dict | None:
+    with dict_cursor(conn) as cur:
+        cur.execute("""SELECT q.id AS queue_id, q.status, q.claimed_by, q.lease_expires_at, l.*, s.name AS site,
+                              s.country
+                       FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
+                       WHERE q.id = %s""", (queue_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        cur.execute("""SELECT field, span_start, span_end, product_group, term, kind FROM keyword_matches
+                       WHERE listing_id = %s ORDER BY span_start""", (row["id"],))
+        row["matches"] = cur.fetchall()
+        cur.execute("""SELECT r.run_key, r.period, si.seen_at, si.price, si.currency FROM sightings si
+                       JOIN crawl_runs r ON r.id = si.run_id WHERE si.listing_id = %s ORDER BY si.seen_at""",
+                    (row["id"],))
+        row["sightings"] = cur.fetchall()
+        cur.execute("""SELECT id, title, url FROM listings WHERE site_id = %s AND seller = %s AND id <> %s
+                       ORDER BY last_seen_at DESC LIMIT 20""", (row["site_id"], row["seller"], row["id"]))
+        row["same_seller"] = cur.fetchall() if row["seller"] else []
+        return row

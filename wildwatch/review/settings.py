@@ -1,0 +1,31 @@
+"""Review-app settings from the environment; placeholder secrets are refused outside development."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+from wildwatch import config
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    secret_key: str
+    session_max_age_s: int = 8 * 3600
+    lease_s: int = 15 * 60
+    https_only: bool = False
+    database_url: str | None = None
+
+
+def load() -> ReviewSettings:
+    base = config.load()
+    key = os.environ.get("WILDWATCH_SECRET_KEY", "")
+    if base.env != "development":
+        if key.lower() in config.PLACEHOLDER_SECRETS or len(key) < 32:
+            raise config.ConfigError("WILDWATCH_SECRET_KEY must be a random value of 32+ characters")
+    elif not key:
+        key = secrets.token_urlsafe(32)  # development: sessions end when the server restarts
+    return ReviewSettings(secret_key=key,
+                          session_max_age_s=int(os.environ.get("WILDWATCH_SESSION_MAX_AGE", 8 * 3600)),
+                          lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
+                          https_only=base.env != "development")
