@@ -32,6 +32,27 @@ def _airflow(args: list[str], env: dict, log: Path) -> int:
                                stderr=subprocess.STDOUT)
 
 
+def _demo_login(settings) -> str:
+    """A demo analyst for the review app; its password is generated once and kept under var/."""
+    from wildwatch.review import accounts
+
+    secret = settings.var_dir / "review-demo.password"
+    if not secret.exists():
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(__import__("secrets").token_urlsafe(12))
+    password = secret.read_text().strip()
+    with db.transaction() as conn:
+        if accounts.authenticate(conn, "demo", password) is None:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM users WHERE name = 'demo'")
+                exists = cur.fetchone()
+            if exists:
+                return f"demo / (see {secret})"
+            accounts.add_user(conn, "demo", "analyst", password, by="demo")
+    return f"demo / {password}"
+
+
 def run_demo() -> int:
     settings = config.load()
     started = time.monotonic()
@@ -77,7 +98,9 @@ def run_demo() -> int:
             demo_proc.wait(10)
     with db.transaction() as conn:
         ok = demo_report.print_report(conn)
-    print(f"\nAirflow log: {log}")
+    login = _demo_login(settings)
+    print(f"\nreview app: .venv/bin/wildwatch review  -> http://127.0.0.1:8700  login: {login}")
+    print(f"Airflow log: {log}")
     print(f"wall time: {time.monotonic() - started:.0f} s")
     print("next: .venv/bin/wildwatch queue list   (the review queue; `wildwatch db stop` stops PostgreSQL)")
     if rc != 0:
