@@ -96,3 +96,50 @@ def test_claim_decide_with_csrf(app_client, conn):
         assert [r[0] for r in cur.fetchall()] == ["user_add", "claim", "decide"]
     again = app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "legal"}, follow_redirects=False)
     assert again.status_code == 409
+
+
+@pytest.mark.browser
+def test_keyboard_shortcuts_in_chromium(app_client, database_url, conn):
+    """The real page in a real Chromium: log in, "n" claims the next item, "1" confirms it; no console errors."""
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from helpers import free_port
+    from spiders.browser import CHROMIUM_ARGS, chromium_path
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app_client.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    errors = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            base = f"http://127.0.0.1:{port}"
+            page.goto(base + "/login")
+            page.fill("input[name=username]", "amina")
+            page.fill("input[name=password]", "correct horse battery")
+            page.click("button")
+            page.wait_for_url(base + "/")
+            page.keyboard.press("n")
+            page.wait_for_url(base + "/item/1")
+            assert page.locator("mark").first.inner_text() == "ivory"
+            page.keyboard.press("1")
+            page.wait_for_url(base + "/")
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    with conn.cursor() as cur:
+        cur.execute("SELECT decision FROM review_decisions")
+        assert cur.fetchone() == ("confirmed",)
+    assert errors == []

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -133,6 +133,10 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         except claims.ClaimError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
         return RedirectResponse("/", status_code=303)
+
+    @app.get("/favicon.ico")
+    def favicon(current=Depends(user)):
+        return Response(status_code=204)
 
     @app.get("/static/{name}")
     def static(name: str, current=Depends(user)):
