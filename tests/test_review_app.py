@@ -143,3 +143,30 @@ def test_keyboard_shortcuts_in_chromium(app_client, database_url, conn):
         cur.execute("SELECT decision FROM review_decisions")
         assert cur.fetchone() == ("confirmed",)
     assert errors == []
+
+
+def test_supervisors_export_confirmed_offers_safely(app_client, conn):
+    import csv
+    import io
+    import json
+
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE listings SET seller = '=HYPERLINK(\"http://evil\")'")
+        accounts.add_user(conn, "chloe", "supervisor", "another long secret")
+    login(app_client)
+    token = csrf_of(app_client)
+    app_client.post("/next", data={"csrf_token": token})
+    app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed", "product_group": "ivory"})
+    assert app_client.get("/export").status_code == 403  # analysts do not export
+    app_client.post("/logout", data={"csrf_token": token})
+    app_client.post("/login", data={"username": "chloe", "password": "another long secret"})
+    got = app_client.get("/export?format=csv&month=2026-11&country=TZ")
+    assert got.status_code == 200 and got.headers["content-disposition"].endswith('2026-11.csv"')
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    assert len(rows) == 1 and rows[0]["product_group"] == "ivory" and rows[0]["survey_month"] == "2026-11"
+    assert rows[0]["seller"].startswith("'=")  # a formula is written as text
+    assert json.loads(app_client.get("/export?format=json&month=2026-10").text) == []
+    assert app_client.get("/export?month=Nov").status_code == 400
+    with conn.cursor() as cur:
+        cur.execute("SELECT user_name, after->>'rows' FROM audit_log WHERE action = 'export' ORDER BY id")
+        assert cur.fetchall() == [("chloe", "1"), ("chloe", "0")]

@@ -7,6 +7,7 @@ own script and style files.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from contextlib import contextmanager
 from importlib import resources
@@ -18,7 +19,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from wildwatch import db
-from wildwatch.review import accounts, claims, repository
+from wildwatch.review import accounts, claims, export, repository
+from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.review.highlight import segments
 
@@ -133,6 +135,23 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         except claims.ClaimError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
         return RedirectResponse("/", status_code=303)
+
+    @app.get("/export")
+    def export_confirmed(request: Request, format: str = "csv", month: str | None = None, site: str | None = None,
+                         country: str | None = None, current=Depends(user)):
+        if current["role"] not in ("supervisor", "admin"):
+            raise HTTPException(status_code=403, detail="exports are for supervisors")
+        if format not in ("csv", "json") or (month and not re.fullmatch(r"\d{4}-\d{2}", month)):
+            raise HTTPException(status_code=400, detail="format is csv or json; month is YYYY-MM")
+        filters = {"month": month or None, "site": site or None, "country": country or None}
+        with connection() as conn:
+            rows = export.confirmed(conn, **filters)
+            record(conn, current["name"], "export", "export", None, None, {"format": format, **filters,
+                                                                            "rows": len(rows)})
+        body = export.to_csv(rows) if format == "csv" else export.to_json(rows)
+        name = f"wildwatch-confirmed-{month or 'all'}.{format}"
+        media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.get("/favicon.ico")
     def favicon(current=Depends(user)):
