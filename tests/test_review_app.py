@@ -170,3 +170,14 @@ def test_supervisors_export_confirmed_offers_safely(app_client, conn):
     with conn.cursor() as cur:
         cur.execute("SELECT user_name, after->>'rows' FROM audit_log WHERE action = 'export' ORDER BY id")
         assert cur.fetchall() == [("chloe", "1"), ("chloe", "0")]
+
+
+def test_the_queue_filters_by_country_site_group_language_and_month(app_client, conn):
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE listings SET language = 'sw'")
+    login(app_client)
+    shown = lambda query: "Carved ivory bangle" in app_client.get("/?" + query).text  # noqa: E731
+    assert shown("country=tz") and shown("site=demo_tz") and shown("group=ivory") and shown("language=sw")
+    assert shown("month=2026-11")
+    assert not shown("country=VN") and not shown("group=pangolin") and not shown("language=zh")
+    assert not shown("month=2026-10")

@@ -99,10 +99,12 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     @app.get("/", response_class=HTMLResponse)
     def queue(request: Request, site: str | None = None, country: str | None = None, group: str | None = None,
-              current=Depends(user)):
+              language: str | None = None, month: str | None = None, current=Depends(user)):
+        filters = {"site": site or None, "country": (country or "").upper() or None, "group": group or None,
+                   "language": language or None, "month": month or None}
         with connection() as conn:
-            rows = repository.queue_page(conn, site or None, country or None, group or None)
-        return render(request, "queue.html", rows=rows, filters={"site": site, "country": country, "group": group})
+            rows = repository.queue_page(conn, **filters)
+        return render(request, "queue.html", rows=rows, filters=filters)
 
     @app.post("/next", dependencies=[Depends(csrf)])
     def next_item(request: Request, current=Depends(user)):

@@ -4,20 +4,25 @@ from __future__ import annotations
 from wildwatch.db import dict_cursor
 
 
-def queue_page(conn, site=None, country=None, group=None, limit=100) -> list[dict]:
+def queue_page(conn, site=None, country=None, group=None, language=None, month=None, limit=100) -> list[dict]:
+    """Items waiting or held, by score; month is the survey month (YYYY-MM) that queued them."""
     with dict_cursor(conn) as cur:
         cur.execute("""
             SELECT q.id, q.status, q.priority, q.claimed_by, l.title, l.price, l.currency, s.name AS site, s.country,
                    coalesce(array_agg(DISTINCT m.product_group) FILTER (WHERE m.id IS NOT NULL), '{}') AS groups
             FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
+            JOIN crawl_runs r ON r.id = q.run_id
             LEFT JOIN keyword_matches m ON m.listing_id = l.id
             WHERE q.status IN ('pending', 'claimed')
               AND (%(site)s::text IS NULL OR s.name = %(site)s)
               AND (%(country)s::text IS NULL OR s.country = %(country)s)
+              AND (%(language)s::text IS NULL OR l.language = %(language)s)
+              AND (%(month)s::text IS NULL OR to_char(r.period, 'YYYY-MM') = %(month)s)
             GROUP BY q.id, l.id, s.id
             HAVING %(group)s::text IS NULL OR %(group)s = ANY(array_agg(m.product_group))
             ORDER BY q.priority DESC, q.id LIMIT %(limit)s""",
-                    {"site": site, "country": country, "group": group, "limit": limit})
+                    {"site": site, "country": country, "group": group, "language": language, "month": month,
+                     "limit": limit})
         return cur.fetchall()
 
 
