@@ -21,3 +21,12 @@ def settings_for(env: dict) -> config.Settings:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def seed_site_and_run(cur, site: str = "s", country: str = "VN", language: str = "vi") -> tuple[int, int]:
+    """A site row and a November 2026 crawl run, for tests that build queue items by hand."""
+    cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES (%s, %s, %s, 'http://x') RETURNING id",
+                (site, country, [language]))
+    site_id = cur.fetchone()[0]
+    cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r', 'manual', '2026-11-01') RETURNING id")
+    return site_id, cur.fetchone()[0]

@@ -4,6 +4,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from helpers import seed_site_and_run
 from wildwatch.review import accounts
 from wildwatch.review.app import create_app
 from wildwatch.review.settings import ReviewSettings
@@ -14,11 +15,7 @@ HOSTILE = '<script>alert("x")</script> Carved ivory bangle <img src=x onerror=al
 @pytest.fixture
 def app_client(conn, database_url):
     with conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES ('demo_tz', 'TZ', '{en}', 'http://x') "
-                    "RETURNING id")
-        site = cur.fetchone()[0]
-        cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r', 'manual', '2026-11-01') RETURNING id")
-        run = cur.fetchone()[0]
+        site, run = seed_site_and_run(cur, "demo_tz", "TZ", "en")
         cur.execute("""INSERT INTO listings (site_id, url, title, description, seller, score, score_reasons)
                        VALUES (%s, 'javascript:alert(1)', %s, 'real elephant ivory', 'Juma', 3,
                                '["+3.0 product ivory"]') RETURNING id""", (site, HOSTILE))

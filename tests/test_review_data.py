@@ -4,16 +4,13 @@ import threading
 import psycopg2
 import pytest
 
+from helpers import seed_site_and_run
 from wildwatch.review import accounts, claims
 
 
 def _seed(conn, n: int = 6) -> list[int]:
     with conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES ('s', 'VN', '{vi}', 'http://x') "
-                    "RETURNING id")
-        site = cur.fetchone()[0]
-        cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r', 'manual', '2026-11-01') RETURNING id")
-        run = cur.fetchone()[0]
+        site, run = seed_site_and_run(cur)
         ids = []
         for i in range(n):
             cur.execute("INSERT INTO listings (site_id, url, title) VALUES (%s, %s, %s) RETURNING id",
