@@ -51,7 +51,8 @@ def _postgres_can_enter(path: Path) -> bool:
     return result.returncode == 0
 
 
-def _port_in_use(port: int) -> bool:
+def port_in_use(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:port."""
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -146,7 +147,7 @@ class LocalCluster:
             self.init()
         if self.running():
             return
-        if _port_in_use(self.port):
+        if port_in_use(self.port):
             raise LocalPgError(f"127.0.0.1:{self.port} is already in use (another wildwatch checkout's database?): "
                                "stop that server or choose another port with WILDWATCH_PG_PORT")
         opts = f"-c port={self.port}" + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off "

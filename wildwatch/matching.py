@@ -97,11 +97,6 @@ def _origin(text: str, folded: str | None = None) -> list[int] | range:
     return origin
 
 
-def fold_with_map(text: str) -> tuple[str, list[int]]:
-    folded = fold(text)
-    return folded, _origin(text, folded)
-
-
 def skeleton(folded: str) -> str:
     return _NON_WORD.sub("", folded.translate(_CONFUSABLE_TABLE))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,7 @@ from pathlib import Path
 from wildwatch import config, db, demo_report
 from wildwatch.airflow_env import airflow_env
 from wildwatch.demo.server import DEFAULT_BASE_PORT, SITE_ORDER
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+from wildwatch.localpg import port_in_use
 
 
 def _airflow(args: list[str], env: dict, log: Path) -> int:
@@ -69,11 +63,11 @@ def run_demo() -> int:
 
     demo_proc = None
     ports = [DEFAULT_BASE_PORT + i for i in range(len(SITE_ORDER))]
-    if not all(_port_open(p) for p in ports):
+    if not all(port_in_use(p) for p in ports):
         demo_proc = subprocess.Popen([sys.executable, "-m", "wildwatch.cli", "demo-site"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(50):
-            if all(_port_open(p) for p in ports):
+            if all(port_in_use(p) for p in ports):
                 break
             time.sleep(0.1)
         else:
