@@ -71,15 +71,17 @@ class DatabaseWriter:
         self.spool(item, reason)
         return False
 
-    def spool(self, item, reason: str | None = None) -> None:
+    def spool(self, item, reason: str | None = None, count: bool = True) -> None:
         spider = self.crawler.spider
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         path = Path(self.spool_dir) / f"run{spider.run_id}-{spider.site.name}.jsonl"
-        record = {k: v for k, v in item.items() if k != "listing_id"}
+        # Keys starting with "_" hold what only this process can use (the raw page for evidence).
+        record = {k: v for k, v in item.items() if k != "listing_id" and not k.startswith("_")}
         record["run_id"] = spider.run_id
         record["spool_reason"] = reason
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
-        self.crawler.stats.inc_value("wildwatch/spooled")
+        if count:
+            self.crawler.stats.inc_value("wildwatch/spooled")
         self.crawler.stats.set_value("wildwatch/spool_file", str(path))
         item["spooled"] = True

@@ -29,5 +29,6 @@ class ReviewQueuePipeline(DatabaseWriter):
         if item.get("spooled") or item["score"] < self.threshold:
             return item
         if self.write(item, self._enqueue):
+            item["queued"] = True
             self.crawler.stats.inc_value("wildwatch/queued")
         return item

@@ -12,6 +12,7 @@ from scrapy_playwright.page import PageMethod
 from spiders import browser
 from spiders.extract import extract_detail, extract_search
 from wildwatch import config, keywords
+from wildwatch.evidence.warc import PageCapture
 from wildwatch.sites import load as load_site
 
 
@@ -87,7 +88,7 @@ class MarketplaceSpider(scrapy.Spider):
                                       meta=self._meta(self.site.detail.wait_for, self.site.detail.needs_browser),
                                       cb_kwargs={"seed": seed})
             else:
-                yield seed
+                yield {**seed, "_page": PageCapture.from_response(response)}
         if page.next_url and page_no < self.site.max_pages_per_query:
             yield response.follow(page.next_url, callback=self.parse_search, errback=self.on_error,
                                   meta=self._meta(self.site.search.wait_for),
@@ -98,7 +99,7 @@ class MarketplaceSpider(scrapy.Spider):
         fields = extract_detail(self.site, response)
         for key in fields.pop("_structured", []):
             self.crawler.stats.inc_value(f"wildwatch/structured_fallback/{key}")
-        item = dict(seed)
+        item = {**seed, "_page": PageCapture.from_response(response)}
         for key, value in fields.items():
             if value:
                 item["image_urls" if key == "images" else key] = value

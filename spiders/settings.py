@@ -37,6 +37,7 @@ ITEM_PIPELINES = {
     "pipelines.match.KeywordMatchPipeline": 200,
     "pipelines.store.PostgresStorePipeline": 300,
     "pipelines.enqueue.ReviewQueuePipeline": 400,
+    "pipelines.evidence.EvidencePipeline": 500,
 }
 DOWNLOADER_MIDDLEWARES = {
     # before RetryMiddleware (550) sees the response: honour the site's Retry-After first

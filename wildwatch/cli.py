@@ -258,6 +258,20 @@ def cmd_review(args, settings) -> int:
     return 0
 
 
+def cmd_evidence_verify(args, settings) -> int:
+    from wildwatch.evidence.store import open_store
+    from wildwatch.evidence.verify import verify
+
+    conn = db.connect(_ensure_db(settings))
+    try:
+        report = verify(conn, open_store(settings.evidence_dir))
+    finally:
+        conn.close()
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -327,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name")
     u.add_argument("--role", required=True, choices=["analyst", "supervisor", "admin"])
     u.set_defaults(func=cmd_users_add)
+
+    p = sub.add_parser("evidence", help="the evidence store")
+    esub = p.add_subparsers(dest="evidence_action", required=True)
+    e = esub.add_parser("verify", help="re-hash every stored evidence file; list missing, altered or never captured")
+    e.set_defaults(func=cmd_evidence_verify)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])

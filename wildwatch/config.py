@@ -42,6 +42,12 @@ class Settings:
     realdata_dir: Path = PROJECT_ROOT.parent / "shared" / "realdata"
     # Airflow's own metadata database; defaults to a second database on the project's cluster.
     airflow_database_url: str | None = None
+    # Evidence kept for candidates: a content-addressed folder; off only for benchmarks.
+    evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
+    evidence_enabled: bool = True
+    evidence_max_bytes: int = 5 * 1024 * 1024
+    screenshot_timeout_s: float = 20.0
+    referrals_dir: Path = PROJECT_ROOT / "var" / "referrals"
 
     @property
     def manages_local_db(self) -> bool:
@@ -64,6 +70,11 @@ def load() -> Settings:
         airflow_home=_path("AIRFLOW_HOME", var_dir / "airflow"),
         realdata_dir=_path("WILDWATCH_REALDATA", PROJECT_ROOT.parent / "shared" / "realdata"),
         airflow_database_url=os.environ.get("WILDWATCH_AIRFLOW_DATABASE_URL") or None,
+        evidence_dir=_path("WILDWATCH_EVIDENCE_DIR", var_dir / "evidence"),
+        evidence_enabled=os.environ.get("WILDWATCH_EVIDENCE", "on").lower() not in ("off", "0", "false", "no"),
+        evidence_max_bytes=int(os.environ.get("WILDWATCH_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
+        screenshot_timeout_s=float(os.environ.get("WILDWATCH_SCREENSHOT_TIMEOUT", "20")),
+        referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
     )
     if settings.env != "development":
         if settings.manages_local_db:

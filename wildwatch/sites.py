@@ -72,6 +72,10 @@ class Site:
     drop_params: tuple[str, ...] = ()
     keep_params: tuple[str, ...] = ()  # when set, every other query parameter is dropped
     checks: tuple[dict, ...] = ()  # saved pages the site is proven on; see sites/README.md
+    # Evidence: static pages are screenshotted too when set (browser pages always are).
+    screenshot_static: bool = False
+    # A selector present on a listing page once the platform took the listing down (takedown follow-up).
+    removed_marker: str | None = None
 
     @property
     def domain(self) -> str:
@@ -154,6 +158,8 @@ def parse(doc: dict, name: str) -> Site:
         drop_params=tuple(doc.get("drop_params") or ()),
         keep_params=tuple(doc.get("keep_params") or ()),
         checks=tuple(_checks(doc.get("checks") or [], where)),
+        screenshot_static=bool((doc.get("evidence") or {}).get("screenshot_static", False)),
+        removed_marker=doc.get("removed_marker"),
     )
 
 

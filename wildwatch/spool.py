@@ -15,6 +15,7 @@ def replay(conn, spool_dir: Path | None = None, threshold: float | None = None) 
     each replayed file to spool/replayed/."""
     from pipelines.enqueue import enqueue
     from pipelines.store import store_listing
+    from wildwatch.evidence.capture import record_capture
 
     settings = config.load()
     spool_dir = Path(spool_dir or settings.spool_dir)
@@ -40,6 +41,8 @@ def replay(conn, spool_dir: Path | None = None, threshold: float | None = None) 
                 if item.get("score", 0) >= threshold:
                     enqueue(conn, listing_id, item["run_id"], item["score"])
                     done["queued"] += 1
+                    if item.get("evidence"):
+                        record_capture(conn, listing_id, item["run_id"], item["evidence"])
         target = spool_dir / "replayed" / path.name
         target.parent.mkdir(exist_ok=True)
         path.rename(target)

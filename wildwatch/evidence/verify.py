@@ -1,0 +1,51 @@
+"""`wildwatch evidence verify`: re-hash every file the database says was kept, and list what is missing,
+altered, or was never captured (with the reason recorded at capture time)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wildwatch.evidence.store import LocalEvidenceStore, sha256_hex
+
+
+@dataclass
+class Report:
+    checked: int = 0
+    bytes_checked: int = 0
+    altered: list[str] = field(default_factory=list)      # store paths whose content no longer matches
+    missing: list[str] = field(default_factory=list)      # store paths the database names but the store lacks
+    not_captured: list[tuple[int, str, str, str]] = field(default_factory=list)  # listing, kind, url, reason
+
+    @property
+    def ok(self) -> bool:
+        return not self.altered and not self.missing
+
+    def lines(self) -> list[str]:
+        out = [f"checked {self.checked} evidence files ({self.bytes_checked:,} bytes)"]
+        out += [f"ALTERED  {p}" for p in self.altered]
+        out += [f"MISSING  {p}" for p in self.missing]
+        out += [f"NOT CAPTURED  listing {lid} {kind} {url}: {reason}" for lid, kind, url, reason in self.not_captured]
+        out.append("evidence store OK" if self.ok else
+                   f"evidence store FAILED: {len(self.altered)} altered, {len(self.missing)} missing")
+        return out
+
+
+def verify(conn, store: LocalEvidenceStore) -> Report:
+    report = Report()
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT sha256 FROM evidence WHERE sha256 IS NOT NULL ORDER BY sha256")
+        hashes = [row[0] for row in cur.fetchall()]
+        cur.execute("""SELECT listing_id, kind, page_url, missing_reason FROM evidence
+                       WHERE missing_reason IS NOT NULL ORDER BY listing_id, kind""")
+        report.not_captured = [tuple(row) for row in cur.fetchall()]
+    for digest in hashes:
+        path = store.path(digest)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            report.missing.append(str(path))
+            continue
+        report.checked += 1
+        report.bytes_checked += len(data)
+        if sha256_hex(data) != digest:
+            report.altered.append(str(path))
+    return report
