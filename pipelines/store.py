@@ -16,7 +16,8 @@ ON CONFLICT (url) DO UPDATE SET
     title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
     currency = EXCLUDED.currency, seller = EXCLUDED.seller, location = EXCLUDED.location,
     posted_at = EXCLUDED.posted_at, image_urls = EXCLUDED.image_urls, score = EXCLUDED.score,
-    score_reasons = EXCLUDED.score_reasons, last_run_id = EXCLUDED.last_run_id, last_seen_at = now()
+    score_reasons = EXCLUDED.score_reasons, last_run_id = EXCLUDED.last_run_id, last_seen_at = now(),
+    status = 'active', gone_run_id = NULL, gone_at = NULL, gone_reason = NULL
 RETURNING id
 """
 

@@ -7,7 +7,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from spiders import health
-from wildwatch import config, db, keywords, runs
+from wildwatch import config, db, keywords, lifecycle, runs
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +104,18 @@ class CrawlRunRecorder:
             previous = None
         stats["health_warnings"] = health.compare(stats, previous)
         status, why = verdict(stats)
+
+        def close(conn):
+            with conn.cursor() as cur:
+                cur.execute("SELECT kind FROM crawl_runs WHERE id = %s", (spider.run_id,))
+                kind = cur.fetchone()[0]
+            blocker = lifecycle.lifecycle_blocker(kind, status, stats, bool(spider.groups or spider.queries))
+            stats["lifecycle"] = ({"gone": lifecycle.mark_not_found(conn, spider.run_id, spider.site_id)}
+                                  if blocker is None else {"skipped": blocker})
+            runs.finish_site_crawl(conn, spider.run_id, spider.site_id, status, why, stats)
+
         try:
-            db.run_in_transaction(
-                self.url, lambda conn: runs.finish_site_crawl(conn, spider.run_id, spider.site_id, status, why,
-                                                              stats))
+            db.run_in_transaction(self.url, close)
         except db.DatabaseUnavailable as exc:
             log.error("%s: could not record the end of the %s crawl (%s)", exc, spider.site.name, status)
             return

@@ -70,11 +70,23 @@ def conn(database_url):
 
 
 @pytest.fixture(scope="session")
-def demo_sites():
+def demo_market():
     demo = DemoMarketplaces(base_port=0)
-    urls = demo.start()
-    yield urls
+    demo.start()
+    yield demo
     demo.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_sites(demo_market):
+    return demo_market.urls()
+
+
+@pytest.fixture
+def takedowns(demo_market):
+    """The demo marketplaces, whose listings this test may take down; restored afterwards."""
+    yield demo_market
+    demo_market.restore()
 
 
 @pytest.fixture

@@ -70,6 +70,8 @@ def cmd_demo_site(args, settings) -> int:
         print(f"wrote {args.write_ground_truth}")
         return 0
     demo = DemoMarketplaces(args.host, args.port)
+    for listing_id in args.removed:
+        demo.remove(f"demo_{listing_id[:2]}", [listing_id])
     urls = demo.start()
     for name, url in urls.items():
         print(f"{name:8s} {url}")
@@ -287,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8701, help="first of four consecutive ports (0: any free)")
     p.add_argument("--write-ground-truth", type=Path, metavar="PATH",
                    help="write the demo listings and their labels as JSON, then exit")
+    p.add_argument("--removed", type=lambda v: [x for x in v.split(",") if x], default=[], metavar="IDS",
+                   help="listings already taken down, e.g. vn0003,cm0012 (to try the takedown follow-up)")
     p.set_defaults(func=cmd_demo_site)
 
     p = sub.add_parser("queue", help="the review queue")

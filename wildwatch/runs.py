@@ -7,6 +7,7 @@ import uuid
 
 from psycopg2.extras import Json, execute_values
 
+from wildwatch import lifecycle
 from wildwatch.keywords import KeywordBase
 from wildwatch.sites import Site
 
@@ -119,7 +120,8 @@ def summarize_run(conn, run_id: int) -> dict:
             status = "failed"
         summary = {"sites": sites,
                    "totals": {k: sum(s[k] for s in sites)
-                              for k in ("pages_fetched", "listings_seen", "candidates_queued", "errors")}}
+                              for k in ("pages_fetched", "listings_seen", "candidates_queued", "errors")},
+                   "listings": lifecycle.run_counts(conn, run_id)}
         cur.execute("UPDATE crawl_runs SET status = %s, finished_at = now(), summary = %s WHERE id = %s",
                     (status, Json(summary), run_id))
     summary["status"] = status

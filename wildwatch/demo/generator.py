@@ -58,6 +58,8 @@ class DemoSite:
     currency: str
     javascript: bool
     listings: list[DemoListing]
+    # Listings the platform has taken down: gone from search, their pages say so (takedown follow-up).
+    removed: set[str] = field(default_factory=set)
 
     def get(self, listing_id: str) -> DemoListing | None:
         return next((item for item in self.listings if item.id == listing_id), None)
@@ -123,6 +125,8 @@ def search(site: DemoSite, query: str) -> list[DemoListing]:
     phrase, loose = [], []
     tokens = [] if _is_cjk(q) else [t for t in q.split() if len(t) >= 4]
     for item in site.listings:
+        if item.id in site.removed:
+            continue
         text = fold(f"{item.title} {item.description}")
         if q in text:
             phrase.append(item)

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 ROBOTS_TXT = "User-agent: *\nDisallow: /account/\nDisallow: /cart\n"
 DEFAULT_BASE_PORT = 8701
 SITE_ORDER = ("demo_cn", "demo_vn", "demo_cm", "demo_tz")
+REMOVED_WITH_NOTICE = {"demo_vn", "demo_cm"}
 
 
 def _page_number(params) -> int:
@@ -77,6 +78,10 @@ class DemoHandler(BaseHTTPRequestHandler):
             return self._send(js, "application/javascript; charset=utf-8")
         if url.path.startswith("/item/"):
             listing = site.get(url.path.rsplit("/", 1)[1])
+            if listing and listing.id in site.removed:
+                # Platforms differ: some keep the page with a notice, some answer 410 Gone.
+                status = HTTPStatus.OK if site.name in REMOVED_WITH_NOTICE else HTTPStatus.GONE
+                return self._send(skins.removed_page(site), status=status)
             if listing:
                 return self._send(skins.detail_page(site, listing))
         if url.path.startswith("/img/"):
@@ -105,6 +110,17 @@ class DemoMarketplaces:
             threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True).start()
             self.servers[name] = server
         return self.urls()
+
+    def remove(self, site: str, listing_ids) -> None:
+        """Take listings down, as a platform does after a referral."""
+        unknown = [i for i in listing_ids if self.sites[site].get(i) is None]
+        if unknown:
+            raise KeyError(f"{site} has no listings {unknown}")
+        self.sites[site].removed.update(listing_ids)
+
+    def restore(self) -> None:
+        for site in self.sites.values():
+            site.removed.clear()
 
     def urls(self) -> dict[str, str]:
         return {name: f"http://{self.host}:{s.server_address[1]}" for name, s in self.servers.items()}

@@ -93,4 +93,8 @@ def detail_page(site, x) -> str:
     return page(site, x.title, body)
 
 
+def removed_page(site) -> str:
+    return page(site, "Listing removed", "<p class=\"listing-removed\">This listing has been removed.</p>")
+
+
 SEARCH_PAGES = {"demo_vn": search_page_vn, "demo_cm": search_page_cm, "demo_tz": search_page_tz}
