@@ -30,3 +30,29 @@ def seed_site_and_run(cur, site: str = "s", country: str = "VN", language: str =
     site_id = cur.fetchone()[0]
     cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r', 'manual', '2026-11-01') RETURNING id")
     return site_id, cur.fetchone()[0]
+
+
+class served:
+    """An ASGI app served by uvicorn on 127.0.0.1 in a thread, for real-browser tests: `with served(app) as url`."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __enter__(self) -> str:
+        import threading
+        import time
+
+        import uvicorn
+
+        port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)

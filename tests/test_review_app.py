@@ -45,7 +45,7 @@ def test_every_page_but_login_needs_a_session(app_client):
         path = getattr(route, "path", "")
         if path in ("/login",) or not hasattr(route, "methods"):
             continue
-        url = path.replace("{queue_id}", "1").replace("{name}", "review.js")
+        url = re.sub(r"\{[a-z_]+_id\}", "1", path).replace("{name}", "review.js")
         for method in route.methods - {"HEAD"}:
             response = app_client.request(method, url, follow_redirects=False)
             assert response.status_code in (303, 401, 403), (method, path, response.status_code)
@@ -98,44 +98,28 @@ def test_claim_decide_with_csrf(app_client, conn):
 @pytest.mark.browser
 def test_keyboard_shortcuts_in_chromium(app_client, database_url, conn):
     """The real page in a real Chromium: log in, "n" claims the next item, "1" confirms it; no console errors."""
-    import threading
-    import time
-
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from helpers import free_port
+    from helpers import served
     from spiders.browser import CHROMIUM_ARGS, chromium_path
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app_client.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     errors = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            base = f"http://127.0.0.1:{port}"
-            page.goto(base + "/login")
-            page.fill("input[name=username]", "amina")
-            page.fill("input[name=password]", "correct horse battery")
-            page.click("button")
-            page.wait_for_url(base + "/")
-            page.keyboard.press("n")
-            page.wait_for_url(base + "/item/1")
-            assert page.locator("mark").first.inner_text() == "ivory"
-            page.keyboard.press("1")
-            page.wait_for_url(base + "/")
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with served(app_client.app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "amina")
+        page.fill("input[name=password]", "correct horse battery")
+        page.click("button")
+        page.wait_for_url(base + "/")
+        page.keyboard.press("n")
+        page.wait_for_url(base + "/item/1")
+        assert page.locator("mark").first.inner_text() == "ivory"
+        page.keyboard.press("1")
+        page.wait_for_url(base + "/")
+        browser.close()
     with conn.cursor() as cur:
         cur.execute("SELECT decision FROM review_decisions")
         assert cur.fetchone() == ("confirmed",)

@@ -18,10 +18,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from wildwatch import db
+from wildwatch import config, db
 from wildwatch.review import accounts, claims, export, repository
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
+from wildwatch.evidence import warc
+from wildwatch.evidence.store import open_store
+from wildwatch.review import referral_routes
 from wildwatch.review.highlight import segments
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -35,6 +38,9 @@ class LoginRequired(Exception):
 
 def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAPI:
     settings = settings or review_settings.load()
+    base = config.load()
+    evidence_dir = settings.evidence_dir or base.evidence_dir
+    referrals_dir = settings.referrals_dir or base.referrals_dir
     templates = Jinja2Templates(directory=str(resources.files("wildwatch.review").joinpath("templates")))
     app = FastAPI(title="wildwatch review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_s,
@@ -43,10 +49,12 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
+        # The archived-page route sets its own, stricter policy (a sandbox) and allows our own frame.
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = CSP
+            response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -154,6 +162,28 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         name = f"wildwatch-confirmed-{month or 'all'}.{format}"
         media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.get("/evidence/{evidence_id}")
+    def show_evidence(evidence_id: int, current=Depends(user)):
+        with connection() as conn:
+            row = repository.evidence(conn, evidence_id)
+        if row is None or not row["sha256"]:
+            raise HTTPException(status_code=404)
+        try:
+            data = open_store(evidence_dir).get(row["sha256"])
+        except FileNotFoundError as exc:
+            raise HTTPException(status_code=404, detail="evidence file missing from the store") from exc
+        if row["kind"] == "screenshot":
+            return Response(data, media_type="image/png")
+        _, _, body = warc.read_response(data)
+        # Hostile HTML, shown only framed by our own page: no scripts, no plugins, no requests, no origin.
+        return Response(body, media_type="text/html; charset=utf-8", headers={
+            "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; "
+                                       "frame-ancestors 'self'",
+            "X-Frame-Options": "SAMEORIGIN"})
+
+    referral_routes.add(app, user=user, csrf=csrf, connection=connection, render=render,
+                        evidence_dir=evidence_dir, referrals_dir=referrals_dir)
 
     @app.get("/favicon.ico")
     def favicon(current=Depends(user)):

@@ -45,4 +45,16 @@ def item(conn, queue_id: int) -> dict | None:
         cur.execute("""SELECT id, title, url FROM listings WHERE site_id = %s AND seller = %s AND id <> %s
                        ORDER BY last_seen_at DESC LIMIT 20""", (row["site_id"], row["seller"], row["id"]))
         row["same_seller"] = cur.fetchall() if row["seller"] else []
+        cur.execute("""SELECT DISTINCT ON (kind) id, kind, sha256, media_type, page_url, captured_at, missing_reason,
+                              crawler_version
+                       FROM evidence WHERE listing_id = %s AND purpose = 'capture'
+                       ORDER BY kind, captured_at DESC""", (row["id"],))
+        row["evidence"] = cur.fetchall()
         return row
+
+
+def evidence(conn, evidence_id: int) -> dict | None:
+    with dict_cursor(conn) as cur:
+        cur.execute("SELECT id, listing_id, kind, sha256, media_type, page_url FROM evidence WHERE id = %s",
+                    (evidence_id,))
+        return cur.fetchone()

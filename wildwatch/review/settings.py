@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from wildwatch import config
 
@@ -15,6 +16,9 @@ class ReviewSettings:
     lease_s: int = 15 * 60
     https_only: bool = False
     database_url: str | None = None
+    # None: from the environment (WILDWATCH_EVIDENCE_DIR, WILDWATCH_REFERRALS_DIR), as the crawler writes them.
+    evidence_dir: Path | None = None
+    referrals_dir: Path | None = None
 
 
 def load() -> ReviewSettings:

@@ -1,0 +1,88 @@
+"""Supervisors' referral pages: build a referral from confirmed items, move it through its workflow,
+download its package, and see what the platforms took down and how fast."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from wildwatch.evidence.store import open_store
+from wildwatch.referrals import build, followup, package
+
+MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def add(app, *, user, csrf, connection, render, evidence_dir: Path, referrals_dir: Path) -> None:
+    def supervisor(current=Depends(user)) -> dict:
+        if current["role"] not in ("supervisor", "admin"):
+            raise HTTPException(status_code=403, detail="referrals are for supervisors")
+        return current
+
+    @app.get("/referrals", response_class=HTMLResponse)
+    def referrals(request: Request, current=Depends(supervisor)):
+        with connection() as conn:
+            rows = build.listing(conn)
+            platforms = followup.stats_by_platform(conn)
+            with conn.cursor() as cur:
+                cur.execute("SELECT name FROM sites ORDER BY name")
+                sites = [r[0] for r in cur.fetchall()]
+        return render(request, "referrals.html", referrals=rows, platforms=platforms, sites=sites, error=None)
+
+    @app.post("/referrals", dependencies=[Depends(csrf)])
+    def create(request: Request, recipient_kind: str = Form(...), recipient: str = Form(...), month: str = Form(...),
+               country: str = Form(""), current=Depends(supervisor)):
+        if not MONTH.fullmatch(month):
+            raise HTTPException(status_code=400, detail="month is YYYY-MM")
+        try:
+            with connection() as conn:
+                referral_id = build.create_or_refresh(conn, recipient_kind, recipient.strip()[:200], month,
+                                                      current["name"], country.strip().upper()[:2] or None)
+                if referral_id is not None:
+                    package.build_package(conn, referral_id, open_store(evidence_dir), referrals_dir)
+        except build.ReferralError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        if referral_id is None:
+            return RedirectResponse("/referrals?nothing=1", status_code=303)
+        return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+    @app.get("/referrals/{referral_id}", response_class=HTMLResponse)
+    def show(request: Request, referral_id: int, current=Depends(supervisor)):
+        with connection() as conn:
+            ref = build.get(conn, referral_id)
+            if ref is None:
+                raise HTTPException(status_code=404)
+            items = build.items(conn, referral_id)
+            stats = followup.stats_for_referral(conn, referral_id)
+            with conn.cursor() as cur:
+                cur.execute("""SELECT DISTINCT ON (listing_id) listing_id, outcome, checked_at FROM takedown_checks
+                               WHERE listing_id = ANY(%s) ORDER BY listing_id, checked_at DESC""",
+                            ([i["listing_id"] for i in items],))
+                checks = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+        return render(request, "referral.html", ref=ref, items=items, stats=stats, checks=checks,
+                      next_statuses=sorted(build.TRANSITIONS[ref["status"]]))
+
+    @app.post("/referrals/{referral_id}/status", dependencies=[Depends(csrf)])
+    def change(referral_id: int, status: str = Form(...), current=Depends(supervisor)):
+        try:
+            with connection() as conn:
+                build.set_status(conn, referral_id, status, current["name"])
+        except build.ReferralError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
+        return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+    @app.get("/referrals/{referral_id}/package")
+    def download(referral_id: int, current=Depends(supervisor)):
+        with connection() as conn:
+            ref = build.get(conn, referral_id)
+            if ref is None or not ref["package_file"]:
+                raise HTTPException(status_code=404)
+            from wildwatch.review.audit import record
+
+            record(conn, current["name"], "export", "referral", referral_id, None,
+                   {"package_sha256": ref["package_sha256"]})
+        path = referrals_dir / Path(ref["package_file"]).name
+        if not path.is_file():
+            raise HTTPException(status_code=404, detail="package file missing")
+        return FileResponse(path, media_type="application/zip", filename=path.name)
