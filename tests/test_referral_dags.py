@@ -1,0 +1,155 @@
+"""End to end on the demo marketplace with a real Airflow (api-server, scheduler, DAG processor): crawl,
+confirm in the review app, the referral DAG waits for a supervisor's answer given through Airflow's REST
+API (a rejection first, then an approval), the platform removes some listings, and the weekly follow-up
+DAG records exactly those as removed with the platform's removal rate."""
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helpers import free_port
+from test_crawl import crawl
+from wildwatch import runs
+from wildwatch.referrals import build, followup
+from wildwatch.review import accounts
+from wildwatch.review.app import create_app
+from wildwatch.review.settings import ReviewSettings
+
+WILDWATCH = [sys.executable, "-m", "wildwatch.cli"]
+PASSWORD = "correct horse battery"
+
+
+class Airflow:
+    def __init__(self, base: str, user: str, password: str):
+        self.base = base
+        self.token = self.call("POST", "/auth/token", {"username": user, "password": password})["access_token"]
+
+    def call(self, method: str, path: str, data=None):
+        headers = {"Content-Type": "application/json"}
+        if getattr(self, "token", None):
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.base + path, method=method, headers=headers,
+                                     data=json.dumps(data).encode() if data is not None else None)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def wait_for_dag(self, dag_id: str, timeout_s=120):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                self.call("GET", f"/api/v2/dags/{dag_id}")
+                self.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+                return
+            except urllib.error.HTTPError:
+                time.sleep(1)
+        raise AssertionError(f"{dag_id} never parsed")
+
+    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
+        run = self.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}})
+        return run["dag_run_id"]
+
+    def wait_state(self, dag_id: str, run_id: str, states=("success", "failed"), timeout_s=300) -> str:
+        deadline = time.monotonic() + timeout_s
+        state = None
+        while time.monotonic() < deadline:
+            state = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            if state in states:
+                return state
+            time.sleep(1)
+        raise AssertionError(f"{dag_id} {run_id} still {state}")
+
+    def answer_approval(self, dag_id: str, run_id: str, option: str, timeout_s=120) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/hitlDetails?response_received=false")
+            pending = found.get("hitl_details") or []
+            if pending:
+                ti = pending[0]["task_instance"]
+                time.sleep(3)  # Airflow 3.3.2 can fail a task answered within ~1 s of it parking
+                self.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/"
+                                   f"{ti['map_index']}/hitlDetails", {"chosen_options": [option]})
+                return
+            state = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            assert state in ("queued", "running"), f"{dag_id} ended ({state}) before asking for approval"
+            time.sleep(1)
+        raise AssertionError("the approval was never requested")
+
+
+@pytest.fixture
+def airflow(crawl_env, airflow_metadata):
+    # Only the runs this test triggers: no scheduled run may take the DAG's single active slot.
+    env = {**crawl_env, **airflow_metadata, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
+    port = free_port()
+    started = subprocess.run([*WILDWATCH, "airflow", "start", "--port", str(port)], env=env, capture_output=True,
+                             text=True, timeout=300)
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        user, password = re.search(r"login: (\S+) / (\S+)", started.stdout).groups()
+        yield Airflow(f"http://127.0.0.1:{port}", user, password)
+    finally:
+        subprocess.run([*WILDWATCH, "airflow", "stop"], env=env, capture_output=True, timeout=120)
+
+
+def confirm_in_review_app(database_url, n: int) -> None:
+    client = TestClient(create_app(ReviewSettings(secret_key="k" * 40, database_url=database_url)))
+    assert client.post("/login", data={"username": "amina", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    for _ in range(n):
+        item = client.post("/next", data={"csrf_token": token}, follow_redirects=False).headers["location"]
+        assert item.startswith("/item/")
+        done = client.post(f"{item}/decide", data={"csrf_token": token, "decision": "confirmed",
+                                                  "product_group": "ivory"}, follow_redirects=False)
+        assert done.status_code == 303
+
+
+@pytest.mark.airflow
+def test_crawl_confirm_refer_approve_remove_and_follow_up(crawl_env, conn, database_url, airflow, takedowns):
+    with conn:
+        run_id = runs.ensure_run(conn, "e2e-2026-11", "monthly", dt.date(2026, 11, 1))
+        accounts.add_user(conn, "amina", "analyst", PASSWORD)
+    crawl("demo_cm", crawl_env, "-a", f"run_id={run_id}")
+    confirm_in_review_app(database_url, 6)
+
+    dag = "wildwatch_referrals"
+    airflow.wait_for_dag(dag)
+    rejected = airflow.trigger(dag, {"month": "2026-11"})
+    airflow.answer_approval(dag, rejected, "Reject")
+    assert airflow.wait_state(dag, rejected) == "success"
+    [ref] = build.listing(conn)
+    assert ref["status"] == "draft" and ref["n_items"] == 6 and ref["recipient"] == "demo_cm"
+
+    approved = airflow.trigger(dag, {"month": "2026-11"})
+    airflow.answer_approval(dag, approved, "Approve")
+    assert airflow.wait_state(dag, approved) == "success"
+    [ref] = build.listing(conn)
+    assert ref["status"] == "approved" and ref["approved_by"].startswith("airflow")
+    with conn.cursor() as cur:
+        cur.execute("SELECT action FROM audit_log WHERE entity = 'referral' ORDER BY id")
+        assert [r[0] for r in cur.fetchall()] == ["referral_create", "referral_rejected", "referral_approved"]
+
+    with conn:
+        build.set_status(conn, ref["id"], "sent", "sam")
+    items = build.items(conn, ref["id"])
+    gone = [i for i in items][:2]
+    takedowns.remove("demo_cm", [i["url"].rsplit("/", 1)[1] for i in gone])
+
+    followup_dag = "wildwatch_takedown_followup"
+    airflow.wait_for_dag(followup_dag)
+    check = airflow.trigger(followup_dag)
+    assert airflow.wait_state(followup_dag, check) == "success"
+    with conn.cursor() as cur:
+        cur.execute("SELECT listing_id FROM takedown_checks WHERE outcome = 'removed' ORDER BY 1")
+        assert [r[0] for r in cur.fetchall()] == sorted(i["listing_id"] for i in gone)
+        cur.execute("SELECT count(*) FROM takedown_checks WHERE outcome = 'live'")
+        assert cur.fetchone()[0] == len(items) - 2
+    [stats] = followup.stats_by_platform(conn)
+    assert (stats["key"], stats["referred"], stats["removed"]) == ("demo_cm", 6, 2)
+    assert stats["share_removed_7d"] == pytest.approx(2 / 6)
