@@ -15,10 +15,11 @@ class ScreenshotError(RuntimeError):
 class Renderer:
     """One headless Chromium per crawl, started on the first screenshot; a fresh context per page."""
 
-    def __init__(self, timeout_s: float = 20.0, width: int = 1280, max_height: int = 16_000, parallel: int = 2):
+    def __init__(self, timeout_s: float = 20.0, width: int = 1280, max_height: int = 16_000, parallel: int = 4):
         self.timeout_s, self.width, self.max_height = timeout_s, width, max_height
         self._pw = None
         self._browser = None
+        self._context = None
         # Scrapy hands over many items at once: one launch, and a few pages at a time, or they all time out.
         self._launch_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(parallel)
@@ -31,6 +32,11 @@ class Renderer:
                 self._pw = await async_playwright().start()
                 self._browser = await self._pw.chromium.launch(executable_path=chromium_path(), headless=True,
                                                                args=CHROMIUM_ARGS)
+                # One context (scripts off, every request refused) shared by the pages: no storage survives
+                # between them that matters, as no script runs and nothing is fetched.
+                self._context = await self._browser.new_context(
+                    java_script_enabled=False, viewport={"width": self.width, "height": 900}, service_workers="block")
+                await self._context.route("**/*", _refuse)
         return self._browser
 
     async def screenshot(self, html: bytes, url: str) -> bytes:
@@ -46,12 +52,9 @@ class Renderer:
             raise ScreenshotError(f"screenshot failed: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
 
     async def _render(self, html: bytes, url: str) -> bytes:
-        browser = await self._ensure()
-        context = await browser.new_context(java_script_enabled=False, viewport={"width": self.width, "height": 900},
-                                            service_workers="block")
+        await self._ensure()
+        page = await self._context.new_page()
         try:
-            page = await context.new_page()
-            await page.route("**/*", _refuse)
             # Decoded as the browser would for a page served as UTF-8; the WARC keeps the raw bytes.
             await page.set_content(html.decode("utf-8", errors="replace"), wait_until="domcontentloaded")
             height = await page.evaluate("document.documentElement.scrollHeight")
@@ -60,7 +63,7 @@ class Renderer:
                 return await page.screenshot(type="png")
             return await page.screenshot(type="png", full_page=True)
         finally:
-            await context.close()
+            await page.close()
 
     async def close(self):
         if self._browser is not None:
