@@ -24,14 +24,14 @@ def month_start(month: str) -> dt.date:
         raise ReferralError(f"month must be YYYY-MM, got {month!r}") from exc
 
 
-# The latest decision on each queue item decides; a listing already in a referral to the same recipient
+# The latest decision on a settled item (not one waiting for its second review) decides; a listing already in a referral to the same recipient
 # (other than this draft) is not referred again.
 CANDIDATE_ITEMS = """
 SELECT q.listing_id, d.id AS decision_id
 FROM review_queue q
 JOIN LATERAL (SELECT * FROM review_decisions d WHERE d.queue_id = q.id ORDER BY d.id DESC LIMIT 1) d ON true
 JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id JOIN crawl_runs r ON r.id = q.run_id
-WHERE d.decision = 'confirmed' AND r.period = %(period)s
+WHERE d.decision = 'confirmed' AND q.status = 'decided' AND r.period = %(period)s
   AND (%(kind)s <> 'platform' OR s.name = %(recipient)s)
   AND (%(country)s::text IS NULL OR s.country = %(country)s)
   AND NOT EXISTS (SELECT 1 FROM referral_items ri JOIN referrals f ON f.id = ri.referral_id

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from wildwatch import config, db
-from wildwatch.review import accounts, claims, export, repository
+from wildwatch.review import accounts, claims, export, quality, repository
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.evidence import warc
@@ -122,29 +122,47 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             return RedirectResponse("/?empty=1", status_code=303)
         return RedirectResponse(f"/item/{claimed['queue_id']}", status_code=303)
 
+    def is_supervisor(current: dict) -> bool:
+        return current["role"] in ("supervisor", "admin")
+
     @app.get("/item/{queue_id}", response_class=HTMLResponse)
     def show_item(request: Request, queue_id: int, current=Depends(user)):
         with connection() as conn:
             row = repository.item(conn, queue_id)
-        if row is None:
-            raise HTTPException(status_code=404)
+            if row is None:
+                raise HTTPException(status_code=404)
+            # Second reviews are blind: only supervisors see earlier decisions.
+            earlier = quality.decisions(conn, queue_id) if is_supervisor(current) else []
         spans = {"title": [], "description": []}
         for m in row["matches"]:
             spans[m["field"]].append((m["span_start"], m["span_end"], m["product_group"]))
+        settle = is_supervisor(current) and row["status"] == "escalated"
+        groups = sorted({m["product_group"] for m in row["matches"]})
         return render(request, "item.html", item=row, title_parts=segments(row["title"], spans["title"]),
                       description_parts=segments(row["description"], spans["description"]),
-                      decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"])
+                      decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"] and row["status"] == "claimed",
+                      settle=settle, earlier=earlier, suggested_group=groups[0] if len(groups) == 1 else "")
 
     @app.post("/item/{queue_id}/decide", dependencies=[Depends(csrf)])
     def decide(request: Request, queue_id: int, decision: str = Form(...), product_group: str = Form(""),
                species: str = Form(""), note: str = Form(""), current=Depends(user)):
         try:
             with connection() as conn:
-                claims.decide(conn, queue_id, current["name"], decision, product_group or None, species or None,
-                              note[:2000] or None)
+                claims.decide(conn, queue_id, current["name"], decision, product_group.strip()[:100] or None,
+                              species.strip()[:200] or None, note[:2000] or None,
+                              second_review=settings.second_review, final=is_supervisor(current))
         except claims.ClaimError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
         return RedirectResponse("/", status_code=303)
+
+    @app.get("/supervisor", response_class=HTMLResponse)
+    def supervisor_page(request: Request, current=Depends(user)):
+        if not is_supervisor(current):
+            raise HTTPException(status_code=403, detail="for supervisors")
+        with connection() as conn:
+            return render(request, "supervisor.html", escalated=quality.escalated(conn),
+                          disagreements=quality.disagreements(conn), agreement=quality.agreement_by_analyst(conn),
+                          second_review=settings.second_review)
 
     @app.get("/export")
     def export_confirmed(request: Request, format: str = "csv", month: str | None = None, site: str | None = None,

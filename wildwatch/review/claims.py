@@ -19,14 +19,16 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None
         cur.execute("""
             SELECT q.id, q.listing_id, q.status, q.claimed_by FROM review_queue q
             JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
-            WHERE (q.status = 'pending' OR (q.status = 'claimed' AND q.lease_expires_at < now()))
+            WHERE (q.status IN ('pending', 'second_review') OR (q.status = 'claimed' AND q.lease_expires_at < now()))
+              -- a second review is never done by the analyst who gave the first
+              AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.queue_id = q.id AND d.decided_by = %(user)s)
               AND (%(site)s::text IS NULL OR s.name = %(site)s)
               AND (%(country)s::text IS NULL OR s.country = %(country)s)
               AND (%(group)s::text IS NULL OR EXISTS (SELECT 1 FROM keyword_matches m
                                                        WHERE m.listing_id = l.id AND m.product_group = %(group)s))
             ORDER BY q.priority DESC, q.id
             LIMIT 1
-            FOR UPDATE OF q SKIP LOCKED""", {"site": site, "country": country, "group": group})
+            FOR UPDATE OF q SKIP LOCKED""", {"site": site, "country": country, "group": group, "user": user})
         row = cur.fetchone()
         if row is None:
             return None
@@ -40,9 +42,24 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None
     return {"queue_id": queue_id, "listing_id": listing_id, "lease_expires_at": lease}
 
 
+def _next_status(decision: str, earlier: list[str], second_review: bool, final: bool) -> str:
+    """Where an item goes after this decision. `earlier`: the item's previous decisions, oldest first."""
+    if final:
+        return "escalated" if decision == "unsure" else "decided"  # a supervisor settling an escalated item
+    if decision == "unsure":
+        return "escalated"
+    if second_review and earlier:
+        return "decided" if decision == earlier[-1] else "escalated"  # the second opinion agrees, or not
+    if second_review and decision == "confirmed":
+        return "second_review"
+    return "decided"
+
+
 def decide(conn, queue_id: int, user: str, decision: str, product_group: str | None = None,
-           species: str | None = None, note: str | None = None) -> int:
-    """Record a decision on an item the user holds (with a live lease)."""
+           species: str | None = None, note: str | None = None, second_review: bool = False,
+           final: bool = False) -> int:
+    """Record a decision on an item the user holds (with a live lease). With second review on, a confirmation
+    waits for another analyst; two different answers go to a supervisor, whose decision (final) settles it."""
     if decision not in DECISIONS:
         raise ClaimError(f"decision must be one of {', '.join(DECISIONS)}")
     with conn.cursor() as cur:
@@ -52,14 +69,17 @@ def decide(conn, queue_id: int, user: str, decision: str, product_group: str | N
         if row is None:
             raise ClaimError(f"no queue item {queue_id}")
         listing_id, status, holder, live = row
-        if status != "claimed" or holder != user or not live:
+        settling = final and status == "escalated"  # supervisors settle escalated items without a lease
+        if not settling and (status != "claimed" or holder != user or not live):
             raise ClaimError(f"item {queue_id} is not held by {user} (status {status}, holder {holder})")
         cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, product_group, species, note,
                                                     decided_by)
                        VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
                     (queue_id, listing_id, decision, product_group, species, note, user))
         decision_id = cur.fetchone()[0]
-        new_status = "escalated" if decision == "unsure" else "decided"
+        cur.execute("SELECT decision FROM review_decisions WHERE queue_id = %s AND id < %s ORDER BY id",
+                    (queue_id, decision_id))
+        new_status = _next_status(decision, [r[0] for r in cur.fetchall()], second_review, final)
         cur.execute("UPDATE review_queue SET status = %s, lease_expires_at = NULL WHERE id = %s",
                     (new_status, queue_id))
     record(conn, user, "decide", "review_queue", queue_id, {"status": status},

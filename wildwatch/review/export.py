@@ -23,7 +23,7 @@ def confirmed(conn, month: str | None = None, site: str | None = None, country: 
             FROM review_queue q
             JOIN LATERAL (SELECT * FROM review_decisions d WHERE d.queue_id = q.id ORDER BY d.id DESC LIMIT 1) d ON true
             JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id JOIN crawl_runs r ON r.id = q.run_id
-            WHERE d.decision = 'confirmed'
+            WHERE d.decision = 'confirmed' AND q.status = 'decided'
               AND (%(period)s::date IS NULL OR r.period = %(period)s)
               AND (%(site)s::text IS NULL OR s.name = %(site)s)
               AND (%(country)s::text IS NULL OR s.country = %(country)s)

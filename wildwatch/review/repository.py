@@ -28,8 +28,9 @@ def queue_page(conn, site=None, country=None, group=None, language=None, month=N
 
 def item(conn, queue_id: int) -> dict | None:
     with dict_cursor(conn) as cur:
-        cur.execute("""SELECT q.id AS queue_id, q.status, q.claimed_by, q.lease_expires_at, l.*, s.name AS site,
-                              s.country
+        # l.* first: its own status (active/gone) must not shadow the queue item's.
+        cur.execute("""SELECT l.*, l.status AS listing_status, q.id AS queue_id, q.status, q.claimed_by,
+                              q.lease_expires_at, s.name AS site, s.country
                        FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
                        WHERE q.id = %s""", (queue_id,))
         row = cur.fetchone()

@@ -16,6 +16,8 @@ class ReviewSettings:
     lease_s: int = 15 * 60
     https_only: bool = False
     database_url: str | None = None
+    # A confirmation needs a second analyst's before it counts (exports, referrals).
+    second_review: bool = False
     # None: from the environment (WILDWATCH_EVIDENCE_DIR, WILDWATCH_REFERRALS_DIR), as the crawler writes them.
     evidence_dir: Path | None = None
     referrals_dir: Path | None = None
@@ -32,4 +34,5 @@ def load() -> ReviewSettings:
     return ReviewSettings(secret_key=key,
                           session_max_age_s=int(os.environ.get("WILDWATCH_SESSION_MAX_AGE", 8 * 3600)),
                           lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
-                          https_only=base.env != "development")
+                          https_only=base.env != "development",
+                          second_review=os.environ.get("WILDWATCH_SECOND_REVIEW", "off").lower() in ("on", "1", "true", "yes"))
