@@ -24,8 +24,8 @@ def month_start(month: str) -> dt.date:
         raise ReferralError(f"month must be YYYY-MM, got {month!r}") from exc
 
 
-# The latest decision on a settled item (not one waiting for its second review) decides; a listing already in a referral to the same recipient
-# (other than this draft) is not referred again.
+# The latest decision on a settled item (not one waiting for its second review) decides; a listing already
+# in a referral to the same recipient (other than this draft) is not referred again.
 CANDIDATE_ITEMS = """
 SELECT q.listing_id, d.id AS decision_id
 FROM review_queue q
