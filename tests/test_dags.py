@@ -13,7 +13,8 @@ from wildwatch.airflow_env import airflow_env
 from wildwatch.demo import generator
 
 ROOT = Path(__file__).resolve().parent.parent
-DAG_IDS = {"wildwatch_monthly_survey", "wildwatch_survey"}
+SURVEY_DAGS = {"wildwatch_monthly_survey", "wildwatch_survey"}
+DAG_IDS = SURVEY_DAGS | {"wildwatch_referrals", "wildwatch_takedown_followup"}
 
 
 def test_every_dag_file_imports_without_errors_and_without_a_database(tmp_path):
@@ -27,11 +28,12 @@ from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=%r)
 out = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
 for dag_id, dag in bag.dags.items():
-    crawl = dag.get_task("crawl_site")
-    out["dags"][dag_id] = {"tags": sorted(dag.tags), "catchup": dag.catchup, "schedule": str(dag.schedule),
-                           "files": dag.fileloc, "map_index_template": crawl.map_index_template,
-                           "summary_rule": getattr(dag.get_task("summarize").trigger_rule, "value", None),
-                           "params": sorted(dag.params.keys())}
+    info = {"tags": sorted(dag.tags), "catchup": dag.catchup, "schedule": str(dag.schedule), "files": dag.fileloc,
+            "params": sorted(dag.params.keys()), "tasks": sorted(dag.task_ids)}
+    if "crawl_site" in dag.task_ids:
+        info["map_index_template"] = dag.get_task("crawl_site").map_index_template
+        info["summary_rule"] = getattr(dag.get_task("summarize").trigger_rule, "value", None)
+    out["dags"][dag_id] = info
 print("RESULT" + json.dumps(out))
 """ % str(ROOT / "dags")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
@@ -43,10 +45,14 @@ print("RESULT" + json.dumps(out))
     monthly, adhoc = out["dags"]["wildwatch_monthly_survey"], out["dags"]["wildwatch_survey"]
     assert monthly["schedule"] == "@monthly" and monthly["catchup"] is False
     assert adhoc["schedule"] == "None" and adhoc["params"] == ["countries", "product_groups", "sites"]
-    for dag in out["dags"].values():
-        assert "wildwatch" in dag["tags"]
-        assert dag["map_index_template"] == "{{ site_label }}"
-        assert dag["summary_rule"] == "all_done"
+    for dag_id, dag in out["dags"].items():
+        assert "wildwatch" in dag["tags"] and dag["catchup"] is False
+        if dag_id in SURVEY_DAGS:
+            assert dag["map_index_template"] == "{{ site_label }}"
+            assert dag["summary_rule"] == "all_done"
+    referrals = out["dags"]["wildwatch_referrals"]
+    assert "supervisor_approval" in referrals["tasks"] and referrals["params"] == ["month"]
+    assert out["dags"]["wildwatch_takedown_followup"]["schedule"] == "@weekly"
     for path in (ROOT / "dags").glob("*.py"):
         assert len(path.read_text().splitlines()) < 40, f"{path.name}: keep DAG files thin"
 

@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpers import seed_site_and_run
-from wildwatch.review import accounts
+from wildwatch.review import accounts, claims
 from wildwatch.review.app import create_app
 from wildwatch.review.settings import ReviewSettings
 
@@ -51,6 +51,29 @@ def test_every_page_but_login_needs_a_session(app_client):
             assert response.status_code in (303, 401, 403), (method, path, response.status_code)
             if response.status_code == 303:
                 assert response.headers["location"] == "/login"
+
+
+def test_repeated_failed_logins_are_slowed_down(app_client):
+    for _ in range(5):
+        assert "Wrong name or password" in login(app_client, "not the password").text
+    slowed = login(app_client)  # even the right password waits now
+    assert slowed.status_code == 429 and int(slowed.headers["retry-after"]) >= 1
+    assert "Too many failed logins" in slowed.text
+
+
+def test_the_audit_page_shows_analysts_their_own_trail_and_supervisors_everyone(app_client, conn):
+    with conn:
+        accounts.add_user(conn, "sam", "supervisor", "correct horse battery")
+        record_of_other = claims.claim_next(conn, "bao")
+    assert record_of_other is not None
+    login(app_client)
+    token = csrf_of(app_client)
+    mine = app_client.get("/audit").text
+    assert "bao" not in mine and "<td>amina</td>" not in mine
+    app_client.post("/logout", data={"csrf_token": token})
+    app_client.post("/login", data={"username": "sam", "password": "correct horse battery"})
+    everyone = app_client.get("/audit").text
+    assert "<td>bao</td><td>claim</td>" in everyone and "user_add" in everyone
 
 
 def test_login_logout_and_wrong_password(app_client):
@@ -119,6 +142,10 @@ def test_keyboard_shortcuts_in_chromium(app_client, database_url, conn):
         assert page.locator("mark").first.inner_text() == "ivory"
         page.keyboard.press("1")
         page.wait_for_url(base + "/")
+        page.click("text=Audit")
+        page.wait_for_url(base + "/audit")
+        assert page.locator("#audit tr:nth-child(2) td:nth-child(3)").inner_text() == "decide"
+        assert '"decision": "confirmed"' in page.locator("#audit tr:nth-child(2)").inner_text()
         browser.close()
     with conn.cursor() as cur:
         cur.execute("SELECT decision FROM review_decisions")
@@ -162,3 +189,43 @@ def test_the_queue_filters_by_country_site_group_language_and_month(app_client, 
     assert shown("month=2026-11")
     assert not shown("country=VN") and not shown("group=pangolin") and not shown("language=zh")
     assert not shown("month=2026-10")
+
+
+@pytest.mark.browser
+def test_in_chromium_a_second_analyst_never_gets_a_claimed_item_and_hostile_titles_stay_text(app_client, conn):
+    from playwright.sync_api import sync_playwright
+
+    from helpers import served
+    from spiders.browser import CHROMIUM_ARGS, chromium_path
+
+    with conn, conn.cursor() as cur:
+        accounts.add_user(conn, "bao", "analyst", "correct horse battery")
+        cur.execute("""INSERT INTO listings (site_id, url, title, score) SELECT site_id, 'http://x/2', 'Rhino horn cup', 2
+                       FROM listings LIMIT 1 RETURNING id""")
+        cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) SELECT %s, run_id, 2 FROM review_queue",
+                    (cur.fetchone()[0],))
+    dialogs, errors = [], []
+    with served(app_client.app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        pages = {}
+        for name in ("amina", "bao"):
+            page = browser.new_context().new_page()  # separate cookies: two people
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base + "/login")
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", "correct horse battery")
+            page.click("button")
+            page.wait_for_url(base + "/")
+            pages[name] = page
+        pages["amina"].keyboard.press("n")
+        pages["amina"].wait_for_url(base + "/item/1")
+        assert pages["amina"].locator("h1").inner_text() == HOSTILE, "the title is shown as text"
+        assert pages["amina"].locator("img[src=x]").count() == 0
+        pages["bao"].keyboard.press("n")
+        pages["bao"].wait_for_url(base + "/item/2")  # not amina's item 1, though it scores higher
+        pages["bao"].keyboard.press("n")  # holding item 2 already: nothing else is left for bao
+        pages["bao"].wait_for_url(base + "/?empty=1")
+        pages["amina"].wait_for_timeout(300)
+        browser.close()
+    assert dialogs == [] and errors == []

@@ -115,3 +115,43 @@ def test_users_add_reads_the_password_from_stdin_and_never_echoes_it(crawl_env, 
     assert accounts.authenticate(conn, "chloe", "a long enough secret")["role"] == "supervisor"
     dup = subprocess.run(cmd, input="a long enough secret\n", capture_output=True, text=True, env=crawl_env)
     assert dup.returncode == 1 and "exists already" in dup.stderr
+
+
+def test_eight_workers_empty_ten_thousand_items_without_a_double_claim_or_a_loss(conn, database_url):
+    with conn, conn.cursor() as cur:
+        site, run = seed_site_and_run(cur)
+        cur.execute("""INSERT INTO listings (site_id, url, title)
+                       SELECT %s, 'http://x/' || i, 'item ' || i FROM generate_series(1, 10000) i""", (site,))
+        cur.execute("""INSERT INTO review_queue (listing_id, run_id, priority)
+                       SELECT id, %s, random() * 10 FROM listings""", (run,))
+    got: dict[str, list[int]] = {f"w{i}": [] for i in range(8)}
+    failures = []
+
+    def worker(name):
+        c = psycopg2.connect(database_url)
+        try:
+            while True:
+                with c:
+                    item = claims.claim_next(c, name)
+                if item is None:
+                    return
+                got[name].append(item["queue_id"])
+        except Exception as exc:  # noqa: BLE001 - reported below, a thread cannot fail the test itself
+            failures.append(repr(exc))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in got]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    claimed = [q for ids in got.values() for q in ids]
+    assert len(claimed) == len(set(claimed)) == 10_000, "no item twice, none lost"
+    assert all(got.values()), "every worker got work"
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FILTER (WHERE status = 'claimed'), count(*) FROM review_queue")
+        assert cur.fetchone() == (10_000, 10_000)
+        cur.execute("SELECT count(*) FROM audit_log WHERE action = 'claim'")
+        assert cur.fetchone()[0] == 10_000

@@ -47,3 +47,36 @@ def authenticate(conn, name: str, password: str) -> dict | None:
     if disabled:
         return None
     return {"id": user_id, "name": user_name, "role": role}
+
+
+# Guessing is slowed, not blocked for good: after FREE_FAILURES failures within the window, each further try
+# must wait a delay that doubles per failure, up to MAX_DELAY_S.
+FREE_FAILURES = 5
+WINDOW_S = 15 * 60
+MAX_DELAY_S = 300
+
+
+def retry_after(conn, keys: list[str]) -> int:
+    """Seconds before another login attempt for these keys is allowed (0: now)."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT key, count(*), extract(epoch FROM now() - max(at)) FROM login_failures
+                       WHERE key = ANY(%s) AND at > now() - make_interval(secs => %s) GROUP BY key""",
+                    (keys, WINDOW_S))
+        wait = 0.0
+        for _key, failures, since_last in cur.fetchall():
+            if failures >= FREE_FAILURES:
+                delay = min(MAX_DELAY_S, 2 ** (failures - FREE_FAILURES + 1))
+                wait = max(wait, delay - float(since_last))
+    return max(0, int(wait + 0.999))
+
+
+def record_failure(conn, keys: list[str]) -> None:
+    with conn.cursor() as cur:
+        for key in keys:
+            cur.execute("INSERT INTO login_failures (key) VALUES (%s)", (key,))
+        cur.execute("DELETE FROM login_failures WHERE at < now() - make_interval(secs => %s)", (WINDOW_S,))
+
+
+def clear_failures(conn, keys: list[str]) -> None:
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM login_failures WHERE key = ANY(%s)", (keys,))

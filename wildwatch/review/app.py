@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from wildwatch import config, db
 from wildwatch.review import accounts, claims, export, quality, repository
+from wildwatch.review import audit
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.evidence import warc
@@ -92,8 +93,19 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     @app.post("/login")
     def login(request: Request, username: str = Form(...), password: str = Form(...)):
+        keys = [f"user:{username[:64]}", f"ip:{request.client.host if request.client else '-'}"]
         with connection() as conn:
+            wait = accounts.retry_after(conn, keys)
+            if wait:
+                response = render(request, "login.html", error=f"Too many failed logins: try again in {wait} s.")
+                response.status_code = 429
+                response.headers["Retry-After"] = str(wait)
+                return response
             found = accounts.authenticate(conn, username, password)
+            if found:
+                accounts.clear_failures(conn, keys[:1])
+            else:
+                accounts.record_failure(conn, keys)
         if not found:
             return render(request, "login.html", error="Wrong name or password.")
         request.session.clear()
@@ -154,6 +166,15 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         except claims.ClaimError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
         return RedirectResponse("/", status_code=303)
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, user_name: str | None = None, action: str | None = None,
+                   entity: str | None = None, current=Depends(user)):
+        # Analysts see their own trail; supervisors and admins everyone's.
+        who = (user_name or None) if is_supervisor(current) else current["name"]
+        with connection() as conn:
+            rows = audit.entries(conn, who, action or None, entity or None)
+        return render(request, "audit.html", rows=rows, filters={"user_name": who, "action": action, "entity": entity})
 
     @app.get("/supervisor", response_class=HTMLResponse)
     def supervisor_page(request: Request, current=Depends(user)):

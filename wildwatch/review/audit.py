@@ -16,3 +16,17 @@ def record(conn, user: str, action: str, entity: str, entity_id, before, after) 
                     (user, action, entity, None if entity_id is None else str(entity_id),
                      Json(jsonable(before)) if before is not None else None,
                      Json(jsonable(after)) if after is not None else None))
+
+
+def entries(conn, user: str | None = None, action: str | None = None, entity: str | None = None,
+            limit: int = 200) -> list[dict]:
+    from wildwatch.db import dict_cursor
+
+    with dict_cursor(conn) as cur:
+        cur.execute("""SELECT id, at, user_name, action, entity, entity_id, before, after FROM audit_log
+                       WHERE (%(user)s::text IS NULL OR user_name = %(user)s)
+                         AND (%(action)s::text IS NULL OR action = %(action)s)
+                         AND (%(entity)s::text IS NULL OR entity = %(entity)s)
+                       ORDER BY id DESC LIMIT %(limit)s""",
+                    {"user": user, "action": action, "entity": entity, "limit": limit})
+        return cur.fetchall()

@@ -16,10 +16,24 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None
     """The highest-priority item nobody holds (pending, or claimed with an expired lease), leased to `user`.
     FOR UPDATE SKIP LOCKED: two analysts asking at once get two different items."""
     with conn.cursor() as cur:
+        # Leases that ran out go back first (to pending, or to second review when someone decided already),
+        # so the claim below scans one index instead of OR-ing two conditions over the whole queue.
+        cur.execute("""
+            WITH expired AS (SELECT id, claimed_by FROM review_queue
+                             WHERE status = 'claimed' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED)
+            UPDATE review_queue q SET status = CASE WHEN EXISTS (SELECT 1 FROM review_decisions d
+                                                                 WHERE d.queue_id = q.id)
+                                               THEN 'second_review' ELSE 'pending' END,
+                                      claimed_by = NULL, lease_expires_at = NULL
+            FROM expired e WHERE q.id = e.id
+            RETURNING q.id, e.claimed_by, q.status""")
+        for expired_id, holder, back_to in cur.fetchall():
+            record(conn, "system", "lease_expired", "review_queue", expired_id,
+                   {"status": "claimed", "claimed_by": holder}, {"status": back_to})
         cur.execute("""
             SELECT q.id, q.listing_id, q.status, q.claimed_by FROM review_queue q
             JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
-            WHERE (q.status IN ('pending', 'second_review') OR (q.status = 'claimed' AND q.lease_expires_at < now()))
+            WHERE q.status IN ('pending', 'second_review')
               -- a second review is never done by the analyst who gave the first
               AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.queue_id = q.id AND d.decided_by = %(user)s)
               AND (%(site)s::text IS NULL OR s.name = %(site)s)
