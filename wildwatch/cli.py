@@ -274,6 +274,24 @@ def cmd_evidence_verify(args, settings) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_report(args, settings) -> int:
+    from wildwatch.report.build import build_report, write
+
+    conn = db.connect(_ensure_db(settings))
+    try:
+        db.migrate(conn)
+        try:
+            report = build_report(conn, args.month, args.country, args.public)
+        except ValueError as exc:
+            return _fail(str(exc))
+    finally:
+        conn.close()
+    files = write(report, args.out or settings.reports_dir / report.label)
+    print(f"report: {files['html']}")
+    print(f"workbook: {files['xlsx']}  (and one CSV per table beside it)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -345,6 +363,13 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name")
     u.add_argument("--role", required=True, choices=["analyst", "supervisor", "admin"])
     u.set_defaults(func=cmd_users_add)
+
+    p = sub.add_parser("report", help="the monthly survey report (HTML with plots, CSV per table, XLSX)")
+    p.add_argument("--month", required=True, help="survey month, YYYY-MM")
+    p.add_argument("--country", help="ISO country code: only this country's platforms")
+    p.add_argument("--out", type=Path, help="folder (default: var/reports/<month>[-<country>])")
+    p.add_argument("--public", action="store_true", help="without seller names and listing addresses, for sharing")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("evidence", help="the evidence store")
     esub = p.add_subparsers(dest="evidence_action", required=True)

@@ -48,6 +48,7 @@ class Settings:
     evidence_max_bytes: int = 5 * 1024 * 1024
     screenshot_timeout_s: float = 20.0
     referrals_dir: Path = PROJECT_ROOT / "var" / "referrals"
+    reports_dir: Path = PROJECT_ROOT / "var" / "reports"
 
     @property
     def manages_local_db(self) -> bool:
@@ -75,6 +76,7 @@ def load() -> Settings:
         evidence_max_bytes=int(os.environ.get("WILDWATCH_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
         screenshot_timeout_s=float(os.environ.get("WILDWATCH_SCREENSHOT_TIMEOUT", "20")),
         referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
+        reports_dir=_path("WILDWATCH_REPORTS_DIR", var_dir / "reports"),
     )
     if settings.env != "development":
         if settings.manages_local_db:

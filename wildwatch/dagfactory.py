@@ -46,5 +46,15 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
         survey_run_id = start_run()
         targets = plan_sites(survey_run_id)
         crawled = crawl_site.expand(target=targets)
-        summarize(survey_run_id, crawled)
+        summary = summarize(survey_run_id, crawled)
+
+        if kind == "monthly":
+            # The month's report, whatever happened to single sites: their failures are in it.
+            @task(trigger_rule="all_done")
+            def write_report(survey_run_id: int) -> str:
+                from wildwatch import survey
+
+                return survey.write_report(survey_run_id)
+
+            summary >> write_report(survey_run_id)
     return dag

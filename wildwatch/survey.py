@@ -118,3 +118,22 @@ def summarize(run_id: int) -> dict:
         failed = [s["site"] for s in summary["sites"] if s["status"] != "succeeded"]
         raise CrawlFailed(f"survey run {run_id} is {summary['status']}: failed sites: {', '.join(failed) or 'none planned'}")
     return summary
+
+
+def write_report(run_id: int) -> str:
+    """The report of the run's survey month, in the reports folder; returns the HTML's path."""
+    from wildwatch.report.build import build_report, write
+
+    settings = config.load()
+    with db.transaction() as conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT period FROM crawl_runs WHERE id = %s", (run_id,))
+            period = cur.fetchone()[0]
+    conn = db.connect()
+    try:
+        report = build_report(conn, f"{period:%Y-%m}")
+    finally:
+        conn.close()
+    files = write(report, settings.reports_dir / report.label)
+    log.info("report written: %s", files["html"])
+    return str(files["html"])

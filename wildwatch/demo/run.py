@@ -94,6 +94,9 @@ def run_demo() -> int:
         ok = demo_report.print_report(conn)
     login = _demo_login(settings)
     print(f"\nreview app: .venv/bin/wildwatch review  -> http://127.0.0.1:8700  login: {login}")
+    reports = sorted(settings.reports_dir.glob("*/report-*.html"), key=lambda p: p.stat().st_mtime)
+    if reports:
+        print(f"monthly report: {reports[-1]}  (also under Reports in the review app)")
     print(f"Airflow log: {log}")
     print(f"wall time: {time.monotonic() - started:.0f} s")
     print("next: .venv/bin/wildwatch queue list   (the review queue; `wildwatch db stop` stops PostgreSQL)")

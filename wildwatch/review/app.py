@@ -25,7 +25,7 @@ from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.evidence import warc
 from wildwatch.evidence.store import open_store
-from wildwatch.review import referral_routes
+from wildwatch.review import referral_routes, report_routes
 from wildwatch.review.highlight import segments
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -221,6 +221,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                                        "frame-ancestors 'self'",
             "X-Frame-Options": "SAMEORIGIN"})
 
+    report_routes.add(app, user=user, render=render, reports_dir=settings.reports_dir or base.reports_dir)
     referral_routes.add(app, user=user, csrf=csrf, connection=connection, render=render,
                         evidence_dir=evidence_dir, referrals_dir=referrals_dir)
 

@@ -21,6 +21,7 @@ class ReviewSettings:
     # None: from the environment (WILDWATCH_EVIDENCE_DIR, WILDWATCH_REFERRALS_DIR), as the crawler writes them.
     evidence_dir: Path | None = None
     referrals_dir: Path | None = None
+    reports_dir: Path | None = None
 
 
 def load() -> ReviewSettings:

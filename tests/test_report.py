@@ -1,0 +1,220 @@
+"""The monthly report on a seeded twelve-month history (five platforms, four countries): every number in
+its tables checked against an independent query of the raw tables."""
+import csv
+import datetime as dt
+import subprocess
+import sys
+from collections import Counter, defaultdict
+
+import pytest
+
+from test_crawl import ROOT
+from wildwatch import config, keywords
+from wildwatch.demo.history import PLANTED_CODE_WORD, seed
+from wildwatch.matching import fold
+from wildwatch.report.build import TABLES, build_report, write
+
+MONTH = dt.date(2026, 10, 1)
+
+
+@pytest.fixture
+def history(conn):
+    with conn:
+        counts = seed(conn, MONTH)
+    return counts
+
+
+def raw_items(conn, months: list[dt.date]) -> list[dict]:
+    """Queue items with their latest decision, straight from the tables, grouped in Python."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT q.id, q.status, r.period, s.name, s.country, l.language, l.seller,
+                              (SELECT d.decision FROM review_decisions d WHERE d.queue_id = q.id ORDER BY d.id DESC LIMIT 1),
+                              (SELECT d.product_group FROM review_decisions d WHERE d.queue_id = q.id ORDER BY d.id DESC LIMIT 1),
+                              (SELECT min(m.product_group) FROM keyword_matches m WHERE m.listing_id = l.id),
+                              q.listing_id
+                       FROM review_queue q, crawl_runs r, listings l, sites s
+                       WHERE r.id = q.run_id AND l.id = q.listing_id AND s.id = l.site_id AND r.period = ANY(%s)""",
+                    (months,))
+        out = []
+        for qid, status, period, site, country, lang, seller, decision, dgroup, mgroup, lid in cur.fetchall():
+            out.append({"queue_id": qid, "period": period, "platform": site, "country": country, "language": lang,
+                        "seller": seller, "group": dgroup or mgroup, "listing_id": lid,
+                        "settled": status == "decided" and decision is not None,
+                        "confirmed": status == "decided" and decision == "confirmed"})
+        return out
+
+
+def test_every_number_in_the_report_matches_the_raw_tables(conn, history, tmp_path):
+    report = build_report(conn, "2026-10")
+    t = report.tables
+    prev = dt.date(2026, 9, 1)
+    items = raw_items(conn, [MONTH, prev])
+
+    # Offers by group x platform x country x language, with last month's.
+    expect = defaultdict(lambda: [0, 0, 0, 0])
+    for i in items:
+        key = (i["group"], i["platform"], i["country"], i["language"])
+        col = 0 if i["period"] == MONTH else 2
+        expect[key][col] += 1
+        expect[key][col + 1] += i["confirmed"]
+    got = {(r["product_group"], r["platform"], r["country"], r["language"]):
+           [r["queued"], r["confirmed"], r["queued_prev"], r["confirmed_prev"]] for r in t["offers"]}
+    assert got == dict(expect) and len(got) >= 10
+    assert all(r["confirmed_change"] == r["confirmed"] - r["confirmed_prev"] for r in t["offers"])
+    assert {r["country"] for r in t["offers"]} == {"CN", "VN", "CM", "TZ"}
+
+    # Trend: twelve months per group.
+    months = [dt.date(2025 + (m // 12), m % 12 + 1, 1) for m in range(10, 22)]
+    year = raw_items(conn, months)
+    trend = Counter((i["group"], f"{i['period']:%Y-%m}") for i in year)
+    trend_confirmed = Counter((i["group"], f"{i['period']:%Y-%m}") for i in year if i["confirmed"])
+    assert {(r["product_group"], r["month"]): (r["queued"], r["confirmed"]) for r in t["trend"]} == \
+        {k: (v, trend_confirmed.get(k, 0)) for k, v in trend.items()}
+    assert len({r["month"] for r in t["trend"]}) == 12
+
+    with conn.cursor() as cur:
+        # Lifecycle.
+        cur.execute("SELECT id FROM crawl_runs WHERE period = %s", (MONTH,))
+        run = cur.fetchone()[0]
+        cur.execute("""SELECT s.name, count(*) FILTER (WHERE l.first_run_id = %(r)s),
+                              count(*) FILTER (WHERE l.first_run_id <> %(r)s)
+                       FROM sightings g JOIN listings l ON l.id = g.listing_id JOIN sites s ON s.id = l.site_id
+                       WHERE g.run_id = %(r)s GROUP BY s.name""", {"r": run})
+        seen = {n: (a, b) for n, a, b in cur.fetchall()}
+        cur.execute("""SELECT s.name, count(*) FROM listings l JOIN sites s ON s.id = l.site_id
+                       WHERE l.gone_run_id = %s OR (l.gone_reason = 'removed' AND date_trunc('month', l.gone_at) = %s)
+                       GROUP BY s.name""", (run, MONTH))
+        gone = dict(cur.fetchall())
+        assert {r["platform"]: (r["new"], r["seen_again"], r["gone"]) for r in t["lifecycle"]} == \
+            {n: (*seen.get(n, (0, 0)), gone.get(n, 0)) for n in set(seen) | set(gone)}
+        assert all(r["seen_again"] > 0 and r["gone"] > 0 for r in t["lifecycle"])
+
+        # Referrals sent this month and their removals.
+        cur.execute("""SELECT f.recipient, count(*), c.checked_at - f.sent_at
+                       FROM referrals f JOIN referral_items ri ON ri.referral_id = f.id
+                       LEFT JOIN takedown_checks c ON c.listing_id = ri.listing_id AND c.outcome = 'removed'
+                       WHERE date_trunc('month', f.sent_at) = %s GROUP BY f.recipient, c.checked_at, f.sent_at""",
+                    (MONTH,))
+        per = defaultdict(list)
+        for name, n, delay in cur.fetchall():
+            per[name] += [delay] * n
+        for r in t["referrals"]:
+            delays = per[r["recipient"]]
+            removed = sorted(d.total_seconds() / 86400 for d in delays if d is not None)
+            assert r["listings_referred"] == len(delays) and r["removed"] == len(removed)
+            assert r["removed_7d"] == sum(d <= 7 for d in removed) and r["removed_30d"] == sum(d <= 30 for d in removed)
+            assert r["share_removed_7d"] == pytest.approx(round(r["removed_7d"] / len(delays), 3))
+            mid = len(removed) // 2
+            median = removed[mid] if len(removed) % 2 else (removed[mid - 1] + removed[mid]) / 2
+            assert r["median_days_to_removal"] == pytest.approx(median, abs=0.05)
+        assert {r["recipient"] for r in t["referrals"]} == set(per)
+
+        # Keyword yield.
+        this_month = [i for i in items if i["period"] == MONTH]
+        cur.execute("SELECT listing_id, term FROM keyword_matches")
+        terms_of = defaultdict(set)
+        for lid, term in cur.fetchall():
+            terms_of[lid].add(term)
+        by_term = defaultdict(lambda: [0, 0, 0])
+        for i in this_month:
+            for term in terms_of[i["listing_id"]]:
+                by_term[term][0] += 1
+                by_term[term][1] += i["settled"]
+                by_term[term][2] += i["confirmed"]
+        assert {r["term"]: [r["queued"], r["decided"], r["confirmed"]] for r in t["keyword_yield"]} == dict(by_term)
+
+    # Repeat sellers: confirmed in more than one month or on more than one platform, this month among them.
+    confirmed = [i for i in year if i["confirmed"]]
+    months_of, platforms_of = defaultdict(set), defaultdict(set)
+    for i in confirmed:
+        months_of[i["seller"]].add(i["period"])
+        platforms_of[i["seller"]].add(i["platform"])
+    repeat = {s for s in months_of if (len(months_of[s]) > 1 or len(platforms_of[s]) > 1) and MONTH in months_of[s]}
+    assert {r["seller"] for r in t["repeat_sellers"]} == repeat and repeat
+    assert all(r["months"] == len(months_of[r["seller"]]) for r in t["repeat_sellers"])
+
+    # Crawl health: one row per platform, from its site crawl.
+    assert sorted(r["site"] for r in t["crawl_health"]) == sorted(seen)
+    assert all(r["healthy"] and r["title_coverage"] == 1.0 for r in t["crawl_health"])
+
+    # Suggested terms: the planted code word, and nothing already in the keyword lists.
+    suggested = [r["term"] for r in t["suggested_terms"]]
+    assert PLANTED_CODE_WORD in suggested, suggested
+    known = {fold(k.term) for k in keywords.load(config.load().keywords_dir).terms}
+    assert not set(suggested) & known
+
+    files = write(report, tmp_path)
+    assert set(files) == {"html", "xlsx", *TABLES}
+    with files["offers"].open(encoding="utf-8") as fh:
+        assert len(list(csv.reader(fh))) == len(t["offers"]) + 1
+    from openpyxl import load_workbook
+    book = load_workbook(files["xlsx"])
+    assert book.sheetnames == list(TABLES)
+    assert book["offers"].max_row == len(t["offers"]) + 1
+    html = files["html"].read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "象牙" in html and "ngà voi" in html
+
+
+def test_the_public_version_names_no_seller_and_no_listing_url(conn, history, tmp_path):
+    report = build_report(conn, "2026-10", public=True)
+    files = write(report, tmp_path)
+    text = "".join(p.read_text(encoding="utf-8") for k, p in files.items() if k != "xlsx")
+    assert "-seller-" not in text and "https://" not in text
+    assert report.tables["repeat_sellers"] and report.tables["repeat_sellers"][0]["seller"] == "seller 1"
+
+
+def test_a_country_report_covers_that_country_only(conn, history):
+    report = build_report(conn, "2026-10", country="vn")
+    assert {r["country"] for r in report.tables["offers"]} == {"VN"}
+    assert {r["site"] for r in report.tables["crawl_health"]} == {"hist_vn"}
+
+
+def test_the_report_command_writes_the_files(crawl_env, conn, history, tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "wildwatch.cli", "report", "--month", "2026-10", "--out", str(out)],
+                            cwd=ROOT, env=crawl_env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (out / "report-2026-10.html").is_file() and (out / "report-2026-10.xlsx").is_file()
+    bad = subprocess.run([sys.executable, "-m", "wildwatch.cli", "report", "--month", "October"], cwd=ROOT,
+                         env=crawl_env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "YYYY-MM" in bad.stderr
+
+
+@pytest.mark.browser
+def test_supervisors_open_past_reports_in_the_review_app_and_they_render_in_chromium(conn, history, database_url,
+                                                                                    tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from helpers import served
+    from spiders.browser import CHROMIUM_ARGS, chromium_path
+    from wildwatch.review import accounts
+    from wildwatch.review.app import create_app
+    from wildwatch.review.settings import ReviewSettings
+
+    report = build_report(conn, "2026-10")
+    write(report, tmp_path / "reports" / report.label)
+    with conn:
+        accounts.add_user(conn, "sam", "supervisor", "correct horse battery")
+    app = create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url, reports_dir=tmp_path / "reports"))
+    errors = []
+    with served(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "sam")
+        page.fill("input[name=password]", "correct horse battery")
+        page.click("button")
+        page.wait_for_url(base + "/")
+        page.goto(base + "/reports")
+        page.click("text=2026-10")
+        page.wait_for_url(base + "/reports/2026-10")
+        assert page.locator("h1").inner_text().startswith("wildwatch monthly survey report: October 2026")
+        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+        assert len(widths) == 2 and all(w > 300 for w in widths), widths
+        assert page.locator("#table-offers tbody tr").count() == len(report.tables["offers"])
+        assert "象牙" in page.locator("#table-keyword_yield").inner_text()
+        page.screenshot(path=str(tmp_path / "report.png"))
+        browser.close()
+    assert errors == []

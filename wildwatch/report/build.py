@@ -1,0 +1,155 @@
+"""Assembling the month's report: every table, the plots, and the files (HTML, one CSV per table, XLSX)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from wildwatch.report import plots, queries, terms
+from wildwatch.review.export import _cell
+
+# name -> (title, columns). The order here is the order in the report, the CSVs and the workbook.
+TABLES = {
+    "offers": ("Candidates queued and offers confirmed, by product group, platform, country and language",
+               ["product_group", "platform", "country", "language", "queued", "confirmed", "queued_prev",
+                "confirmed_prev", "confirmed_change"]),
+    "trend": ("Twelve-month trend per product group",
+              ["product_group", "month", "queued", "confirmed"]),
+    "lifecycle": ("Listings new, seen again and gone since last month", ["platform", "new", "seen_again", "gone"]),
+    "referrals": ("Referrals sent this month and removals so far",
+                  ["recipient_kind", "recipient", "referrals_sent", "listings_referred", "removed", "removed_7d",
+                   "removed_30d", "share_removed_7d", "share_removed_30d", "median_days_to_removal"]),
+    "keyword_yield": ("Keyword yield this month", ["term", "language", "product_group", "queued", "decided",
+                                                   "confirmed", "precision"]),
+    "never_yield": ("Terms with no confirmed offer in twelve months (3+ decided candidates)",
+                    ["term", "language", "product_group", "queued", "decided"]),
+    "suggested_terms": ("Suggested new terms (for review; never added automatically)",
+                        ["term", "confirmed_listings", "other_listings", "z"]),
+    "repeat_sellers": ("Sellers with confirmed offers in more than one month or on more than one platform",
+                       ["seller", "confirmed_offers", "months", "platforms", "platform_list", "month_list"]),
+    "crawl_health": ("Crawl health per site", ["site", "country", "status", "healthy", "reason", "pages", "items",
+                                               "title_coverage", "price_coverage", "seller_coverage"]),
+}
+
+
+@dataclass
+class Report:
+    month: dt.date
+    country: str | None
+    public: bool
+    generated_at: dt.datetime
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    plots: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.month:%Y-%m}" + (f"-{self.country}" if self.country else "") + ("-public" if self.public else "")
+
+
+def _texts(conn, p: dict) -> tuple[list[str], list[str]]:
+    with conn.cursor() as cur:
+        cur.execute("""SELECT i.confirmed, concat_ws(' ', l.title, l.description) FROM report_items i
+                       JOIN listings l ON l.id = i.listing_id WHERE i.settled AND i.period <= %(month)s""", p)
+        rows = cur.fetchall()
+    return [t for c, t in rows if c], [t for c, t in rows if not c]
+
+
+def _known_terms(conn) -> list[str]:
+    from wildwatch import config, keywords
+
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT term FROM keywords")
+        in_db = [r[0] for r in cur.fetchall()]
+    return in_db + [t.term for t in keywords.load(config.load().keywords_dir).terms]
+
+
+def build_report(conn, month: str, country: str | None = None, public: bool = False) -> Report:
+    if not re.fullmatch(r"\d{4}-\d{2}", month or ""):
+        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    period = dt.date.fromisoformat(f"{month}-01")
+    country = country.upper() if country else None
+    p = queries.params(period, country)
+    report = Report(period, country, public, dt.datetime.now(dt.timezone.utc))
+    with conn:  # the temporary table lives for this transaction
+        queries.prepare(conn, p)
+        t = report.tables
+        t["offers"] = queries.fetch(conn, queries.OFFERS, p)
+        t["trend"] = queries.fetch(conn, queries.TREND, p)
+        t["lifecycle"] = queries.fetch(conn, queries.LIFECYCLE, p)
+        t["referrals"] = queries.fetch(conn, queries.REFERRALS, p)
+        t["keyword_yield"] = queries.fetch(conn, queries.KEYWORD_YIELD, p)
+        t["never_yield"] = queries.fetch(conn, queries.NEVER_YIELD, p)
+        confirmed, other = _texts(conn, p)
+        t["suggested_terms"] = terms.suggest(confirmed, other, _known_terms(conn))
+        t["repeat_sellers"] = queries.fetch(conn, queries.SELLERS, p)
+        t["crawl_health"] = queries.fetch(conn, queries.CRAWL_HEALTH, p)
+    if public:
+        # Outside the team: no seller names, no listing URLs (none of the tables carry URLs).
+        for i, row in enumerate(t["repeat_sellers"], start=1):
+            row["seller"] = f"seller {i}"
+    months = [f"{queries.add_months(period, -k):%Y-%m}" for k in range(11, -1, -1)]
+    scope = f" ({country})" if country else ""
+    report.plots["trend"] = plots.trend_small_multiples(t["trend"], months,
+                                                        f"Offers per product group, {months[0]} to {months[-1]}{scope}")
+    report.plots["removals"] = plots.removal_bars(t["referrals"], f"Removal of listings referred in {month}{scope}")
+    return report
+
+
+def _environment() -> Environment:
+    folder = str(resources.files("wildwatch.report").joinpath("templates"))
+    env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]))
+    env.globals["fmt"] = _fmt
+    return env
+
+
+PERCENT_COLUMNS = {"share_removed_7d", "share_removed_30d", "precision", "title_coverage", "price_coverage",
+                   "seller_coverage"}
+
+
+def _fmt(column: str, value) -> str:
+    if value is None:
+        return ""
+    if column in PERCENT_COLUMNS:
+        return f"{value:.0%}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def write(report: Report, out_dir: Path) -> dict[str, Path]:
+    """report-<label>.html, <table>.csv for each table, report-<label>.xlsx; returns the paths."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    html = _environment().get_template("report.html").render(report=report, tables=TABLES)
+    written["html"] = out_dir / f"report-{report.label}.html"
+    written["html"].write_text(html, encoding="utf-8")
+    book = Workbook()
+    book.remove(book.active)
+    for name, (_title, columns) in TABLES.items():
+        path = out_dir / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns)
+            for row in report.tables[name]:
+                writer.writerow([_cell(row.get(c)) for c in columns])
+        written[name] = path
+        sheet = book.create_sheet(name[:31])
+        sheet.append(columns)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in report.tables[name]:
+            # Text cells that look like formulas stay text: scraped words never become spreadsheet code.
+            sheet.append([_cell(v) if isinstance(v, str) else v for v in (row.get(c) for c in columns)])
+    written["xlsx"] = out_dir / f"report-{report.label}.xlsx"
+    book.save(written["xlsx"])
+    return written

@@ -1,0 +1,80 @@
+"""Plots for the report (matplotlib, Agg): print-readable, titled axes with units, no chart junk, and a
+CJK-capable font so Chinese and Vietnamese labels render."""
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "DejaVu Sans")
+
+
+def _font() -> str:
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in available), "DejaVu Sans")
+
+
+def _style():
+    plt.rcParams.update({"font.family": _font(), "font.size": 9, "axes.spines.top": False,
+                         "axes.spines.right": False, "axes.titlesize": 10, "figure.dpi": 110})
+
+
+def png_data_uri(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def trend_small_multiples(trend: list[dict], months: list[str], title: str) -> str | None:
+    """One panel per product group: confirmed offers (line) and candidates queued (grey), per month."""
+    groups = sorted({r["product_group"] for r in trend})
+    if not groups:
+        return None
+    _style()
+    cols = 3
+    rows = (len(groups) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(9, 2.2 * rows), sharex=True, squeeze=False)
+    by_key = {(r["product_group"], r["month"]): r for r in trend}
+    x = list(range(len(months)))
+    for ax, group in zip(axes.flat, groups, strict=False):
+        queued = [by_key.get((group, m), {}).get("queued", 0) for m in months]
+        confirmed = [by_key.get((group, m), {}).get("confirmed", 0) for m in months]
+        ax.plot(x, queued, color="#999999", linewidth=1, label="candidates queued")
+        ax.plot(x, confirmed, color="#1f4e79", linewidth=2, marker="o", markersize=3, label="offers confirmed")
+        ax.set_title(group.replace("_", " "))
+        ax.set_ylabel("listings per month")
+        ax.set_ylim(bottom=0)
+        ax.set_xticks(x[::3], [months[i] for i in x[::3]], rotation=0)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.axis("off")
+    axes.flat[0].legend(frameon=False, loc="upper left")
+    fig.suptitle(title)
+    fig.supxlabel("survey month")
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
+def removal_bars(referrals: list[dict], title: str) -> str | None:
+    rows = [r for r in referrals if r["recipient_kind"] == "platform" and r["listings_referred"]]
+    if not rows:
+        return None
+    _style()
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(rows)))
+    names = [r["recipient"] for r in rows]
+    y = list(range(len(rows)))
+    ax.barh([v + 0.2 for v in y], [100 * r["share_removed_7d"] for r in rows], height=0.4, color="#1f4e79",
+            label="within 7 days")
+    ax.barh([v - 0.2 for v in y], [100 * r["share_removed_30d"] for r in rows], height=0.4, color="#9dc3e6",
+            label="within 30 days")
+    ax.set_yticks(y, names)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("referred listings removed (%)")
+    ax.set_title(title)
+    ax.legend(frameon=False, loc="lower right")
+    return png_data_uri(fig)
