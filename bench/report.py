@@ -41,6 +41,7 @@ def screenshot(html: Path, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-platform", type=int, default=7000, help="new listings per platform and month")
+    parser.add_argument("--months", type=int, default=6, help="months of history before and including the report's")
     parser.add_argument("--screenshot", type=Path, help="write a PNG of the report's first page here")
     args = parser.parse_args()
     settings = config.load()
@@ -63,7 +64,7 @@ def main() -> int:
         month = dt.date(2026, 10, 1)
         started = time.perf_counter()
         with conn:
-            counts = seed(conn, month, HistorySize(months=6, listings_per_platform_month=args.per_platform,
+            counts = seed(conn, month, HistorySize(months=args.months, listings_per_platform_month=args.per_platform,
                                                    decided_share=0.57))
         with conn.cursor() as cur:
             cur.execute("ANALYZE")
@@ -73,7 +74,7 @@ def main() -> int:
             cur.execute("""SELECT count(*) FROM review_decisions d JOIN review_queue q ON q.id = d.queue_id
                            JOIN crawl_runs r ON r.id = q.run_id WHERE r.period = %s""", (month,))
             decided = cur.fetchone()[0]
-        print(f"seeded {counts['listings']:,} listings over 6 months in {time.perf_counter() - started:.0f} s; "
+        print(f"seeded {counts['listings']:,} listings over {args.months} months in {time.perf_counter() - started:.0f} s; "
               f"report month: {seen:,} listings seen, {decided:,} decisions")
         out = Path(tempfile.mkdtemp(prefix="wildwatch-bench-report-"))
         timings = []

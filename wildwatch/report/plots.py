@@ -53,8 +53,9 @@ def trend_small_multiples(trend: list[dict], months: list[str], title: str) -> s
         ax.set_xticks(x[::3], [months[i] for i in x[::3]], rotation=0)
     for ax in list(axes.flat)[len(groups):]:
         ax.axis("off")
-    axes.flat[0].legend(frameon=False, loc="upper left")
-    fig.suptitle(title)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", frameon=False, ncols=2)
+    fig.suptitle(title, x=0.02, ha="left")
     fig.supxlabel("survey month")
     fig.tight_layout()
     return png_data_uri(fig)
