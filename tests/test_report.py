@@ -10,7 +10,7 @@ import pytest
 
 from test_crawl import ROOT
 from wildwatch import config, keywords
-from wildwatch.demo.history import PLANTED_CODE_WORD, seed
+from wildwatch.demo.history import NEVER_YIELD_TERM, PLANTED_CODE_WORD, seed
 from wildwatch.matching import fold
 from wildwatch.report.build import TABLES, build_report, write
 
@@ -122,6 +122,19 @@ def test_every_number_in_the_report_matches_the_raw_tables(conn, history, tmp_pa
                 by_term[term][1] += i["settled"]
                 by_term[term][2] += i["confirmed"]
         assert {r["term"]: [r["queued"], r["decided"], r["confirmed"]] for r in t["keyword_yield"]} == dict(by_term)
+
+        # Terms with 3+ decided candidates in twelve months and no confirmation.
+        year_ids = {i["listing_id"]: i for i in year}
+        per_term = defaultdict(lambda: [0, 0, 0])
+        for lid, found in terms_of.items():
+            if lid in year_ids:
+                for term in found:
+                    per_term[term][0] += 1
+                    per_term[term][1] += year_ids[lid]["settled"]
+                    per_term[term][2] += year_ids[lid]["confirmed"]
+        never = {term: (q, d) for term, (q, d, c) in per_term.items() if c == 0 and d >= 3}
+        assert {r["term"]: (r["queued"], r["decided"]) for r in t["never_yield"]} == never
+        assert NEVER_YIELD_TERM in never
 
     # Repeat sellers: confirmed in more than one month or on more than one platform, this month among them.
     confirmed = [i for i in year if i["confirmed"]]

@@ -15,6 +15,8 @@ from psycopg2.extras import execute_values
 from wildwatch.report.queries import add_months
 
 PLANTED_CODE_WORD = "kemtrang"
+# A real keyword whose candidates analysts always reject in this history: the report's never-yield table.
+NEVER_YIELD_TERM = "shark fin"
 ANALYSTS = ("amina", "bao", "chloe", "juma")
 # platform, country, language, product terms by group (real entries of the keyword lists), filler words
 PLATFORMS = (
@@ -26,7 +28,8 @@ PLATFORMS = (
      ["sculpture", "ancienne", "authentique", "livraison", "rapide", "pièce"]),
     ("hist_tz", "TZ", "sw", {"ivory": ["pembe za ndovu"], "big_cats": ["ngozi ya chui"], "pangolin": ["magamba ya kakakuona"]},
      ["bei", "nzuri", "mpya", "haraka", "bidhaa", "asili"]),
-    ("hist_market", "TZ", "en", {"ivory": ["ivory", "elephant tusk"], "rhino_horn": ["rhino horn"]},
+    ("hist_market", "TZ", "en", {"ivory": ["ivory", "elephant tusk"], "rhino_horn": ["rhino horn"],
+                                 "shark_fin": [NEVER_YIELD_TERM]},
      ["carved", "antique", "genuine", "shipping", "statue", "bracelet"]),
 )
 
@@ -85,6 +88,8 @@ def seed(conn, end_month: dt.date, size: HistorySize | None = None, rng_seed: in
                     decision = None
                     if candidate and rng.random() < size.decided_share:
                         decision = rng.choices(["confirmed", "not_wildlife", "legal"], [0.45, 0.4, 0.15])[0]
+                        if term == NEVER_YIELD_TERM:
+                            decision = "not_wildlife"
                     description = f"{filler} {rng.choice(words)}"
                     if decision == "confirmed" and country == "VN":
                         description += f" {PLANTED_CODE_WORD}"
