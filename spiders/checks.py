@@ -44,12 +44,15 @@ def run_check(site: Site, check: dict) -> list[str]:
     if check["kind"] == "detail":
         fields = extract_detail(site, response)
         problems += [f"no {f}" for f in check.get("fields", []) if not fields.get(f)]
+        problems += _expected(fields, check.get("expect") or {}, "item")
         return problems
     page = extract_search(site, response)
     if check["kind"] == "search_empty":
         if page.results or not page.empty_ok:
             problems.append(f"expected an empty result page, got {len(page.results)} results, empty_ok={page.empty_ok}")
         return problems
+    if check.get("first"):
+        problems += _expected(page.results[0] if page.results else {}, check["first"], "first result")
     if "results" in check and len(page.results) != check["results"]:
         problems.append(f"{len(page.results)} results, expected {check['results']}")
     for field in check.get("fields", []):
@@ -76,3 +79,15 @@ def coverage(site: Site, check: dict) -> dict:
     n = len(page.results)
     return {"results": n, "next_page": bool(page.next_url), "empty_ok": page.empty_ok,
             "fields": {f: (sum(1 for r in page.results if r.get(f)) / n if n else 0.0) for f in names}}
+
+
+def _expected(found: dict, expected: dict, what: str) -> list[str]:
+    """Named values a check pins down (a title, a price as the page shows it, the first image)."""
+    problems = []
+    for key, want in expected.items():
+        got = found.get(key)
+        if isinstance(got, list) and not isinstance(want, list):
+            got = got[0] if got else None
+        if got != want:
+            problems.append(f"{what} {key}: {got!r}, expected {want!r}")
+    return problems

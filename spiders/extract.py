@@ -17,10 +17,16 @@ def _text(values: list[str]) -> str | None:
     return joined or None
 
 
+def select(selector, expr: str):
+    """A site selector: CSS (with Scrapy's ::text and ::attr()), or XPath when written "xpath:...", for what
+    CSS cannot say (the price just before the main title, results without a sponsored link)."""
+    return selector.xpath(expr[6:]) if expr.startswith("xpath:") else selector.css(expr)
+
+
 def read_fields(selector, selectors: dict[str, str]) -> dict:
     out = {}
     for name, css in selectors.items():
-        values = selector.css(css).getall()
+        values = select(selector, css).getall()
         out[name] = [v.strip() for v in values if v.strip()] if name in MULTI_VALUED else _text(values)
     return out
 
@@ -82,8 +88,8 @@ def extract_search(site: Site, response) -> SearchPage:
         return _extract_embedded(site, response)
     page = SearchPage()
     seen = set()
-    for node in response.css(site.search.results):
-        href = node.css(site.search.link).get()
+    for node in select(response, site.search.results):
+        href = select(node, site.search.link).get()
         if not href:
             continue
         url = site.canonical_url(response.urljoin(href.strip()))
@@ -93,10 +99,10 @@ def extract_search(site: Site, response) -> SearchPage:
         page.results.append({"url": url, "link": response.urljoin(href.strip()),
                              **read_fields(node, site.search.fields)})
     if site.search.next_page:
-        href = response.css(site.search.next_page).get()
+        href = select(response, site.search.next_page).get()
         page.next_url = response.urljoin(href.strip()) if href else None
     if site.search.no_results:
-        page.empty_ok = bool(response.css(site.search.no_results))
+        page.empty_ok = bool(select(response, site.search.no_results))
     return page
 
 

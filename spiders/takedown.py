@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import scrapy
 
 from pipelines.dbwriter import _first_line
+from spiders.extract import select
 from wildwatch import config, db
 from wildwatch.evidence import capture
 from wildwatch.evidence.store import open_store
@@ -55,7 +56,7 @@ class TakedownSpider(scrapy.Spider):
     def parse(self, response, target: dict):
         site = self.sites.get(target["site"])
         marker = bool(site and site.removed_marker and getattr(response, "text", None) is not None
-                      and response.css(site.removed_marker))
+                      and select(response, site.removed_marker))
         result, detail = followup.outcome(response.status, marker)
         row = capture.archive(PageCapture.from_response(response), self.store, self.max_bytes, self.version)
         self._record(target, result, response.status, detail, row)

@@ -9,8 +9,11 @@ CASES = [(site.name, i, check) for site in sites.load_all() for i, check in enum
 
 
 def test_every_site_lists_a_search_page_to_check():
+    # A site proven only on item pages (no saved search page exists yet) may not be enabled.
     for site in sites.load_all():
-        assert any(c["kind"] == "search" for c in site.checks), f"{site.name}: add a saved search page under checks"
+        assert site.checks, f"{site.name}: add saved pages under checks"
+        if site.enabled:
+            assert any(c["kind"] == "search" for c in site.checks), f"{site.name}: add a saved search page"
 
 
 @pytest.mark.parametrize("name, index, check", CASES, ids=[f"{n}-{i}-{c['kind']}" for n, i, c in CASES])

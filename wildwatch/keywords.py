@@ -18,7 +18,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _yaml(path: Path):
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
 
-LANGUAGES = {"zh", "vi", "fr", "sw", "en"}  # the languages surveyed
+LANGUAGES = {"zh", "vi", "fr", "sw", "en", "es"}  # the languages surveyed
 TERM_LANGUAGES = LANGUAGES | {"la"}  # plus Latin, for scientific names
 TERM_KINDS = {"product", "species", "code_word", "common_name"}
 CITES_APPENDICES = {"I", "II", "III", "I/II", "II/III"}

@@ -163,7 +163,7 @@ def parse(doc: dict, name: str) -> Site:
     )
 
 
-CHECK_FIELDS = {"page", "kind", "url", "results", "next_page", "fields", "encoding_sample"}
+CHECK_FIELDS = {"page", "kind", "url", "results", "next_page", "fields", "encoding_sample", "expect", "first"}
 
 
 def _checks(entries: list, where: str) -> list[dict]:
