@@ -1,58 +1,231 @@
-"""Crawl throughput over the demo marketplaces: pages/s and listings/s per site, static vs browser.
+"""Crawl throughput over a 2,000-listing demo marketplace, all in one run of this script:
 
-Uses the project's database settings (the self-managed cluster by default) and serves the demo sites on
-free ports. Run: .venv/bin/python bench/crawl.py [--repeat N]
+(a) the full pipeline: `scrapy crawl marketplace` (parse, normalise, match, store, queue, evidence);
+(b) a bare Scrapy spider with the same selectors that only parses (no pipelines, no database);
+(c) a sequential requests + BeautifulSoup loop over the same pages;
+and the browser path (the same site rendered in Chromium through scrapy-playwright): pages/s and the
+browser's memory (PSS of all Chromium processes, peak) over 100 and over 2,000 pages.
+
+Uses the project's database settings (the self-managed cluster by default).
+Run: .venv/bin/python bench/crawl.py [--listings 2000] [--skip-browser]
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
-import statistics
+import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wildwatch import config, db, runs  # noqa: E402
+from wildwatch import config, db  # noqa: E402
+from wildwatch.demo import generator  # noqa: E402
 from wildwatch.demo.server import DemoMarketplaces  # noqa: E402
+
+QUERY = "bench"
+SITE = "demo_vn"
+
+
+def big_market(listings: int) -> DemoMarketplaces:
+    """The demo marketplaces with demo_vn grown to `listings` listings, all found by the query "bench"."""
+    generator.PAGE_SIZE = 50
+    demo = DemoMarketplaces(base_port=0)
+    base = demo.sites[SITE].listings
+    grown = []
+    for i in range(listings):
+        src = base[i % len(base)]
+        grown.append(dataclasses.replace(src, id=f"vn{i + 1:05d}", title=f"{src.title} {QUERY}",
+                                         images=[f"/img/vn{i + 1:05d}-1.jpg"]))
+    demo.sites[SITE].listings = grown
+    return demo
+
+
+def site_dir(work: Path, browser: bool) -> Path:
+    folder = work / ("sites-browser" if browser else "sites")
+    folder.mkdir(exist_ok=True)
+    doc = yaml.safe_load((ROOT / "sites" / f"{SITE}.yaml").read_text())
+    doc["max_pages_per_query"] = 1000
+    doc["needs_browser"] = browser
+    doc["checks"] = []
+    (folder / f"{SITE}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return folder
+
+
+def scrapy_stats(stderr: str) -> dict:
+    def num(key):
+        m = re.search(rf"'{re.escape(key)}': ([0-9.]+)", stderr)
+        return float(m.group(1)) if m else 0.0
+    return {"elapsed": num("elapsed_time_seconds"), "responses": num("response_received_count"),
+            "restarts": num("wildwatch/browser_restarts")}
+
+
+def run_full(env: dict, *extra: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={SITE}",
+                             "-a", f"queries={QUERY}", *extra], cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-3000:])
+    return scrapy_stats(result.stderr)
+
+
+def run_bare(env: dict, url: str) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--bare-spider", url], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-3000:])
+    return scrapy_stats(result.stderr)
+
+
+def bare_spider(url: str) -> None:
+    """(b): the same site selectors and pure parsing functions, nothing else."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.extract import extract_detail, extract_search
+    from wildwatch.sites import load
+
+    site = load(SITE)
+
+    class BareSpider(scrapy.Spider):
+        name = "bare"
+
+        async def start(self):
+            yield scrapy.Request(url)
+
+        def parse(self, response):
+            page = extract_search(site, response)
+            for result in page.results:
+                yield response.follow(result["url"], callback=self.parse_detail)
+            if page.next_url:
+                yield response.follow(page.next_url)
+
+        def parse_detail(self, response):
+            yield extract_detail(site, response)
+
+    process = CrawlerProcess({"CONCURRENT_REQUESTS_PER_DOMAIN": site.concurrency, "DOWNLOAD_DELAY": 0,
+                              "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": True, "LOG_LEVEL": "INFO",
+                              "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False,
+                              "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor"})
+    process.crawl(BareSpider)
+    process.start()
+
+
+def run_requests_bs4(url: str) -> dict:
+    """(c): one page after the other, parsed with BeautifulSoup."""
+    from urllib.parse import urljoin
+
+    import requests
+    from bs4 import BeautifulSoup
+
+    session = requests.Session()
+    started = time.perf_counter()
+    pages, next_url = 0, url
+    while next_url:
+        soup = BeautifulSoup(session.get(next_url, timeout=30).text, "lxml")
+        pages += 1
+        for a in soup.select("ul#ket-qua > li.sp a.ten"):
+            item = BeautifulSoup(session.get(urljoin(next_url, a["href"]), timeout=30).text, "lxml")
+            pages += 1
+            _ = [item.select_one(s) for s in ("h1.listing-title", "div.price", "div.seller", "div.description")]
+        link = soup.select_one("a.trang-sau")
+        next_url = urljoin(next_url, link["href"]) if link else None
+    return {"elapsed": time.perf_counter() - started, "responses": pages}
+
+
+def chromium_pss(root_pid: int) -> int:
+    """Bytes of proportional set size of every Chromium process under root_pid."""
+    import psutil
+
+    total = 0
+    try:
+        for child in psutil.Process(root_pid).children(recursive=True):
+            try:
+                if "chrom" in child.name():
+                    total += child.memory_full_info().pss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
+def run_browser(env: dict, pages: int) -> dict:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={SITE}", "-a", f"queries={QUERY}",
+           "-s", f"CLOSESPIDER_PAGECOUNT={pages}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def watch():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], chromium_pss(proc.pid))
+            time.sleep(0.25)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, stderr = proc.communicate()
+    watcher.join()
+    if proc.returncode != 0:
+        raise SystemExit(stderr[-3000:])
+    return {**scrapy_stats(stderr), "peak_pss": peak[0]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--listings", type=int, default=2000)
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--bare-spider", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare_spider:
+        bare_spider(args.bare_spider)
+        return 0
     settings = config.load()
     if settings.manages_local_db:
         db.local_cluster(settings).start()
     conn = db.connect()
     db.migrate(conn)
     conn.close()
-    demo = DemoMarketplaces(base_port=0)
+    work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-crawl-"))
+    demo = big_market(args.listings)
     urls = demo.start()
-    env = {**os.environ, **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
-    print(f"{'site':8s} {'kind':8s} {'pages':>6s} {'listings':>8s} {'wall s (median)':>16s} {'pages/s':>8s}")
+    base = urls[SITE]
+    env = {**os.environ, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False)),
+           "WILDWATCH_VAR_DIR": str(work / "var"),
+           **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
+    search_url = f"{base}/search?q={QUERY}"
     try:
-        for name in urls:
-            times, record = [], None
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={name}"],
-                               cwd=ROOT, env=env, check=True, capture_output=True)
-                times.append(time.perf_counter() - started)
-                with db.transaction() as c, c.cursor() as cur:
-                    cur.execute("SELECT max(id) FROM crawl_runs")
-                    record = runs.site_crawl(c, cur.fetchone()[0], name)
-            wall = statistics.median(times)
-            kind = "browser" if name == "demo_cn" else "static"
-            print(f"{name:8s} {kind:8s} {record['pages_fetched']:6d} {record['listings_seen']:8d} {wall:16.1f} "
-                  f"{record['pages_fetched'] / wall:8.1f}")
+        print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "
+              f"of {generator.PAGE_SIZE}; site concurrency 4, no delay (our own server)")
+        rows = [("(a) full pipeline", run_full(env)), ("(b) bare Scrapy spider", run_bare(env, search_url)),
+                ("(c) requests + BeautifulSoup", run_requests_bs4(search_url))]
+        rate = {}
+        print(f"{'':32s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s}")
+        for name, r in rows:
+            rate[name[:3]] = r["responses"] / r["elapsed"]
+            print(f"{name:32s} {r['responses']:6.0f} {r['elapsed']:8.1f} {rate[name[:3]]:8.1f}")
+        print(f"(a)/(b) = {rate['(a)'] / rate['(b)']:.2f}   (a)/(c) = {rate['(a)'] / rate['(c)']:.1f}x   "
+              "(seconds: Scrapy's own elapsed time, process start excluded)")
+        if not args.skip_browser:
+            benv = {**env, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=True))}
+            print(f"\nbrowser path (Chromium, restarted every {100} pages):")
+            print(f"{'pages':>6s} {'seconds':>8s} {'pages/s':>8s} {'restarts':>8s} {'peak Chromium PSS MB':>22s}")
+            results = {}
+            for pages in (100, 2000):
+                r = run_browser(benv, pages)
+                results[pages] = r
+                print(f"{r['responses']:6.0f} {r['elapsed']:8.1f} {r['responses'] / r['elapsed']:8.1f} "
+                      f"{r['restarts']:8.0f} {r['peak_pss'] / 1e6:22.0f}")
+            growth = results[2000]["peak_pss"] / results[100]["peak_pss"] - 1 if results[100]["peak_pss"] else 0
+            print(f"memory growth 100 -> 2,000 pages: {growth:+.0%}")
     finally:
         demo.stop()
-    print("wall time includes process start (~2 s: Scrapy, Twisted, keyword load) and, for the browser "
-          "site, Chromium's launch")
     return 0
 
 

@@ -28,8 +28,8 @@ def abort_heavy_requests(request) -> bool:
 def settings() -> dict:
     return {
         "DOWNLOAD_HANDLERS": {
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            "http": "spiders.browser_handler.RecyclingPlaywrightHandler",
+            "https": "spiders.browser_handler.RecyclingPlaywrightHandler",
         },
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": chromium_path(), "headless": True,
                                       "args": CHROMIUM_ARGS},

@@ -31,6 +31,9 @@ def verdict(stats: dict) -> tuple[str, str | None]:
     if empty:
         reasons.append(f"selectors matched nothing on {empty} of {stats.get('search_pages', 0)} search pages "
                        "(layout changed?)")
+    found = stats.get("query_results") or {}
+    if pages and found and not any(found.values()) and not empty:
+        reasons.append(f"found nothing for any of its {len(found)} search terms")
     if errors and pages and errors / (pages + errors) > 0.2:
         reasons.append(f"{errors} failed requests for {pages} pages fetched")
     reasons += stats.get("health_warnings") or []

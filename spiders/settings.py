@@ -53,6 +53,8 @@ PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+# A fresh browser every N rendered pages keeps Chromium's memory flat over long crawls (bench/crawl.py).
+WILDWATCH_BROWSER_RESTART_EVERY = 100
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -361,3 +361,34 @@ def test_a_killed_crawl_resumes_from_its_jobdir_without_losing_or_duplicating(cr
     want = expected("demo_tz")
     assert seen_ids(conn, run_id) == set(want["listing_ids"])
     assert count(conn, "sightings") == len(want["listing_ids"])  # one per listing: nothing twice
+
+
+@pytest.mark.browser
+def test_the_browser_restarts_every_n_pages_and_loses_nothing(crawl_env, conn):
+    result = crawl("demo_cn", crawl_env, "-s", "WILDWATCH_BROWSER_RESTART_EVERY=2")
+    restarts = re.search(r"'wildwatch/browser_restarts': (\d+)", result.stderr)
+    assert restarts and int(restarts.group(1)) >= 2, result.stderr[-3000:]
+    run_id = latest_run(conn)
+    record = runs.site_crawl(conn, run_id, "demo_cn")
+    want = expected("demo_cn")
+    assert record["status"] == "succeeded", record
+    assert record["listings_seen"] == want["listings"]
+    assert seen_ids(conn, run_id) == set(want["listing_ids"])
+
+
+def test_responses_over_the_size_cap_are_refused_with_the_reason_recorded(crawl_env, conn):
+    # Demo search pages with results are about 1.5 kB: a 1 kB cap refuses them (as 8 MB refuses a hostile page),
+    # while smaller pages (item pages, short result lists) still go through.
+    result = crawl("demo_vn", crawl_env, "-s", "DOWNLOAD_MAXSIZE=1000", "-s", "DOWNLOAD_WARNSIZE=500")
+    assert "larger than download max size (1000)" in result.stderr
+    with conn.cursor() as cur:
+        cur.execute("SELECT stats->'error_reasons', errors FROM site_crawls WHERE run_id = %s", (latest_run(conn),))
+        reasons, errors = cur.fetchone()
+    refused = {k: v for k, v in reasons.items() if "max size" in k or "maxsize" in k.lower()}
+    assert refused and errors >= sum(refused.values()) > 0, reasons
+
+
+def test_a_site_that_finds_nothing_for_every_search_term_is_unhealthy(crawl_env, conn):
+    crawl("demo_vn", crawl_env, "-a", "queries=zzqx,qqzx")
+    record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
+    assert record["status"] == "failed" and record["reason"] == "found nothing for any of its 2 search terms", record

@@ -105,9 +105,64 @@ def test_a_one_off_country_survey_crawls_only_that_country(crawl_env, conn, airf
     assert not jobs.exists() or not any(jobs.iterdir()), "a finished crawl leaves no job state to 'resume'"
 
 
+class SmtpSink:
+    """A minimal SMTP server on 127.0.0.1 that keeps what it is sent (the alert e-mails)."""
+
+    def __init__(self):
+        import socketserver
+        import threading
+
+        self.messages: list[str] = []
+        self.recipients: list[str] = []
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 sink\r\n")
+                data = None
+                for raw in self.rfile:
+                    line = raw.decode("utf-8", "replace")
+                    if data is not None:
+                        if line.rstrip("\r\n") == ".":
+                            sink.messages.append("".join(data))
+                            data = None
+                            self.wfile.write(b"250 ok\r\n")
+                        else:
+                            data.append(line)
+                        continue
+                    verb = line[:4].upper()
+                    if verb == "EHLO":
+                        self.wfile.write(b"250 sink\r\n")
+                    elif verb == "RCPT":
+                        sink.recipients.append(line.strip())
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == "DATA":
+                        data = []
+                        self.wfile.write(b"354 go\r\n")
+                    elif verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.mark.airflow
 def test_a_failing_site_does_not_stop_the_others(crawl_env, conn, airflow_metadata, monkeypatch):
     monkeypatch.setenv("WILDWATCH_BASE_URL__DEMO_VN", f"http://127.0.0.1:{free_port()}")
+    sink = SmtpSink()
+    monkeypatch.setenv("WILDWATCH_ALERT_EMAIL", "ops@example.org")
+    monkeypatch.setenv("AIRFLOW_CONN_WILDWATCH_SMTP", json.dumps(
+        {"conn_type": "smtp", "host": "127.0.0.1", "port": sink.port,
+         "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10}}))
     result = run_dag("wildwatch_survey", airflow_metadata, {"sites": ["demo_vn", "demo_cm"],
                                                           "product_groups": ["pangolin"]})
     assert result.returncode != 0  # the failed site's task is red in the UI
@@ -115,3 +170,14 @@ def test_a_failing_site_does_not_stop_the_others(crawl_env, conn, airflow_metada
     assert status == "partial"
     assert rows["demo_cm"][0] == "succeeded" and rows["demo_cm"][3] > 0
     assert rows["demo_vn"][0] == "failed" and "Connection refused" in rows["demo_vn"][1]
+    sink.close()
+    import email
+
+    def text_of(raw: str) -> str:
+        msg = email.message_from_string(raw)
+        parts = [p.get_payload(decode=True) or b"" for p in msg.walk() if not p.is_multipart()]
+        return msg["Subject"] + " " + b" ".join(parts).decode("utf-8", "replace")
+
+    alerts = [text_of(m) for m in sink.messages]
+    assert any("crawl_site failed" in a and "Connection refused" in a for a in alerts), alerts
+    assert any("ops@example.org" in r for r in sink.recipients)

@@ -8,10 +8,31 @@ from airflow.sdk import DAG, get_current_context, task
 DEFAULT_ARGS = {"owner": "wildwatch", "retries": 0}
 
 
+def failure_notifiers() -> list:
+    """Ops get an e-mail for every failed task when WILDWATCH_ALERT_EMAIL is set (off by default); the mail
+    goes through the Airflow connection `wildwatch_smtp`. Reads the environment only: no network here."""
+    import os
+
+    to = os.environ.get("WILDWATCH_ALERT_EMAIL")
+    if not to:
+        return []
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    return [SmtpNotifier(
+        to=[a.strip() for a in to.split(",") if a.strip()],
+        from_email=os.environ.get("WILDWATCH_ALERT_FROM", "wildwatch@localhost"),
+        smtp_conn_id="wildwatch_smtp",
+        subject="wildwatch: {{ ti.task_id }} failed in {{ dag.dag_id }} ({{ run_id }})",
+        html_content="<p>{{ ti.task_id }} [{{ ti.map_index }}] of {{ dag.dag_id }}, run {{ run_id }}, failed:</p>"
+                     "<pre>{{ exception }}</pre>")]
+
+
 def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, params: dict | None = None,
                      tags=("wildwatch",)) -> DAG:
+    notifiers = failure_notifiers()
+    default_args = {**DEFAULT_ARGS, **({"on_failure_callback": notifiers} if notifiers else {})}
     with DAG(dag_id=dag_id, schedule=schedule, start_date=dt.datetime(2026, 1, 1), catchup=False,
-             max_active_runs=1, default_args=DEFAULT_ARGS, description=description, tags=list(tags),
+             max_active_runs=1, default_args=default_args, description=description, tags=list(tags),
              params=params or {}, doc_md=__doc__) as dag:
 
         @task
