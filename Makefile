@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.wildwatch-setup
 
-.PHONY: setup demo test airflow airflow-stop lint clean
+.PHONY: setup demo test airflow airflow-stop cluster cluster-stop lint clean
 
 $(STAMP): pyproject.toml uv.lock scripts/setup.sh
 	scripts/setup.sh
@@ -25,6 +25,13 @@ airflow: setup
 
 airflow-stop:
 	$(VENV)/bin/wildwatch airflow stop
+
+## Redis, Airflow (CeleryExecutor: api-server, scheduler, dag-processor) and two Celery workers on 127.0.0.1.
+cluster: setup
+	$(VENV)/bin/wildwatch cluster start
+
+cluster-stop:
+	$(VENV)/bin/wildwatch cluster stop
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -35,10 +35,10 @@ QUERY = "bench"
 SITE = "demo_vn"
 
 
-def big_market(listings: int) -> DemoMarketplaces:
+def big_market(listings: int, latency_s: float) -> DemoMarketplaces:
     """The demo marketplaces with demo_vn grown to `listings` listings, all found by the query "bench"."""
     generator.PAGE_SIZE = 50
-    demo = DemoMarketplaces(base_port=0)
+    demo = DemoMarketplaces(base_port=0, latency_s=latency_s)
     base = demo.sites[SITE].listings
     grown = []
     for i in range(listings):
@@ -181,6 +181,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listings", type=int, default=2000)
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--latency-ms", type=float, default=50,
+                        help="each answer of the demo server waits this long, as a real site over the network does")
     parser.add_argument("--bare-spider", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_spider:
@@ -193,16 +195,16 @@ def main() -> int:
     db.migrate(conn)
     conn.close()
     work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-crawl-"))
-    demo = big_market(args.listings)
+    demo = big_market(args.listings, args.latency_ms / 1000)
     urls = demo.start()
     base = urls[SITE]
     env = {**os.environ, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False)),
-           "WILDWATCH_VAR_DIR": str(work / "var"),
+           "WILDWATCH_EVIDENCE_DIR": str(work / "evidence"), "WILDWATCH_SPOOL_DIR": str(work / "spool"),
            **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
     search_url = f"{base}/search?q={QUERY}"
     try:
         print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "
-              f"of {generator.PAGE_SIZE}; site concurrency 4, no delay (our own server)")
+              f"of {generator.PAGE_SIZE}; {args.latency_ms:g} ms per answer; site concurrency 4, no delay (our own server)")
         rows = [("(a) full pipeline", run_full(env)), ("(b) bare Scrapy spider", run_bare(env, search_url)),
                 ("(c) requests + BeautifulSoup", run_requests_bs4(search_url))]
         rate = {}

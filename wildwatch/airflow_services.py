@@ -44,7 +44,17 @@ def _pid(settings, name: str) -> int | None:
     return None
 
 
-def start(port: int = 8080) -> int:
+def port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start(port: int = 8080, celery: bool = False, extra_services: dict | None = None) -> int:
+    """The services, each once (a running one is left alone). celery: the CeleryExecutor, with
+    extra_services (name -> (airflow arguments, extra environment)) such as the workers."""
     settings = config.load()
     if settings.manages_local_db:
         db.local_cluster(settings).start()
@@ -54,16 +64,22 @@ def start(port: int = 8080) -> int:
     finally:
         conn.close()
     env = {**os.environ, **airflow_env(settings, api_port=port)}
+    if celery:
+        from wildwatch.cluster import celery_env
+
+        env.update(celery_env(settings, env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
     airflow = str(Path(sys.executable).parent / "airflow")
     logs = settings.var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    for name, args in SERVICES.items():
+    services = {name: (args, {}) for name, args in SERVICES.items()}
+    services.update(extra_services or {})
+    for name, (args, own_env) in services.items():
         if _pid(settings, name):
             continue
         with (logs / f"airflow-{name}.log").open("a") as log:
-            proc = subprocess.Popen([airflow, *args], env=env, stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen([airflow, *args], env={**env, **own_env}, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         _pid_file(settings, name).parent.mkdir(parents=True, exist_ok=True)
         _pid_file(settings, name).write_text(str(proc.pid))
@@ -87,20 +103,24 @@ def start(port: int = 8080) -> int:
     return 0
 
 
+def stop_one(settings, name: str) -> None:
+    pid = _pid(settings, name)
+    if pid:
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(30):
+            if not _alive(pid):
+                break
+            time.sleep(0.5)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+        print(f"stopped {name}")
+    _pid_file(settings, name).unlink(missing_ok=True)
+
+
 def stop() -> int:
     settings = config.load()
     for name in SERVICES:
-        pid = _pid(settings, name)
-        if pid:
-            os.killpg(pid, signal.SIGTERM)
-            for _ in range(30):
-                if not _alive(pid):
-                    break
-                time.sleep(0.5)
-            else:
-                os.killpg(pid, signal.SIGKILL)
-            print(f"stopped {name}")
-        _pid_file(settings, name).unlink(missing_ok=True)
+        stop_one(settings, name)
     return 0
 
 

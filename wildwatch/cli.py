@@ -292,6 +292,14 @@ def cmd_report(args, settings) -> int:
     return 0
 
 
+def cmd_cluster(args, settings) -> int:
+    from wildwatch import cluster
+
+    if args.action == "start":
+        return cluster.start(args.port, args.workers)
+    return cluster.stop() if args.action == "stop" else cluster.status()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -370,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder (default: var/reports/<month>[-<country>])")
     p.add_argument("--public", action="store_true", help="without seller names and listing addresses, for sharing")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("cluster", help="Redis, Airflow with the CeleryExecutor and N workers, on 127.0.0.1")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("--port", type=int, default=8080, help="the Airflow UI/API port")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("evidence", help="the evidence store")
     esub = p.add_subparsers(dest="evidence_action", required=True)

@@ -82,6 +82,14 @@ def finish_site_crawl(conn, run_id: int, site_id: int, status: str, reason: str 
                      Json(json.loads(json.dumps(stats, default=str))), run_id, site_id))
 
 
+def record_worker(conn, run_id: int, site_name: str, worker: str) -> None:
+    """Which worker ran the site's crawl (several Celery workers share a host name)."""
+    with conn.cursor() as cur:
+        cur.execute("""UPDATE site_crawls sc SET stats = sc.stats || jsonb_build_object('worker', %s::text)
+                       FROM sites s WHERE s.id = sc.site_id AND sc.run_id = %s AND s.name = %s""",
+                    (worker, run_id, site_name))
+
+
 def previous_site_stats(conn, site_id: int, run_id: int) -> dict | None:
     """Stats of the same site's last successful crawl in an earlier run."""
     with conn.cursor() as cur:

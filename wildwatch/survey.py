@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -90,7 +91,9 @@ def crawl_site(target: dict) -> dict:
     except subprocess.TimeoutExpired:
         proc.kill()
         raise CrawlFailed(f"{target['site']}: crawl exceeded {CRAWL_TIMEOUT_S} s and was killed") from None
+    worker = os.environ.get("WILDWATCH_WORKER") or socket.gethostname()
     with db.transaction() as conn:
+        runs.record_worker(conn, target["run_id"], target["site"], worker)
         record = runs.site_crawl(conn, target["run_id"], target["site"])
     if record is None:
         raise CrawlFailed(f"{target['site']}: crawl exited {proc.returncode} without recording a result")

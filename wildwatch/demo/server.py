@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -29,6 +30,7 @@ def _page_number(params) -> int:
 
 class DemoHandler(BaseHTTPRequestHandler):
     site: generator.DemoSite  # set on the per-site subclass
+    latency_s: float = 0.0  # benchmarks: answer as slowly as a real site over the network
     server_version = "DemoMarket/1.0"
 
     def log_message(self, fmt, *args):  # keep test output quiet; keep a debug trail
@@ -41,12 +43,17 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a crawl closing, a browser restarted): nothing to answer
 
     def do_HEAD(self):
         self.do_GET()
 
     def do_GET(self):
+        if self.latency_s:
+            time.sleep(self.latency_s)
         url = urlsplit(self.path)
         params = parse_qs(url.query)
         site = self.site
@@ -97,14 +104,14 @@ class _Server(ThreadingHTTPServer):
 class DemoMarketplaces:
     """Starts every demo site on consecutive ports from base_port (0: any free ports)."""
 
-    def __init__(self, host: str = "127.0.0.1", base_port: int = DEFAULT_BASE_PORT):
-        self.host, self.base_port = host, base_port
+    def __init__(self, host: str = "127.0.0.1", base_port: int = DEFAULT_BASE_PORT, latency_s: float = 0.0):
+        self.host, self.base_port, self.latency_s = host, base_port, latency_s
         self.sites = generator.generate()
         self.servers: dict[str, ThreadingHTTPServer] = {}
 
     def start(self) -> dict[str, str]:
         for i, name in enumerate(SITE_ORDER):
-            handler = type(f"Handler_{name}", (DemoHandler,), {"site": self.sites[name]})
+            handler = type(f"Handler_{name}", (DemoHandler,), {"site": self.sites[name], "latency_s": self.latency_s})
             port = self.base_port + i if self.base_port else 0
             server = _Server((self.host, port), handler)
             threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True).start()
