@@ -28,7 +28,7 @@ def cluster(crawl_env, airflow_metadata):
         yield Airflow(f"http://127.0.0.1:{port}", user, password), env
     finally:
         stopped = subprocess.run([*WILDWATCH, "cluster", "stop"], env=env, capture_output=True, text=True, timeout=180)
-        assert "stopped worker-w1" in stopped.stdout and "stopped redis" in stopped.stdout, stopped.stdout
+        assert "stopped worker-w2" in stopped.stdout and "stopped redis" in stopped.stdout, stopped.stdout
 
 
 @pytest.mark.airflow
@@ -49,6 +49,55 @@ def test_a_survey_runs_on_both_celery_workers_and_stores_what_one_process_stores
         run_id = cur.fetchone()[0]
     assert sorted(r[0] for r in rows) == sorted(SITES) and all(r[1] == "succeeded" for r in rows), rows
     assert {r[2] for r in rows} == {"w1", "w2"}, rows
+    for site in SITES:
+        want = expected(site)
+        assert {i for i in seen_ids(conn, run_id) if i.startswith(site[-2:])} == set(want["listing_ids"])
+        assert set(want["should_queue"]) <= seen_ids(conn, run_id, queued_only=True)
+
+
+@pytest.fixture
+def fast_failover(monkeypatch):
+    monkeypatch.setenv("WILDWATCH_HEARTBEAT_TIMEOUT", "20")
+
+
+@pytest.mark.airflow
+@pytest.mark.browser
+def test_killing_a_worker_mid_survey_loses_and_duplicates_nothing(fast_failover, cluster, conn):
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    airflow, env = cluster
+    dag = "wildwatch_survey"
+    airflow.wait_for_dag(dag)
+    run = airflow.trigger(dag, {"sites": SITES})
+    tis = f"/api/v2/dags/{dag}/dagRuns/{run}/taskInstances"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        running = [t for t in airflow.call("GET", tis)["task_instances"]
+                   if t["task_id"] == "crawl_site" and t["state"] == "running"]
+        if len(running) >= 3:  # both workers busy
+            break
+        time.sleep(0.5)
+    assert len(running) >= 3, running
+    pid = int((Path(env["WILDWATCH_VAR_DIR"]) / "airflow" / "pids" / "worker-w1.pid").read_text())
+    os.killpg(pid, signal.SIGKILL)
+    assert airflow.wait_state(dag, run, timeout_s=900) == "success"
+    crawls = [t for t in airflow.call("GET", tis)["task_instances"] if t["task_id"] == "crawl_site"]
+    assert any(t["try_number"] > 1 for t in crawls), crawls  # w1's tasks ran again ...
+    with conn.cursor() as cur:
+        cur.execute("""SELECT s.name, sc.status, sc.stats->>'worker' FROM site_crawls sc
+                       JOIN sites s ON s.id = sc.site_id ORDER BY s.name""")
+        rows = cur.fetchall()
+        cur.execute("SELECT id FROM crawl_runs WHERE run_key = %s", (run,))
+        run_id = cur.fetchone()[0]
+        cur.execute("SELECT count(*), count(DISTINCT url) FROM listings")
+        total, distinct = cur.fetchone()
+    assert all(r[1] == "succeeded" for r in rows), rows
+    retried = {t["rendered_map_index"].split()[0] for t in crawls if t["try_number"] > 1}
+    assert retried and all(worker == "w2" for name, _, worker in rows if name in retried), (retried, rows)  # ... on w2
+    assert total == distinct
     for site in SITES:
         want = expected(site)
         assert {i for i in seen_ids(conn, run_id) if i.startswith(site[-2:])} == set(want["listing_ids"])

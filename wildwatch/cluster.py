@@ -29,6 +29,10 @@ def celery_env(settings: config.Settings, meta_url: str) -> dict[str, str]:
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": os.environ.get("WILDWATCH_WORKER_CONCURRENCY", "2"),
         # free a worker's slot soon after its task ends
         "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+        # a task whose worker died is noticed within a minute and retried on another worker
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": os.environ.get("WILDWATCH_HEARTBEAT_TIMEOUT", "60"),
+        "WILDWATCH_TASK_RETRIES": os.environ.get("WILDWATCH_TASK_RETRIES", "2"),
+        "WILDWATCH_RETRY_DELAY_S": os.environ.get("WILDWATCH_RETRY_DELAY_S", "5"),
     }
 
 
