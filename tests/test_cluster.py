@@ -9,7 +9,7 @@ import pytest
 
 from helpers import free_port
 from test_crawl import expected, seen_ids
-from test_referral_dags import Airflow
+from wildwatch.airflow_client import Airflow
 
 WILDWATCH = [sys.executable, "-m", "wildwatch.cli"]
 SITES = ["demo_vn", "demo_cm", "demo_tz", "demo_cn"]

@@ -3,18 +3,15 @@ confirm in the review app, the referral DAG waits for a supervisor's answer give
 API (a rejection first, then an approval), the platform removes some listings, and the weekly follow-up
 DAG records exactly those as removed with the platform's removal rate."""
 import datetime as dt
-import json
 import re
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 from fastapi.testclient import TestClient
 
 from helpers import free_port
+from wildwatch.airflow_client import Airflow
 from test_crawl import crawl
 from wildwatch import runs
 from wildwatch.referrals import build, followup
@@ -24,62 +21,6 @@ from wildwatch.review.settings import ReviewSettings
 
 WILDWATCH = [sys.executable, "-m", "wildwatch.cli"]
 PASSWORD = "correct horse battery"
-
-
-class Airflow:
-    def __init__(self, base: str, user: str, password: str):
-        self.base = base
-        self.token = self.call("POST", "/auth/token", {"username": user, "password": password})["access_token"]
-
-    def call(self, method: str, path: str, data=None):
-        headers = {"Content-Type": "application/json"}
-        if getattr(self, "token", None):
-            headers["Authorization"] = f"Bearer {self.token}"
-        req = urllib.request.Request(self.base + path, method=method, headers=headers,
-                                     data=json.dumps(data).encode() if data is not None else None)
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read() or b"{}")
-
-    def wait_for_dag(self, dag_id: str, timeout_s=120):
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                self.call("GET", f"/api/v2/dags/{dag_id}")
-                self.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-                return
-            except urllib.error.HTTPError:
-                time.sleep(1)
-        raise AssertionError(f"{dag_id} never parsed")
-
-    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
-        run = self.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}})
-        return run["dag_run_id"]
-
-    def wait_state(self, dag_id: str, run_id: str, states=("success", "failed"), timeout_s=300) -> str:
-        deadline = time.monotonic() + timeout_s
-        state = None
-        while time.monotonic() < deadline:
-            state = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
-            if state in states:
-                return state
-            time.sleep(1)
-        raise AssertionError(f"{dag_id} {run_id} still {state}")
-
-    def answer_approval(self, dag_id: str, run_id: str, option: str, timeout_s=120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            found = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/hitlDetails?response_received=false")
-            pending = found.get("hitl_details") or []
-            if pending:
-                ti = pending[0]["task_instance"]
-                time.sleep(3)  # Airflow 3.3.2 can fail a task answered within ~1 s of it parking
-                self.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/"
-                                   f"{ti['map_index']}/hitlDetails", {"chosen_options": [option]})
-                return
-            state = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
-            assert state in ("queued", "running"), f"{dag_id} ended ({state}) before asking for approval"
-            time.sleep(1)
-        raise AssertionError("the approval was never requested")
 
 
 @pytest.fixture
