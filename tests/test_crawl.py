@@ -392,3 +392,28 @@ def test_a_site_that_finds_nothing_for_every_search_term_is_unhealthy(crawl_env,
     crawl("demo_vn", crawl_env, "-a", "queries=zzqx,qqzx")
     record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
     assert record["status"] == "failed" and record["reason"] == "found nothing for any of its 2 search terms", record
+
+
+def test_a_redesign_between_two_monthly_runs_fails_the_task_with_the_reason_and_keeps_last_months_listings(
+        crawl_env, conn, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from wildwatch import survey
+
+    def target(key, month):
+        with conn:
+            run_id = runs.ensure_run(conn, key, "monthly", month)
+        return {"site": "demo_vn", "country": "VN", "run_id": run_id, "groups": []}
+
+    survey.crawl_site(target("redesign-1", dt.date(2026, 10, 1)))  # the Airflow task's body
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, title, price, status FROM listings ORDER BY url")
+        before = cur.fetchall()
+    assert before and all(row[3] == "active" for row in before)
+
+    _site_variant(tmp_path, monkeypatch, lambda doc: doc["search"].update(results="ul#results-v2 > li.card"))
+    with pytest.raises(survey.CrawlFailed, match="selectors matched nothing on .* search pages"):
+        survey.crawl_site(target("redesign-2", dt.date(2026, 11, 1)))
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, title, price, status FROM listings ORDER BY url")
+        assert cur.fetchall() == before, "last month's listings are intact and not taken for gone"
