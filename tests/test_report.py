@@ -149,6 +149,14 @@ def test_every_number_in_the_report_matches_the_raw_tables(conn, history, tmp_pa
     # Crawl health: one row per platform, from its site crawl.
     assert sorted(r["site"] for r in t["crawl_health"]) == sorted(seen)
     assert all(r["healthy"] and r["title_coverage"] == 1.0 for r in t["crawl_health"])
+    with conn.cursor() as cur:
+        cur.execute("""SELECT s.name, (SELECT count(*) FROM jsonb_object_keys(sc.stats->'query_results')),
+                              (SELECT count(*) FROM jsonb_each(sc.stats->'query_results') q WHERE q.value = '0')
+                       FROM site_crawls sc JOIN sites s ON s.id = sc.site_id JOIN crawl_runs r ON r.id = sc.run_id
+                       WHERE r.period = %s""", (MONTH,))
+        terms_found = {n: (a, b) for n, a, b in cur.fetchall()}
+    assert {r["site"]: (r["search_terms"], r["terms_without_results"]) for r in t["crawl_health"]} == terms_found
+    assert terms_found["hist_market"][1] == 1 and terms_found["hist_cn"][1] == 0
 
     # Suggested terms: the planted code word, and nothing already in the keyword lists.
     suggested = [r["term"] for r in t["suggested_terms"]]

@@ -7,6 +7,7 @@ keyword list: the report's suggested terms must find it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from dataclasses import dataclass
 
@@ -129,7 +130,9 @@ def seed(conn, end_month: dt.date, size: HistorySize | None = None, rng_seed: in
                                    candidates_queued, stats, started_at, finished_at)
                                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                             (run_id, site_id, "succeeded", len(seen) // 5 + 3, len(seen), len(queue_ids),
-                             '{"coverage": {"title": 1.0, "price": 0.96, "seller": 0.9, "location": 0.8}}',
+                             json.dumps({"coverage": {"title": 1.0, "price": 0.96, "seller": 0.9, "location": 0.8},
+                                         "query_results": {t: (0 if t == NEVER_YIELD_TERM else 5)
+                                                           for ts in terms.values() for t in ts}}),
                              month, month + dt.timedelta(hours=2)))
                 confirmed = [lid for lid, (_c, _g, _t, d) in zip(ids, meta, strict=True) if d == "confirmed"]
                 if confirmed:

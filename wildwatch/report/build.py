@@ -33,7 +33,8 @@ TABLES = {
     "repeat_sellers": ("Sellers with confirmed offers in more than one month or on more than one platform",
                        ["seller", "confirmed_offers", "months", "platforms", "platform_list", "month_list"]),
     "crawl_health": ("Crawl health per site", ["site", "country", "status", "healthy", "reason", "pages", "items",
-                                               "title_coverage", "price_coverage", "seller_coverage"]),
+                                               "title_coverage", "price_coverage", "seller_coverage",
+                                               "search_terms", "terms_without_results"]),
 }
 
 

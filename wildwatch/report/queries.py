@@ -141,7 +141,10 @@ SELECT s.name AS site, s.country, sc.status, coalesce(sc.reason, '') AS reason, 
        sc.listings_seen AS items, (sc.stats->'coverage'->>'title')::float AS title_coverage,
        (sc.stats->'coverage'->>'price')::float AS price_coverage,
        (sc.stats->'coverage'->>'seller')::float AS seller_coverage,
-       (sc.status = 'succeeded') AS healthy
+       (sc.status = 'succeeded') AS healthy,
+       (SELECT count(*) FROM jsonb_each_text(coalesce(sc.stats->'query_results', '{}'::jsonb)) q) AS search_terms,
+       (SELECT count(*) FROM jsonb_each_text(coalesce(sc.stats->'query_results', '{}'::jsonb)) q
+        WHERE q.value::int = 0) AS terms_without_results
 FROM site_crawls sc JOIN crawl_runs r ON r.id = sc.run_id JOIN sites s ON s.id = sc.site_id
 WHERE r.period = %(month)s AND (%(country)s::text IS NULL OR s.country = %(country)s)
 ORDER BY s.name, sc.started_at
