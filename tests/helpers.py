@@ -56,3 +56,12 @@ class served:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def browser_login(page, base: str, name: str, password: str = "correct horse battery") -> None:
+    """Log in to the review app in a Playwright page and land on the queue."""
+    page.goto(base + "/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button")
+    page.wait_for_url(base + "/")

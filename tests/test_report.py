@@ -206,7 +206,7 @@ def test_supervisors_open_past_reports_in_the_review_app_and_they_render_in_chro
                                                                                     tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from helpers import served
+    from helpers import browser_login, served
     from spiders.browser import CHROMIUM_ARGS, chromium_path
     from wildwatch.review import accounts
     from wildwatch.review.app import create_app
@@ -223,11 +223,7 @@ def test_supervisors_open_past_reports_in_the_review_app_and_they_render_in_chro
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(base + "/login")
-        page.fill("input[name=username]", "sam")
-        page.fill("input[name=password]", "correct horse battery")
-        page.click("button")
-        page.wait_for_url(base + "/")
+        browser_login(page, base, "sam", "correct horse battery")
         page.goto(base + "/reports")
         page.click("text=2026-10")
         page.wait_for_url(base + "/reports/2026-10")

@@ -123,7 +123,7 @@ def test_keyboard_shortcuts_in_chromium(app_client, database_url, conn):
     """The real page in a real Chromium: log in, "n" claims the next item, "1" confirms it; no console errors."""
     from playwright.sync_api import sync_playwright
 
-    from helpers import served
+    from helpers import browser_login, served
     from spiders.browser import CHROMIUM_ARGS, chromium_path
 
     errors = []
@@ -132,11 +132,7 @@ def test_keyboard_shortcuts_in_chromium(app_client, database_url, conn):
         page = browser.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(base + "/login")
-        page.fill("input[name=username]", "amina")
-        page.fill("input[name=password]", "correct horse battery")
-        page.click("button")
-        page.wait_for_url(base + "/")
+        browser_login(page, base, "amina", "correct horse battery")
         page.keyboard.press("n")
         page.wait_for_url(base + "/item/1")
         assert page.locator("mark").first.inner_text() == "ivory"
@@ -195,7 +191,7 @@ def test_the_queue_filters_by_country_site_group_language_and_month(app_client, 
 def test_in_chromium_a_second_analyst_never_gets_a_claimed_item_and_hostile_titles_stay_text(app_client, conn):
     from playwright.sync_api import sync_playwright
 
-    from helpers import served
+    from helpers import browser_login, served
     from spiders.browser import CHROMIUM_ARGS, chromium_path
 
     with conn, conn.cursor() as cur:
@@ -212,11 +208,7 @@ def test_in_chromium_a_second_analyst_never_gets_a_claimed_item_and_hostile_titl
             page = browser.new_context().new_page()  # separate cookies: two people
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base + "/login")
-            page.fill("input[name=username]", name)
-            page.fill("input[name=password]", "correct horse battery")
-            page.click("button")
-            page.wait_for_url(base + "/")
+            browser_login(page, base, name, "correct horse battery")
             pages[name] = page
         pages["amina"].keyboard.press("n")
         pages["amina"].wait_for_url(base + "/item/1")

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import seed_site_and_run, served
+from helpers import browser_login, seed_site_and_run, served
 from wildwatch.evidence import warc
 from wildwatch.evidence.store import LocalEvidenceStore
 from wildwatch.review import accounts, claims
@@ -75,11 +75,7 @@ def test_in_chromium_the_archived_page_shows_and_its_scripts_never_run(seeded):
         page = browser.new_page()
         page.on("request", lambda r: requested.append(r.url))
         page.on("requestfinished", lambda r: reached.append(r.url))
-        page.goto(base + "/login")
-        page.fill("input[name=username]", "amina")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button")
-        page.wait_for_url(base + "/")
+        browser_login(page, base, "amina", PASSWORD)
         page.goto(base + "/item/1")
         frame = page.frame_locator("iframe.evidence")
         assert frame.locator("#t").inner_text(timeout=10_000) == "Carved ivory bangle"

@@ -78,30 +78,38 @@ def crawl_command(target: dict) -> list[str]:
     return cmd
 
 
-def crawl_site(target: dict) -> dict:
-    """Crawl one site; raise CrawlFailed (the mapped task goes red) with the reason the crawl recorded."""
-    cmd = crawl_command(target)
+def run_scrapy(cmd: list[str], timeout_s: int) -> int:
+    """A crawl in its own process (Scrapy's reactor cannot restart inside a task), its log in the task's log;
+    killed and TimeoutExpired raised when it runs too long."""
     log.info("running %s", " ".join(cmd))
     proc = subprocess.Popen(cmd, cwd=config.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, encoding="utf-8", errors="replace")
     try:
         for line in proc.stdout:
             log.info("%s", line.rstrip())
-        proc.wait(timeout=CRAWL_TIMEOUT_S)
+        return proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         proc.kill()
+        raise
+
+
+def crawl_site(target: dict) -> dict:
+    """Crawl one site; raise CrawlFailed (the mapped task goes red) with the reason the crawl recorded."""
+    try:
+        returncode = run_scrapy(crawl_command(target), CRAWL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
         raise CrawlFailed(f"{target['site']}: crawl exceeded {CRAWL_TIMEOUT_S} s and was killed") from None
     worker = os.environ.get("WILDWATCH_WORKER") or socket.gethostname()
     with db.transaction() as conn:
         runs.record_worker(conn, target["run_id"], target["site"], worker)
         record = runs.site_crawl(conn, target["run_id"], target["site"])
     if record is None:
-        raise CrawlFailed(f"{target['site']}: crawl exited {proc.returncode} without recording a result")
+        raise CrawlFailed(f"{target['site']}: crawl exited {returncode} without recording a result")
     if record.get("finish_reason") == "finished":
         # Done: a later re-run of this task must crawl afresh, not "resume" a finished job and fetch nothing.
         shutil.rmtree(_jobdir(target), ignore_errors=True)
-    if proc.returncode != 0 and record["status"] == "running":
-        raise CrawlFailed(f"{target['site']}: crawl process exited {proc.returncode}")
+    if returncode != 0 and record["status"] == "running":
+        raise CrawlFailed(f"{target['site']}: crawl process exited {returncode}")
     if record["status"] != "succeeded":
         raise CrawlFailed(f"{target['site']}: {record['reason']}")
     log.info("%s: %s pages, %s listings, %s queued", target["site"], record["pages_fetched"],

@@ -6,7 +6,7 @@ import logging
 import subprocess
 import sys
 
-from wildwatch import config, db
+from wildwatch import db
 from wildwatch.referrals import followup
 
 log = logging.getLogger(__name__)
@@ -33,19 +33,14 @@ def approval_body(packages: list[dict]) -> str:
 
 def check_referred_listings() -> dict:
     """Run the takedown spider in its own process (Scrapy's reactor cannot restart inside a task)."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "takedown"]
-    log.info("running %s", " ".join(cmd))
-    proc = subprocess.Popen(cmd, cwd=config.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, encoding="utf-8", errors="replace")
+    from wildwatch.survey import run_scrapy
+
     try:
-        for line in proc.stdout:
-            log.info("%s", line.rstrip())
-        proc.wait(timeout=CHECK_TIMEOUT_S)
+        returncode = run_scrapy([sys.executable, "-m", "scrapy", "crawl", "takedown"], CHECK_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        proc.kill()
         raise FollowupFailed(f"takedown checks exceeded {CHECK_TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        raise FollowupFailed(f"takedown spider exited {proc.returncode}")
+    if returncode != 0:
+        raise FollowupFailed(f"takedown spider exited {returncode}")
     with db.transaction() as conn:
         with conn.cursor() as cur:
             cur.execute("""SELECT outcome, count(*) FROM takedown_checks
