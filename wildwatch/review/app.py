@@ -137,6 +137,11 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     def is_supervisor(current: dict) -> bool:
         return current["role"] in ("supervisor", "admin")
 
+    def supervisor(current=Depends(user)) -> dict:
+        if not is_supervisor(current):
+            raise HTTPException(status_code=403, detail="for supervisors")
+        return current
+
     @app.get("/item/{queue_id}", response_class=HTMLResponse)
     def show_item(request: Request, queue_id: int, current=Depends(user)):
         with connection() as conn:
@@ -177,9 +182,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         return render(request, "audit.html", rows=rows, filters={"user_name": who, "action": action, "entity": entity})
 
     @app.get("/supervisor", response_class=HTMLResponse)
-    def supervisor_page(request: Request, current=Depends(user)):
-        if not is_supervisor(current):
-            raise HTTPException(status_code=403, detail="for supervisors")
+    def supervisor_page(request: Request, current=Depends(supervisor)):
         with connection() as conn:
             return render(request, "supervisor.html", escalated=quality.escalated(conn),
                           disagreements=quality.disagreements(conn), agreement=quality.agreement_by_analyst(conn),
@@ -221,8 +224,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                                        "frame-ancestors 'self'",
             "X-Frame-Options": "SAMEORIGIN"})
 
-    report_routes.add(app, user=user, render=render, reports_dir=settings.reports_dir or base.reports_dir)
-    referral_routes.add(app, user=user, csrf=csrf, connection=connection, render=render,
+    report_routes.add(app, supervisor=supervisor, render=render, reports_dir=settings.reports_dir or base.reports_dir)
+    referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                         evidence_dir=evidence_dir, referrals_dir=referrals_dir)
 
     @app.get("/favicon.ico")

@@ -14,12 +14,7 @@ from wildwatch.referrals import build, followup, package
 MONTH = re.compile(r"\d{4}-\d{2}")
 
 
-def add(app, *, user, csrf, connection, render, evidence_dir: Path, referrals_dir: Path) -> None:
-    def supervisor(current=Depends(user)) -> dict:
-        if current["role"] not in ("supervisor", "admin"):
-            raise HTTPException(status_code=403, detail="referrals are for supervisors")
-        return current
-
+def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referrals_dir: Path) -> None:
     @app.get("/referrals", response_class=HTMLResponse)
     def referrals(request: Request, current=Depends(supervisor)):
         with connection() as conn:
