@@ -22,6 +22,34 @@ def _seed(conn, n: int = 6) -> list[int]:
     return ids
 
 
+def drain_queue(database_url: str, analysts: list[str]) -> tuple[dict[str, list[int]], list[str]]:
+    """Each analyst on its own connection and thread claims until nothing is left; the ids each got, and
+    any error a thread hit (a thread cannot fail the test itself)."""
+    got: dict[str, list[int]] = {name: [] for name in analysts}
+    failures: list[str] = []
+
+    def worker(name):
+        c = psycopg2.connect(database_url)
+        try:
+            while True:
+                with c:
+                    item = claims.claim_next(c, name)
+                if item is None:
+                    return
+                got[name].append(item["queue_id"])
+        except Exception as exc:  # noqa: BLE001
+            failures.append(repr(exc))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in analysts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got, failures
+
+
 def test_passwords_are_argon2_hashed_and_checked(conn):
     with conn:
         accounts.add_user(conn, "amina", "analyst", "correct horse battery")
@@ -39,25 +67,7 @@ def test_passwords_are_argon2_hashed_and_checked(conn):
 
 def test_two_analysts_asking_at_once_never_get_the_same_item(conn, database_url):
     _seed(conn, 40)
-    got: dict[str, list[int]] = {"a": [], "b": []}
-
-    def worker(name):
-        c = psycopg2.connect(database_url)
-        try:
-            while True:
-                with c:
-                    item = claims.claim_next(c, name)
-                if item is None:
-                    return
-                got[name].append(item["queue_id"])
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in got]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got, _ = drain_queue(database_url, ["a", "b"])
     assert not set(got["a"]) & set(got["b"])
     assert len(got["a"]) + len(got["b"]) == 40
 
@@ -124,28 +134,7 @@ def test_eight_workers_empty_ten_thousand_items_without_a_double_claim_or_a_loss
                        SELECT %s, 'http://x/' || i, 'item ' || i FROM generate_series(1, 10000) i""", (site,))
         cur.execute("""INSERT INTO review_queue (listing_id, run_id, priority)
                        SELECT id, %s, random() * 10 FROM listings""", (run,))
-    got: dict[str, list[int]] = {f"w{i}": [] for i in range(8)}
-    failures = []
-
-    def worker(name):
-        c = psycopg2.connect(database_url)
-        try:
-            while True:
-                with c:
-                    item = claims.claim_next(c, name)
-                if item is None:
-                    return
-                got[name].append(item["queue_id"])
-        except Exception as exc:  # noqa: BLE001 - reported below, a thread cannot fail the test itself
-            failures.append(repr(exc))
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in got]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got, failures = drain_queue(database_url, [f"w{i}" for i in range(8)])
     assert failures == []
     claimed = [q for ids in got.values() for q in ids]
     assert len(claimed) == len(set(claimed)) == 10_000, "no item twice, none lost"
