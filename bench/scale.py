@@ -1,8 +1,9 @@
-"""Survey wall time on 1 and on 2 Celery workers (make cluster), over the static demo marketplaces, in one
-run of this script. The demo sites answer with 50 ms of latency (as a real site does over the network).
+"""Survey wall time on 1 and on 2 Celery workers (make cluster), over the static demo marketplaces split into
+keyword shards, in one run of this script. The demo sites answer with 50 ms of latency (as a real site does
+over the network).
 
 Uses scratch databases on the project's PostgreSQL (dropped afterwards) and a temporary var folder.
-Run: .venv/bin/python bench/scale.py [--latency-ms 50]
+Run: .venv/bin/python bench/scale.py [--latency-ms 50] [--shard-size 10]
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def survey(env: dict, workers: int) -> tuple[float, list[str]]:
+def survey(env: dict, workers: int) -> tuple[float, list[str], int]:
     port = free_port()
     started = subprocess.run([*WILDWATCH, "cluster", "start", "--port", str(port), "--workers", str(workers)],
                              env=env, capture_output=True, text=True, timeout=300)
@@ -54,10 +55,10 @@ def survey(env: dict, workers: int) -> tuple[float, list[str]]:
         if state != "success":
             raise SystemExit(f"survey ended {state}")
         with db.transaction(env["WILDWATCH_DATABASE_URL"]) as conn, conn.cursor() as cur:
-            cur.execute("""SELECT DISTINCT sc.stats->>'worker' FROM site_crawls sc JOIN crawl_runs r ON r.id = sc.run_id
-                           WHERE r.run_key = %s""", (run,))
-            used = sorted(r[0] for r in cur.fetchall())
-        return wall, used
+            cur.execute("""SELECT c.worker, count(*) FROM shard_crawls c JOIN crawl_runs r ON r.id = c.run_id
+                           WHERE r.run_key = %s GROUP BY c.worker ORDER BY c.worker""", (run,))
+            used = cur.fetchall()
+        return wall, [f"{w} ({n} shards)" for w, n in used], sum(n for _, n in used)
     finally:
         subprocess.run([*WILDWATCH, "cluster", "stop"], env=env, capture_output=True, timeout=180)
 
@@ -65,6 +66,7 @@ def survey(env: dict, workers: int) -> tuple[float, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--shard-size", type=int, default=10, help="search terms per shard")
     args = parser.parse_args()
     settings = config.load()
     if not settings.manages_local_db:
@@ -88,13 +90,15 @@ def main() -> int:
             env = {**os.environ, "WILDWATCH_VAR_DIR": str(var), "WILDWATCH_PGDATA": str(settings.pg_data),
                    "WILDWATCH_DATABASE_URL": cluster.url(DATA), "WILDWATCH_AIRFLOW_DATABASE_URL": cluster.url(META),
                    "WILDWATCH_REDIS_PORT": str(free_port()), "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+                   "WILDWATCH_SHARD_SIZE": str(args.shard_size),
                    **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
             conn = psycopg2.connect(cluster.url(DATA))
             db.migrate(conn)
             conn.close()
             results[workers] = survey(env, workers)
-            print(f"{workers} worker(s): survey of {', '.join(SITES)} in {results[workers][0]:.1f} s "
-                  f"(crawls ran on {', '.join(results[workers][1])})", flush=True)
+            wall, used, n = results[workers]
+            print(f"{workers} worker(s): survey of {', '.join(SITES)} in {n} shards of {args.shard_size} terms: "
+                  f"{wall:.1f} s (crawls ran on {', '.join(used)})", flush=True)
     finally:
         demo.stop()
         with admin.cursor() as cur:

@@ -1,19 +1,28 @@
-"""Records each site crawl on its run: opened when the spider opens, closed with counts and a verdict."""
+"""Records each site crawl on its run: opened when the spider opens, closed with counts and a verdict.
+
+A crawl is one shard of the site's search terms (the whole list when the site is not split). Each shard is
+recorded on its own; the shard that finishes last sums them into the site's record, judges the site as a
+whole (health against last run, terms that found nothing) and, for a clean monthly crawl, marks listings
+no longer found as gone.
+"""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from spiders import health
-from wildwatch import config, db, keywords, lifecycle, runs
+from wildwatch import config, db, keywords, lifecycle, runs, shards
 
 log = logging.getLogger(__name__)
 
 
-def verdict(stats: dict) -> tuple[str, str | None]:
-    """succeeded/failed and, when failed, why, in words an analyst can act on."""
+def verdict(stats: dict, whole_site: bool = True) -> tuple[str, str | None]:
+    """succeeded/failed and, when failed, why, in words an analyst can act on. A shard (not whole_site) is
+    not failed for finding nothing: some of a site's terms never do."""
     pages = stats.get("pages", 0)
     errors = stats.get("errors", 0)
     reasons = []
@@ -32,7 +41,7 @@ def verdict(stats: dict) -> tuple[str, str | None]:
         reasons.append(f"selectors matched nothing on {empty} of {stats.get('search_pages', 0)} search pages "
                        "(layout changed?)")
     found = stats.get("query_results") or {}
-    if pages and found and not any(found.values()) and not empty:
+    if whole_site and pages and found and not any(found.values()) and not empty:
         reasons.append(f"found nothing for any of its {len(found)} search terms")
     if errors and pages and errors / (pages + errors) > 0.2:
         reasons.append(f"{errors} failed requests for {pages} pages fetched")
@@ -60,7 +69,8 @@ class CrawlRunRecorder:
             run_id = spider.run_id if spider.run_id is not None else runs.manual_run(conn)
             site_id = runs.upsert_site(conn, spider.site)
             keyword_ids = runs.sync_keywords(conn, kb)
-            runs.begin_site_crawl(conn, run_id, site_id)
+            runs.begin_shard(conn, run_id, site_id, spider.shard, spider.shards,
+                             os.environ.get("WILDWATCH_WORKER") or socket.gethostname())
             return run_id, site_id, keyword_ids
 
         try:
@@ -89,8 +99,7 @@ class CrawlRunRecorder:
             "spool_file": s.get_value("wildwatch/spool_file"),
             "database_error": s.get_value("wildwatch/database_error"),
             "robots_forbidden": s.get_value("robotstxt/forbidden", 0),
-            "coverage": health.coverage(s.get_value("item_scraped_count", 0),
-                                        {f: s.get_value(f"wildwatch/field/{f}", 0) for f in health.COVERAGE_FIELDS}),
+            "field_counts": {f: s.get_value(f"wildwatch/field/{f}", 0) for f in health.COVERAGE_FIELDS},
             "query_results": {k.split("/", 2)[2]: v for k, v in s.get_stats().items()
                               if k.startswith("wildwatch/query_results/")},
         }
@@ -100,27 +109,43 @@ class CrawlRunRecorder:
         stats["finish_reason"] = reason
         if spider.site_id is None:
             return  # never opened: the database error is already logged
-        try:
-            previous = db.run_in_transaction(
-                self.url, lambda conn: runs.previous_site_stats(conn, spider.site_id, spider.run_id))
-        except db.DatabaseUnavailable:
-            previous = None
-        stats["health_warnings"] = health.compare(stats, previous)
-        status, why = verdict(stats)
+        shard_status, shard_why = verdict(stats, whole_site=False)
+        whole = {}
 
         def close(conn):
-            with conn.cursor() as cur:
-                cur.execute("SELECT kind FROM crawl_runs WHERE id = %s", (spider.run_id,))
-                kind = cur.fetchone()[0]
-            blocker = lifecycle.lifecycle_blocker(kind, status, stats, bool(spider.groups or spider.queries))
-            stats["lifecycle"] = ({"gone": lifecycle.mark_not_found(conn, spider.run_id, spider.site_id)}
-                                  if blocker is None else {"skipped": blocker})
-            runs.finish_site_crawl(conn, spider.run_id, spider.site_id, status, why, stats)
+            runs.finish_shard(conn, spider.run_id, spider.site_id, spider.shard, shard_status, shard_why, stats)
+            done = runs.finished_shards(conn, spider.run_id, spider.site_id, spider.shards)
+            if done is not None:
+                whole.update(self.close_site(conn, spider, done))
 
         try:
             db.run_in_transaction(self.url, close)
         except db.DatabaseUnavailable as exc:
-            log.error("%s: could not record the end of the %s crawl (%s)", exc, spider.site.name, status)
+            log.error("%s: could not record the end of the %s crawl (%s)", exc, spider.site.name, shard_status)
             return
-        log.info("site %s: %s, %d pages, %d errors%s", spider.site.name, status, stats["pages"],
-                 stats["errors"], f" ({why})" if why else "")
+        label = spider.site.name + (f" shard {spider.shard + 1}/{spider.shards}" if spider.shards > 1 else "")
+        log.info("%s: %s, %d pages, %d errors%s", label, shard_status, stats["pages"], stats["errors"],
+                 f" ({shard_why})" if shard_why else "")
+        if whole and spider.shards > 1:
+            log.info("site %s, all %d shards: %s%s", spider.site.name, spider.shards, whole["status"],
+                     f" ({whole['reason']})" if whole["reason"] else "")
+
+    def close_site(self, conn, spider, done: list[dict]) -> dict:
+        """The site's record from all its shards: counts summed, judged as one crawl."""
+        total = shards.aggregate([d["stats"] for d in done])
+        total["coverage"] = health.coverage(total["items"], total["field_counts"])
+        total["workers"] = sorted({d["worker"] for d in done if d["worker"]})
+        total["health_warnings"] = health.compare(total, runs.previous_site_stats(conn, spider.site_id, spider.run_id))
+        status, why = verdict(total)
+        failed = [f"shard {d['shard'] + 1}/{len(done)}: {d['reason']}" for d in done
+                  if d["status"] != "succeeded" and len(done) > 1]
+        if failed:
+            status, why = "failed", "; ".join(([why] if why else []) + failed)
+        with conn.cursor() as cur:
+            cur.execute("SELECT kind FROM crawl_runs WHERE id = %s", (spider.run_id,))
+            kind = cur.fetchone()[0]
+        blocker = lifecycle.lifecycle_blocker(kind, status, total, bool(spider.groups or spider.queries))
+        total["lifecycle"] = ({"gone": lifecycle.mark_not_found(conn, spider.run_id, spider.site_id)}
+                              if blocker is None else {"skipped": blocker})
+        runs.finish_site_crawl(conn, spider.run_id, spider.site_id, status, why, total)
+        return {"status": status, "reason": why}

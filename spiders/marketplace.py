@@ -2,7 +2,8 @@
 
 Everything site-specific comes from sites/NAME.yaml. Optional arguments: run_id (a crawl_runs id, set by
 the Airflow DAG), groups (comma-separated product groups to search for), queries (comma-separated search
-terms instead of the keyword lists).
+terms instead of the keyword lists), shard and shards (search only part K of N of the terms; see
+wildwatch/shards.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from scrapy_playwright.page import PageMethod
 from spiders import browser
 from spiders.extract import extract_detail, extract_search
 from wildwatch import config, keywords
+from wildwatch import shards as sharding
 from wildwatch.evidence.warc import PageCapture
 from wildwatch.sites import load as load_site
 
@@ -20,7 +22,7 @@ class MarketplaceSpider(scrapy.Spider):
     name = "marketplace"
 
     def __init__(self, site: str | None = None, run_id: str | None = None, groups: str | None = None,
-                 queries: str | None = None, **kwargs):
+                 queries: str | None = None, shard: str = "0", shards: str = "1", **kwargs):
         super().__init__(**kwargs)
         if not site:
             raise ValueError("missing -a site=NAME (one of the files in sites/)")
@@ -28,6 +30,9 @@ class MarketplaceSpider(scrapy.Spider):
         self.run_id = int(run_id) if run_id else None
         self.groups = [g for g in (groups or "").split(",") if g]
         self.queries = [q for q in (queries or "").split(",") if q]
+        self.shard, self.shards = int(shard), int(shards)
+        if not 0 <= self.shard < self.shards:
+            raise ValueError(f"no shard {shard} of {shards}: shard counts from 0 and must be below shards")
         self.site_id: int | None = None  # set by the CrawlRunRecorder extension when the crawl opens
         self.keyword_ids: dict = {}
         self.abort_reason: str | None = None
@@ -38,8 +43,10 @@ class MarketplaceSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         site = spider.site
-        crawler.settings.set("DOWNLOAD_DELAY", site.download_delay, priority="spider")
-        crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", site.concurrency, priority="spider")
+        # Shards that run side by side share the site's budget: together they are as polite as one crawl.
+        delay, concurrency = sharding.politeness(site, spider.shards)
+        crawler.settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+        crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="spider")
         if site.download_delay == 0:
             crawler.settings.set("AUTOTHROTTLE_START_DELAY", 0, priority="spider")
         if not site.autothrottle:
@@ -51,9 +58,11 @@ class MarketplaceSpider(scrapy.Spider):
 
     def search_terms(self) -> list[str]:
         if self.queries:
-            return self.queries
-        kb = keywords.load(config.load().keywords_dir)
-        return [t.term for t in kb.search_queries(self.site.languages, self.groups)]
+            terms = self.queries
+        else:
+            kb = keywords.load(config.load().keywords_dir)
+            terms = [t.term for t in kb.search_queries(self.site.languages, self.groups)]
+        return sharding.part(terms, self.shard, self.shards)
 
     def _meta(self, wait_for: str | None, browser: bool | None = None) -> dict:
         if not (self.site.needs_browser if browser is None else browser):
@@ -84,9 +93,10 @@ class MarketplaceSpider(scrapy.Spider):
                     "search_url": response.url, "language": self.site.languages[0],
                     **{k: v for k, v in result.items() if k not in ("url", "link")}}
             if self.site.detail:
+                meta = {**self._meta(self.site.detail.wait_for, self.site.detail.needs_browser),
+                        "listing_url": result["url"]}
                 yield response.follow(result["url"], callback=self.parse_detail, errback=self.on_error,
-                                      meta=self._meta(self.site.detail.wait_for, self.site.detail.needs_browser),
-                                      cb_kwargs={"seed": seed})
+                                      meta=meta, cb_kwargs={"seed": seed})
             else:
                 yield {**seed, "_page": PageCapture.from_response(response)}
         if page.next_url and page_no < self.site.max_pages_per_query:

@@ -1,4 +1,4 @@
-"""Downloader middlewares of our own."""
+"""Downloader and spider middlewares of our own."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +6,11 @@ import email.utils
 import logging
 import time
 
+import psycopg2
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
+
+from wildwatch import db, runs
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +61,54 @@ class RetryAfterMiddleware:
         retry = request.replace(dont_filter=True)
         retry.meta["retry_after_times"] = tries + 1
         return retry
+
+
+class SeenInRunFilter:
+    """Drops a request for a listing page this survey run has already stored: the same listing found by
+    terms in two keyword shards (two processes, no shared duplicate filter) is fetched once, not twice.
+    One query per search page; without a database it lets everything through (the store will say why)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.conn = None
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _seen(self, spider, urls: list[str]) -> set[str]:
+        run_id = getattr(spider, "run_id", None)
+        if run_id is None or not urls:
+            return set()
+        try:
+            if self.conn is None or self.conn.closed:
+                self.conn = db.connect()
+                self.conn.autocommit = True
+            return runs.seen_in_run(self.conn, run_id, urls)
+        except (psycopg2.Error, db.DatabaseUnavailable) as exc:
+            log.warning("cannot check which listings this run already has (%s): fetching them all", exc)
+            self.close()
+            return set()
+
+    def _filter(self, spider, out: list):
+        listing_urls = [r.meta["listing_url"] for r in out if isinstance(r, Request) and "listing_url" in r.meta]
+        seen = self._seen(spider, listing_urls)
+        for entry in out:
+            if isinstance(entry, Request) and entry.meta.get("listing_url") in seen:
+                self.crawler.stats.inc_value("wildwatch/skipped_seen_in_run")
+                continue
+            yield entry
+
+    def process_spider_output(self, response, result, spider=None):
+        yield from self._filter(spider or self.crawler.spider, list(result))
+
+    async def process_spider_output_async(self, response, result, spider=None):
+        out = [entry async for entry in result]
+        for entry in self._filter(spider or self.crawler.spider, out):
+            yield entry
+
+    def close(self, *args, **kwargs):
+        if self.conn is not None and not self.conn.closed:
+            self.conn.close()
+        self.conn = None

@@ -44,6 +44,9 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.RetryAfterMiddleware": 560,
 }
 RETRY_AFTER_MAX_WAIT = 600
+SPIDER_MIDDLEWARES = {
+    "spiders.middlewares.SeenInRunFilter": 950,  # sees what callbacks yield first
+}
 EXTENSIONS = {
     "spiders.crawlrun.CrawlRunRecorder": 500,
 }

@@ -403,9 +403,9 @@ def test_a_redesign_between_two_monthly_runs_fails_the_task_with_the_reason_and_
     def target(key, month):
         with conn:
             run_id = runs.ensure_run(conn, key, "monthly", month)
-        return {"site": "demo_vn", "country": "VN", "run_id": run_id, "groups": []}
+        return {"site": "demo_vn", "country": "VN", "run_id": run_id, "groups": [], "shard": 0, "shards": 1}
 
-    survey.crawl_site(target("redesign-1", dt.date(2026, 10, 1)))  # the Airflow task's body
+    survey.crawl_shard(target("redesign-1", dt.date(2026, 10, 1)))  # the Airflow task's body
     with conn.cursor() as cur:
         cur.execute("SELECT url, title, price, status FROM listings ORDER BY url")
         before = cur.fetchall()
@@ -413,7 +413,7 @@ def test_a_redesign_between_two_monthly_runs_fails_the_task_with_the_reason_and_
 
     _site_variant(tmp_path, monkeypatch, lambda doc: doc["search"].update(results="ul#results-v2 > li.card"))
     with pytest.raises(survey.CrawlFailed, match="selectors matched nothing on .* search pages"):
-        survey.crawl_site(target("redesign-2", dt.date(2026, 11, 1)))
+        survey.crawl_shard(target("redesign-2", dt.date(2026, 11, 1)))
     with conn.cursor() as cur:
         cur.execute("SELECT url, title, price, status FROM listings ORDER BY url")
         assert cur.fetchall() == before, "last month's listings are intact and not taken for gone"

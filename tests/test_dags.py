@@ -30,9 +30,12 @@ out = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
 for dag_id, dag in bag.dags.items():
     info = {"tags": sorted(dag.tags), "catchup": dag.catchup, "schedule": str(dag.schedule), "files": dag.fileloc,
             "params": sorted(dag.params.keys()), "tasks": sorted(dag.task_ids)}
-    if "crawl_site" in dag.task_ids:
-        info["map_index_template"] = dag.get_task("crawl_site").map_index_template
+    crawls = [t for t in dag.tasks if t.task_id.endswith(".crawl")]
+    if crawls:
+        info["crawls"] = {t.task_id: {"pool": t.pool, "template": t.map_index_template,
+                                      "upstream": sorted(t.upstream_task_ids)} for t in crawls}
         info["summary_rule"] = getattr(dag.get_task("summarize").trigger_rule, "value", None)
+        info["summary_upstream"] = sorted(dag.get_task("summarize").upstream_task_ids)
     out["dags"][dag_id] = info
 print("RESULT" + json.dumps(out))
 """ % str(ROOT / "dags")
@@ -48,8 +51,11 @@ print("RESULT" + json.dumps(out))
     for dag_id, dag in out["dags"].items():
         assert "wildwatch" in dag["tags"] and dag["catchup"] is False
         if dag_id in SURVEY_DAGS:
-            assert dag["map_index_template"] == "{{ site_label }}"
-            assert dag["summary_rule"] == "all_done"
+            # One crawl task per site file, in the site's pool, mapped over shards labelled in the UI.
+            assert dag["crawls"] == {f"{name}.crawl": {"pool": f"site_{name}", "template": "{{ shard_label }}",
+                                                       "upstream": [f"{name}.plan"]}
+                                     for name in sites.site_files()}
+            assert dag["summary_rule"] == "all_done" and set(dag["crawls"]) <= set(dag["summary_upstream"])
     referrals = out["dags"]["wildwatch_referrals"]
     assert "supervisor_approval" in referrals["tasks"] and referrals["params"] == ["month"]
     assert out["dags"]["wildwatch_takedown_followup"]["schedule"] == "@weekly"
@@ -179,5 +185,5 @@ def test_a_failing_site_does_not_stop_the_others(crawl_env, conn, airflow_metada
         return msg["Subject"] + " " + b" ".join(parts).decode("utf-8", "replace")
 
     alerts = [text_of(m) for m in sink.messages]
-    assert any("crawl_site failed" in a and "Connection refused" in a for a in alerts), alerts
+    assert any("demo_vn.crawl failed" in a and "Connection refused" in a for a in alerts), alerts
     assert any("ops@example.org" in r for r in sink.recipients)

@@ -47,6 +47,15 @@ class Airflow:
             time.sleep(1)
         raise AssertionError(f"{dag_id} {run_id} still {state}")
 
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        found, offset = [], 0
+        while True:
+            page = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100&offset={offset}")
+            found += page["task_instances"]
+            offset += len(page["task_instances"])
+            if not page["task_instances"] or offset >= page["total_entries"]:
+                return found
+
     def answer_approval(self, dag_id: str, run_id: str, option: str, timeout_s=120) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -73,6 +73,10 @@ def start(port: int = 8080, celery: bool = False, extra_services: dict | None = 
     logs.mkdir(parents=True, exist_ok=True)
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
+    # Before the scheduler: a crawl task whose site pool is missing would wait forever.
+    from wildwatch import pools
+
+    pools.sync(env)
     services = {name: (args, {}) for name, args in SERVICES.items()}
     services.update(extra_services or {})
     for name, (args, own_env) in services.items():

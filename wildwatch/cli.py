@@ -300,6 +300,17 @@ def cmd_cluster(args, settings) -> int:
     return cluster.stop() if args.action == "stop" else cluster.status()
 
 
+def cmd_pools(args, settings) -> int:
+    from wildwatch import pools
+
+    if args.action == "show":
+        print(json.dumps(pools.spec(), indent=2))
+        return 0
+    for name, pool in pools.sync().items():
+        print(f"{name}: {pool['slots']} slot(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wildwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -384,6 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="the Airflow UI/API port")
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_cluster)
+
+    p = sub.add_parser("pools", help="one Airflow pool per site, slots = the site's concurrency")
+    p.add_argument("action", choices=["sync", "show"], help="sync: create/update them in Airflow; show: print JSON")
+    p.set_defaults(func=cmd_pools)
 
     p = sub.add_parser("evidence", help="the evidence store")
     esub = p.add_subparsers(dest="evidence_action", required=True)

@@ -49,6 +49,8 @@ class Settings:
     screenshot_timeout_s: float = 20.0
     referrals_dir: Path = PROJECT_ROOT / "var" / "referrals"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
+    # Search terms per crawl task: a site with more is split into shards that workers crawl side by side.
+    shard_size: int = 50
 
     @property
     def manages_local_db(self) -> bool:
@@ -77,7 +79,10 @@ def load() -> Settings:
         screenshot_timeout_s=float(os.environ.get("WILDWATCH_SCREENSHOT_TIMEOUT", "20")),
         referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
         reports_dir=_path("WILDWATCH_REPORTS_DIR", var_dir / "reports"),
+        shard_size=int(os.environ.get("WILDWATCH_SHARD_SIZE", "50")),
     )
+    if settings.shard_size < 1:
+        raise ConfigError(f"WILDWATCH_SHARD_SIZE must be a positive number of search terms, not {settings.shard_size}")
     if settings.env != "development":
         if settings.manages_local_db:
             raise ConfigError(

@@ -1,9 +1,13 @@
-"""Builds the survey DAGs. Nothing here touches the database or the network at import time."""
+"""Builds the survey DAGs. Nothing here touches the database or the network at import time: the one thing
+read is the list of site files, which gives each site its own crawl task (mapped over the site's keyword
+shards) and its own pool."""
 from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import DAG, get_current_context, task
+from airflow.sdk import DAG, TaskGroup, get_current_context, task
+
+from wildwatch import shards, sites
 
 def _default_args() -> dict:
     """Retries are off on one machine (a failure is a finding); on a cluster a task lost with its worker is
@@ -53,30 +57,37 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
             return survey.start_run(ctx["run_id"], kind, logical.date(), dict(ctx["params"]))
 
         @task
-        def plan_sites(survey_run_id: int) -> list[dict]:
+        def plan(survey_run_id: int, site: str) -> list[dict]:
             from wildwatch import survey
 
-            return survey.plan_sites(survey_run_id, dict(get_current_context()["params"]))
+            return survey.plan_site(survey_run_id, site, dict(get_current_context()["params"]))
 
-        # One mapped task per site, labelled with the site's name in the UI.
-        @task(map_index_template="{{ site_label }}", max_active_tis_per_dagrun=4)
-        def crawl_site(target: dict) -> dict:
+        @task(map_index_template="{{ shard_label }}")
+        def crawl(target: dict) -> dict:
             from wildwatch import survey
 
-            get_current_context()["site_label"] = f"{target['site']} ({target['country']})"
-            return survey.crawl_site(target)
+            get_current_context()["shard_label"] = survey.shard_label(target)
+            return survey.crawl_shard(target)
 
         @task(trigger_rule="all_done")
-        def summarize(survey_run_id: int, crawled) -> dict:
+        def summarize(survey_run_id: int) -> dict:
             from wildwatch import survey
 
             return survey.summarize(survey_run_id)
 
         # Airflow reserves the name run_id: ours is the crawl_runs row id.
         survey_run_id = start_run()
-        targets = plan_sites(survey_run_id)
-        crawled = crawl_site.expand(target=targets)
-        summary = summarize(survey_run_id, crawled)
+        # Per site: a plan (its keyword shards; none when this survey leaves the site out, and its crawl shows
+        # as skipped) and a crawl mapped over the shards, in the site's pool, which caps how many shards run
+        # at once across all workers and runs (slots = the site file's concurrency; see `wildwatch pools`).
+        crawled = []
+        for name in sorted(sites.site_files()):
+            with TaskGroup(name, tooltip=f"{name}: plan, then one crawl per keyword shard"):
+                shards_planned = plan.override(task_id="plan")(survey_run_id, name)
+                crawled.append(crawl.override(task_id="crawl", pool=shards.pool_name(name))
+                               .expand(target=shards_planned))
+        summary = summarize(survey_run_id)
+        crawled >> summary
 
         if kind == "monthly":
             # The month's report, whatever happened to single sites: their failures are in it.

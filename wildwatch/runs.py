@@ -61,11 +61,52 @@ def sync_keywords(conn, kb: KeywordBase) -> dict[tuple, int]:
 
 
 def begin_site_crawl(conn, run_id: int, site_id: int) -> None:
-    """A re-run of the same site in the same run starts its record afresh; its sightings stay unique."""
+    """The site's record is running while any of its shards is; a re-run after it finished starts it afresh
+    (its sightings stay unique)."""
     with conn.cursor() as cur:
         cur.execute("""INSERT INTO site_crawls (run_id, site_id) VALUES (%s, %s)
                        ON CONFLICT (run_id, site_id) DO UPDATE SET status = 'running', reason = NULL,
-                           started_at = now(), finished_at = NULL""", (run_id, site_id))
+                           started_at = CASE WHEN site_crawls.finished_at IS NULL THEN site_crawls.started_at
+                                             ELSE now() END,
+                           finished_at = NULL""", (run_id, site_id))
+
+
+def begin_shard(conn, run_id: int, site_id: int, shard: int, shards: int, worker: str | None) -> None:
+    """Idempotent: a retried or cleared shard restarts its own row; rows of another split of the same site
+    (the terms or the shard size changed since) no longer count."""
+    begin_site_crawl(conn, run_id, site_id)
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM shard_crawls WHERE run_id = %s AND site_id = %s AND shards <> %s",
+                    (run_id, site_id, shards))
+        cur.execute("""INSERT INTO shard_crawls (run_id, site_id, shard, shards, worker) VALUES (%s, %s, %s, %s, %s)
+                       ON CONFLICT (run_id, site_id, shard) DO UPDATE SET status = 'running', reason = NULL,
+                           worker = EXCLUDED.worker, stats = '{}'::jsonb, started_at = now(), finished_at = NULL""",
+                    (run_id, site_id, shard, shards, worker))
+
+
+def finish_shard(conn, run_id: int, site_id: int, shard: int, status: str, reason: str | None,
+                 stats: dict) -> None:
+    with conn.cursor() as cur:
+        cur.execute("""UPDATE shard_crawls SET status = %s, reason = %s, stats = %s, finished_at = now()
+                       WHERE run_id = %s AND site_id = %s AND shard = %s""",
+                    (status, reason, _json(stats), run_id, site_id, shard))
+
+
+def finished_shards(conn, run_id: int, site_id: int, shards: int) -> list[dict] | None:
+    """Every shard of the site's crawl once all have finished, else None. Locks the site's record, so of two
+    shards finishing at the same moment exactly one sees the other's result and closes the site."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM site_crawls WHERE run_id = %s AND site_id = %s FOR UPDATE", (run_id, site_id))
+        cur.execute("""SELECT shard, status, reason, worker, stats FROM shard_crawls
+                       WHERE run_id = %s AND site_id = %s AND shards = %s AND finished_at IS NOT NULL
+                       ORDER BY shard""", (run_id, site_id, shards))
+        rows = [dict(zip(("shard", "status", "reason", "worker", "stats"), row, strict=True))
+                for row in cur.fetchall()]
+    return rows if len(rows) == shards else None
+
+
+def _json(stats: dict) -> Json:
+    return Json(json.loads(json.dumps(stats, default=str)))
 
 
 def finish_site_crawl(conn, run_id: int, site_id: int, status: str, reason: str | None, stats: dict) -> None:
@@ -79,15 +120,15 @@ def finish_site_crawl(conn, run_id: int, site_id: int, status: str, reason: str 
                            stats = %s
                        WHERE run_id = %s AND site_id = %s""",
                     (status, reason, stats.get("pages", 0), listings_seen, queued, stats.get("errors", 0),
-                     Json(json.loads(json.dumps(stats, default=str))), run_id, site_id))
+                     _json(stats), run_id, site_id))
 
 
-def record_worker(conn, run_id: int, site_name: str, worker: str) -> None:
-    """Which worker ran the site's crawl (several Celery workers share a host name)."""
+def seen_in_run(conn, run_id: int, urls: list[str]) -> set[str]:
+    """Which of these canonical listing URLs this run has already stored a sighting of."""
     with conn.cursor() as cur:
-        cur.execute("""UPDATE site_crawls sc SET stats = sc.stats || jsonb_build_object('worker', %s::text)
-                       FROM sites s WHERE s.id = sc.site_id AND sc.run_id = %s AND s.name = %s""",
-                    (worker, run_id, site_name))
+        cur.execute("""SELECT l.url FROM listings l JOIN sightings s ON s.listing_id = l.id AND s.run_id = %s
+                       WHERE l.url = ANY(%s)""", (run_id, list(urls)))
+        return {url for (url,) in cur.fetchall()}
 
 
 def previous_site_stats(conn, site_id: int, run_id: int) -> dict | None:
@@ -102,13 +143,27 @@ def previous_site_stats(conn, site_id: int, run_id: int) -> dict | None:
 def site_crawl(conn, run_id: int, site_name: str) -> dict | None:
     with conn.cursor() as cur:
         cur.execute("""SELECT sc.status, sc.reason, sc.pages_fetched, sc.listings_seen, sc.candidates_queued,
-                              sc.errors, sc.stats->>'finish_reason'
+                              sc.errors, sc.stats->>'finish_reason', sc.finished_at IS NOT NULL
                        FROM site_crawls sc JOIN sites s ON s.id = sc.site_id
                        WHERE sc.run_id = %s AND s.name = %s""", (run_id, site_name))
         row = cur.fetchone()
     if row is None:
         return None
-    keys = ("status", "reason", "pages_fetched", "listings_seen", "candidates_queued", "errors", "finish_reason")
+    keys = ("status", "reason", "pages_fetched", "listings_seen", "candidates_queued", "errors", "finish_reason",
+            "finished")
+    return dict(zip(keys, row, strict=True))
+
+
+def shard_crawl(conn, run_id: int, site_name: str, shard: int) -> dict | None:
+    with conn.cursor() as cur:
+        cur.execute("""SELECT c.status, c.reason, (c.stats->>'pages')::int, (c.stats->>'items')::int,
+                              (c.stats->>'queued')::int, c.stats->>'finish_reason', c.worker
+                       FROM shard_crawls c JOIN sites s ON s.id = c.site_id
+                       WHERE c.run_id = %s AND s.name = %s AND c.shard = %s""", (run_id, site_name, shard))
+        row = cur.fetchone()
+    if row is None:
+        return None
+    keys = ("status", "reason", "pages_fetched", "items", "queued", "finish_reason", "worker")
     return dict(zip(keys, row, strict=True))
 
 

@@ -9,11 +9,10 @@ import datetime as dt
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
-from wildwatch import config, db, runs, sites
+from wildwatch import config, db, keywords, runs, shards, sites
 
 log = logging.getLogger(__name__)
 CRAWL_TIMEOUT_S = int(os.environ.get("WILDWATCH_CRAWL_TIMEOUT", str(6 * 3600)))
@@ -31,7 +30,15 @@ def _as_list(value) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+def check_params(params: dict) -> None:
+    """Fail the run at its start, not site by site, when it names a site that has no file."""
+    unknown = set(_as_list(params.get("sites"))) - set(sites.site_files())
+    if unknown:
+        raise ValueError(f"unknown sites requested: {sorted(unknown)}; known: {sorted(sites.site_files())}")
+
+
 def start_run(run_key: str, kind: str, logical_date: dt.date, params: dict | None = None) -> int:
+    check_params(params or {})
     conn = db.connect()
     try:
         db.migrate(conn)
@@ -41,36 +48,36 @@ def start_run(run_key: str, kind: str, logical_date: dt.date, params: dict | Non
         conn.close()
 
 
-def plan_sites(run_id: int, params: dict | None = None) -> list[dict]:
-    """One crawl target per enabled site, narrowed by the survey's countries and sites."""
+def plan_site(run_id: int, name: str, params: dict | None = None) -> list[dict]:
+    """The site's crawl targets in this survey, one per keyword shard; none when the survey leaves it out
+    (disabled and not asked for by name, or another country)."""
     params = params or {}
+    settings = config.load()
+    site = sites.load(name)
     countries = {c.upper() for c in _as_list(params.get("countries"))}
     wanted = set(_as_list(params.get("sites")))
     groups = _as_list(params.get("product_groups"))
-    known = sites.site_files()
-    unknown = wanted - set(known)
-    if unknown:
-        raise ValueError(f"unknown sites requested: {sorted(unknown)}; known: {sorted(known)}")
-    targets = []
-    for site in sites.load_all():
-        if wanted and site.name not in wanted:
-            continue
-        if not wanted and not site.enabled:
-            continue
-        if countries and site.country not in countries:
-            continue
-        targets.append({"site": site.name, "country": site.country, "run_id": run_id, "groups": groups})
-    log.info("survey run %s: %d sites to crawl: %s", run_id, len(targets), ", ".join(t["site"] for t in targets))
-    return targets
+    if (wanted and name not in wanted) or (not wanted and not site.enabled) \
+            or (countries and site.country not in countries):
+        log.info("survey run %s leaves %s out", run_id, name)
+        return []
+    terms = keywords.load(settings.keywords_dir).search_queries(site.languages, groups)
+    count = shards.count(len(terms), settings.shard_size)
+    log.info("survey run %s: %s, %d search terms in %d shards of up to %d", run_id, name, len(terms), count,
+             settings.shard_size)
+    return [{"site": name, "country": site.country, "run_id": run_id, "groups": groups, "shard": k,
+             "shards": count} for k in range(count)]
 
 
 def _jobdir(target: dict):
-    return config.load().var_dir / "jobs" / f"run{target['run_id']}-{target['site']}"
+    shard = target.get("shard", 0)
+    return config.load().var_dir / "jobs" / f"run{target['run_id']}-{target['site']}-{shard}"
 
 
 def crawl_command(target: dict) -> list[str]:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={target['site']}",
-           "-a", f"run_id={target['run_id']}"]
+           "-a", f"run_id={target['run_id']}", "-a", f"shard={target.get('shard', 0)}",
+           "-a", f"shards={target.get('shards', 1)}"]
     if target.get("groups"):
         cmd += ["-a", "groups=" + ",".join(target["groups"])]
     # A crawl killed mid-way (worker lost, task retried) resumes where it stopped instead of starting over.
@@ -93,27 +100,35 @@ def run_scrapy(cmd: list[str], timeout_s: int) -> int:
         raise
 
 
-def crawl_site(target: dict) -> dict:
-    """Crawl one site; raise CrawlFailed (the mapped task goes red) with the reason the crawl recorded."""
+def shard_label(target: dict) -> str:
+    shard = f" {target['shard'] + 1}/{target['shards']}" if target.get("shards", 1) > 1 else ""
+    return f"{target['site']}{shard} ({target['country']})"
+
+
+def crawl_shard(target: dict) -> dict:
+    """Crawl one shard of a site's terms; raise CrawlFailed (the mapped task goes red) with the reason the
+    crawl recorded, for the shard or, when this shard was the site's last, for the site as a whole."""
+    label = shard_label(target)
     try:
         returncode = run_scrapy(crawl_command(target), CRAWL_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise CrawlFailed(f"{target['site']}: crawl exceeded {CRAWL_TIMEOUT_S} s and was killed") from None
-    worker = os.environ.get("WILDWATCH_WORKER") or socket.gethostname()
+        raise CrawlFailed(f"{label}: crawl exceeded {CRAWL_TIMEOUT_S} s and was killed") from None
     with db.transaction() as conn:
-        runs.record_worker(conn, target["run_id"], target["site"], worker)
-        record = runs.site_crawl(conn, target["run_id"], target["site"])
+        record = runs.shard_crawl(conn, target["run_id"], target["site"], target.get("shard", 0))
+        site = runs.site_crawl(conn, target["run_id"], target["site"])
     if record is None:
-        raise CrawlFailed(f"{target['site']}: crawl exited {returncode} without recording a result")
+        raise CrawlFailed(f"{label}: crawl exited {returncode} without recording a result")
     if record.get("finish_reason") == "finished":
         # Done: a later re-run of this task must crawl afresh, not "resume" a finished job and fetch nothing.
         shutil.rmtree(_jobdir(target), ignore_errors=True)
     if returncode != 0 and record["status"] == "running":
-        raise CrawlFailed(f"{target['site']}: crawl process exited {returncode}")
+        raise CrawlFailed(f"{label}: crawl process exited {returncode}")
     if record["status"] != "succeeded":
-        raise CrawlFailed(f"{target['site']}: {record['reason']}")
-    log.info("%s: %s pages, %s listings, %s queued", target["site"], record["pages_fetched"],
-             record["listings_seen"], record["candidates_queued"])
+        raise CrawlFailed(f"{label}: {record['reason']}")
+    if site and site["finished"] and site["status"] != "succeeded":
+        raise CrawlFailed(f"{target['site']}: {site['reason']}")
+    log.info("%s: %s pages, %s listings, %s queued, on %s", label, record["pages_fetched"], record["items"],
+             record["queued"], record["worker"])
     return record
 
 
