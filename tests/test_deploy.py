@@ -50,6 +50,10 @@ def test_compose_services_are_celery_airflow_with_loopback_ports_and_no_log_serv
     assert services["airflow-worker"]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     for name in ("airflow-scheduler", "airflow-triggerer"):
         assert "--skip-serve-logs" in services[name]["command"]
+    # The site pools exist before any scheduler starts (a task whose pool is missing never runs).
+    assert "wildwatch pools sync" in services["airflow-init"]["command"][-1]
+    assert services["airflow-scheduler"]["depends_on"]["airflow-init"]["condition"] == \
+        "service_completed_successfully"
     for name, service in services.items():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"

@@ -9,13 +9,16 @@ import urllib.request
 
 
 class Airflow:
-    def __init__(self, base: str, user: str, password: str):
+    def __init__(self, base: str, user: str | None = None, password: str | None = None):
+        """Logged in with user and password; anonymous without."""
         self.base = base
-        self.token = self.call("POST", "/auth/token", {"username": user, "password": password})["access_token"]
+        self.token = None
+        if user is not None:
+            self.token = self.call("POST", "/auth/token", {"username": user, "password": password})["access_token"]
 
     def call(self, method: str, path: str, data=None):
         headers = {"Content-Type": "application/json"}
-        if getattr(self, "token", None):
+        if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.base + path, method=method, headers=headers,
                                      data=json.dumps(data).encode() if data is not None else None)

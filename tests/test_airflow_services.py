@@ -1,11 +1,16 @@
-"""End to end on the demo marketplace with a real Airflow (api-server, scheduler, DAG processor): crawl,
-confirm in the review app, the referral DAG waits for a supervisor's answer given through Airflow's REST
-API (a rejection first, then an approval), the platform removes some listings, and the weekly follow-up
-DAG records exactly those as removed with the platform's removal rate."""
+"""`make airflow`: a real Airflow (api-server, scheduler, DAG processor, LocalExecutor) on 127.0.0.1 with a
+login, started once (its start-up is the slow part) for two checks. The UI: private to this machine, behind
+a login, showing every DAG without import errors, with one pool per site. Then end to end on the demo
+marketplace: crawl, confirm in the review app, the referral DAG waits for a supervisor's answer given through
+Airflow's REST API (a rejection first, then an approval), the platform removes some listings, and the
+weekly follow-up DAG records exactly those as removed with the platform's removal rate."""
 import datetime as dt
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +18,7 @@ from fastapi.testclient import TestClient
 from helpers import free_port
 from wildwatch.airflow_client import Airflow
 from test_crawl import crawl
-from wildwatch import runs
+from wildwatch import runs, sites
 from wildwatch.referrals import build, followup
 from wildwatch.review import accounts
 from wildwatch.review.app import create_app
@@ -32,10 +37,48 @@ def airflow(crawl_env, airflow_metadata):
                              text=True, timeout=300)
     try:
         assert started.returncode == 0, started.stdout + started.stderr
+        assert f"http://127.0.0.1:{port}" in started.stdout
         user, password = re.search(r"login: (\S+) / (\S+)", started.stdout).groups()
-        yield Airflow(f"http://127.0.0.1:{port}", user, password)
+        yield Airflow(f"http://127.0.0.1:{port}", user, password), port
     finally:
-        subprocess.run([*WILDWATCH, "airflow", "stop"], env=env, capture_output=True, timeout=120)
+        stopped = subprocess.run([*WILDWATCH, "airflow", "stop"], env=env, capture_output=True, text=True,
+                                 timeout=120)
+    assert "stopped api-server" in stopped.stdout
+    status = subprocess.run([*WILDWATCH, "airflow", "status"], env=env, capture_output=True, text=True).stdout
+    assert status.count("stopped") == 3
+
+
+def _non_loopback_ip() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            ip = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if ip.startswith("127.") else ip
+
+
+def the_ui_is_private_behind_a_login_and_shows_every_dag(airflow: Airflow, port: int) -> None:
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        Airflow(airflow.base).call("GET", "/api/v2/dags")
+    assert denied.value.code == 401
+    dag_ids = set()
+    for _ in range(60):  # the DAG processor parses the folder shortly after it starts
+        dag_ids = {d["dag_id"] for d in airflow.call("GET", "/api/v2/dags")["dags"]}
+        if {"wildwatch_monthly_survey", "wildwatch_survey"} <= dag_ids:
+            break
+        time.sleep(1)
+    assert {"wildwatch_monthly_survey", "wildwatch_survey"} <= dag_ids
+    errors = airflow.call("GET", "/api/v2/importErrors")
+    assert errors["total_entries"] == 0, errors
+    pools = {p["name"]: p["slots"] for p in airflow.call("GET", "/api/v2/pools?limit=100")["pools"]}
+    assert all(pools.get(f"site_{s.name}") == s.concurrency for s in sites.load_all()), pools
+    ip = _non_loopback_ip()
+    if ip:
+        for p in (port, 8793, 8794):  # the UI, and the log servers that must stay off
+            with socket.socket() as s:
+                s.settimeout(1)
+                assert s.connect_ex((ip, p)) != 0, f"something listens on {ip}:{p}"
 
 
 def confirm_in_review_app(database_url, n: int) -> None:
@@ -52,7 +95,10 @@ def confirm_in_review_app(database_url, n: int) -> None:
 
 
 @pytest.mark.airflow
-def test_crawl_confirm_refer_approve_remove_and_follow_up(crawl_env, conn, database_url, airflow, takedowns):
+def test_airflow_ui_then_crawl_confirm_refer_approve_remove_and_follow_up(crawl_env, conn, database_url, airflow,
+                                                                          takedowns):
+    airflow, port = airflow
+    the_ui_is_private_behind_a_login_and_shows_every_dag(airflow, port)
     with conn:
         run_id = runs.ensure_run(conn, "e2e-2026-11", "monthly", dt.date(2026, 11, 1))
         accounts.add_user(conn, "amina", "analyst", PASSWORD)
