@@ -133,3 +133,15 @@ def test_sharded_and_single_crawls_of_a_site_store_the_same(crawl_env, conn):
     assert snapshot(conn, split) == single
     assert runs.site_crawl(conn, split, "demo_vn")["pages_fetched"] == runs.site_crawl(conn, one, "demo_vn")[
         "pages_fetched"]
+
+
+def test_a_site_whose_shard_never_finished_is_failed_with_the_reason_at_summary(crawl_env, conn):
+    run_id = monthly_run(conn, "lost-shard", dt.date(2026, 11, 1))
+    crawl("demo_vn", crawl_env, *shard_args(run_id, 0, 2))
+    with conn:  # shard 2's task started it, then ran out of tries with its worker gone
+        site_id = runs.upsert_site(conn, sites.load("demo_vn"))
+        runs.begin_shard(conn, run_id, site_id, 1, 2, "w1")
+    with conn:
+        summary = runs.summarize_run(conn, run_id)
+    assert summary["status"] == "failed"
+    assert summary["sites"][0]["reason"] == "only 1 of 2 keyword shards finished"

@@ -168,8 +168,14 @@ def shard_crawl(conn, run_id: int, site_name: str, shard: int) -> dict | None:
 
 
 def summarize_run(conn, run_id: int) -> dict:
-    """Per-site counts onto the run, and the run's status: partial when some site failed."""
+    """Per-site counts onto the run, and the run's status: partial when some site failed. Runs after every
+    crawl task has ended, so a site still 'running' lost a shard for good (its task ran out of tries)."""
     with conn.cursor() as cur:
+        cur.execute("""UPDATE site_crawls sc SET status = 'failed', finished_at = now(),
+                           reason = (SELECT 'only ' || count(*) FILTER (WHERE c.finished_at IS NOT NULL) || ' of '
+                                            || coalesce(max(c.shards)::text, '?') || ' keyword shards finished'
+                                     FROM shard_crawls c WHERE c.run_id = sc.run_id AND c.site_id = sc.site_id)
+                       WHERE sc.run_id = %s AND sc.status = 'running'""", (run_id,))
         cur.execute("""SELECT s.name, s.country, sc.status, sc.reason, sc.pages_fetched, sc.listings_seen,
                               sc.candidates_queued, sc.errors
                        FROM site_crawls sc JOIN sites s ON s.id = sc.site_id
