@@ -38,7 +38,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def survey(env: dict, workers: int) -> tuple[float, list[str], int]:
+def task_seconds(airflow: Airflow, run: str) -> dict[str, tuple[int, float]]:
+    """Per kind of task (plan, crawl, other): how many ran and their summed run time."""
+    import datetime as dt
+
+    kinds: dict[str, list[float]] = {}
+    for ti in airflow.task_instances("wildwatch_survey", run):
+        if ti["state"] != "success":
+            continue
+        kind = ti["task_id"].rsplit(".", 1)[-1] if "." in ti["task_id"] else "other"
+        took = dt.datetime.fromisoformat(ti["end_date"]) - dt.datetime.fromisoformat(ti["start_date"])
+        kinds.setdefault(kind, []).append(took.total_seconds())
+    return {kind: (len(v), sum(v)) for kind, v in sorted(kinds.items())}
+
+
+def survey(env: dict, workers: int) -> tuple[float, list[str], int, dict]:
     port = free_port()
     started = subprocess.run([*WILDWATCH, "cluster", "start", "--port", str(port), "--workers", str(workers)],
                              env=env, capture_output=True, text=True, timeout=300)
@@ -58,7 +72,7 @@ def survey(env: dict, workers: int) -> tuple[float, list[str], int]:
             cur.execute("""SELECT c.worker, count(*) FROM shard_crawls c JOIN crawl_runs r ON r.id = c.run_id
                            WHERE r.run_key = %s GROUP BY c.worker ORDER BY c.worker""", (run,))
             used = cur.fetchall()
-        return wall, [f"{w} ({n} shards)" for w, n in used], sum(n for _, n in used)
+        return wall, [f"{w} ({n} shards)" for w, n in used], sum(n for _, n in used), task_seconds(airflow, run)
     finally:
         subprocess.run([*WILDWATCH, "cluster", "stop"], env=env, capture_output=True, timeout=180)
 
@@ -67,6 +81,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--shard-size", type=int, default=10, help="search terms per shard")
+    parser.add_argument("--worker-concurrency", type=int, default=1,
+                        help="task slots per worker (1: each worker stands for one core of this machine)")
     args = parser.parse_args()
     settings = config.load()
     if not settings.manages_local_db:
@@ -91,14 +107,16 @@ def main() -> int:
                    "WILDWATCH_DATABASE_URL": cluster.url(DATA), "WILDWATCH_AIRFLOW_DATABASE_URL": cluster.url(META),
                    "WILDWATCH_REDIS_PORT": str(free_port()), "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
                    "WILDWATCH_SHARD_SIZE": str(args.shard_size),
+                   "WILDWATCH_WORKER_CONCURRENCY": str(args.worker_concurrency),
                    **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
             conn = psycopg2.connect(cluster.url(DATA))
             db.migrate(conn)
             conn.close()
             results[workers] = survey(env, workers)
-            wall, used, n = results[workers]
-            print(f"{workers} worker(s): survey of {', '.join(SITES)} in {n} shards of {args.shard_size} terms: "
-                  f"{wall:.1f} s (crawls ran on {', '.join(used)})", flush=True)
+            wall, used, n, tasks = results[workers]
+            print(f"{workers} worker(s) x {args.worker_concurrency} slot(s): survey of {', '.join(SITES)} in {n} "
+                  f"shards of {args.shard_size} terms: {wall:.1f} s (crawls ran on {', '.join(used)}); task run "
+                  "time: " + ", ".join(f"{k} {c} x {t / c:.1f} s" for k, (c, t) in tasks.items()), flush=True)
     finally:
         demo.stop()
         with admin.cursor() as cur:
