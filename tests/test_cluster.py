@@ -178,6 +178,8 @@ def test_the_monthly_survey_in_shards_on_two_workers_stays_polite_and_survives_a
     assert airflow.wait_state(DAG, run, timeout_s=900) == "success"
     tis = crawl_tis(airflow, run)
     assert {name: len(t) for name, t in tis.items()} == want_shards
+    n = want_shards["demo_tz"]
+    assert sorted(t["rendered_map_index"] for t in tis["demo_tz"]) == [f"demo_tz {k}/{n} (TZ)" for k in range(1, n + 1)]
     overlaps = {}
     for name, instances in tis.items():
         overlaps[name] = max_overlap([(dt.datetime.fromisoformat(t["start_date"]),
