@@ -11,12 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.error
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import free_port
+from helpers import free_port, settings_for
 from wildwatch.airflow_client import Airflow
+from wildwatch.airflow_env import airflow_env
 from test_crawl import crawl
 from wildwatch import runs, sites
 from wildwatch.referrals import build, followup
@@ -46,6 +48,12 @@ def airflow(crawl_env, airflow_metadata):
     assert "stopped api-server" in stopped.stdout
     status = subprocess.run([*WILDWATCH, "airflow", "status"], env=env, capture_output=True, text=True).stdout
     assert status.count("stopped") == 3
+    assert f"site pools     ok ({len(sites.site_files())}," in status, status
+    airflow_cli = [str(Path(sys.executable).parent / "airflow")]
+    full_env = {**env, **airflow_env(settings_for(env))}
+    subprocess.run([*airflow_cli, "pools", "delete", "site_demo_vn"], env=full_env, check=True, capture_output=True)
+    status = subprocess.run([*WILDWATCH, "airflow", "status"], env=env, capture_output=True, text=True).stdout
+    assert "site_demo_vn is missing (fix: wildwatch pools sync)" in status, status
 
 
 def _non_loopback_ip() -> str | None:

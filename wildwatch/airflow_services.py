@@ -129,8 +129,13 @@ def stop() -> int:
 
 
 def status() -> int:
+    from wildwatch import pools
+
     settings = config.load()
     for name in SERVICES:
         pid = _pid(settings, name)
         print(f"{name:14s} {'running (pid %d)' % pid if pid else 'stopped'}")
+    problems = pools.check()
+    print(f"{'site pools':14s} " + ("; ".join(problems) + " (fix: wildwatch pools sync)" if problems
+                                    else f"ok ({len(pools.spec())}, slots as in the site files)"))
     return 0

@@ -42,6 +42,24 @@ def sync(env: dict | None = None) -> dict[str, dict]:
     return pools
 
 
+def check(env: dict | None = None) -> list[str]:
+    """What is wrong with the site pools in Airflow: missing ones, or slots that differ from the site file."""
+    env = env if env is not None else _airflow_env()
+    result = subprocess.run([str(Path(sys.executable).parent / "airflow"), "pools", "list", "-o", "json"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+        return [f"cannot list Airflow's pools: {lines[-1][:300]}"]
+    have = {p["pool"]: int(p["slots"]) for p in json.loads(result.stdout or "[]")}
+    problems = []
+    for name, want in spec().items():
+        if name not in have:
+            problems.append(f"{name} is missing")
+        elif have[name] != want["slots"]:
+            problems.append(f"{name} has {have[name]} slots, the site file says {want['slots']}")
+    return problems
+
+
 def _airflow_env() -> dict:
     """The project's Airflow settings, unless the environment already configures Airflow (docker-compose)."""
     if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
