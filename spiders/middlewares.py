@@ -68,9 +68,12 @@ class SeenInRunFilter:
     terms in two keyword shards (two processes, no shared duplicate filter) is fetched once, not twice.
     One query per search page; without a database it lets everything through (the store will say why)."""
 
+    RETRY_AFTER_S = 60.0  # after a failure, stop asking for a while: a hung server costs seconds per try
+
     def __init__(self, crawler):
         self.crawler = crawler
         self.conn = None
+        self.retry_at = 0.0
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
     @classmethod
@@ -79,7 +82,7 @@ class SeenInRunFilter:
 
     def _seen(self, spider, urls: list[str]) -> set[str]:
         run_id = getattr(spider, "run_id", None)
-        if run_id is None or not urls:
+        if run_id is None or not urls or time.monotonic() < self.retry_at:
             return set()
         try:
             if self.conn is None or self.conn.closed:
@@ -89,6 +92,7 @@ class SeenInRunFilter:
         except (psycopg2.Error, db.DatabaseUnavailable) as exc:
             log.warning("cannot check which listings this run already has (%s): fetching them all", exc)
             self.close()
+            self.retry_at = time.monotonic() + self.RETRY_AFTER_S
             return set()
 
     def _filter(self, spider, out: list):
