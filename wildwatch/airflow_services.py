@@ -103,7 +103,7 @@ def start(port: int = 8080, celery: bool = False, extra_services: dict | None = 
     print(f"Airflow UI: {url}  (DAG page: {url}/dags/wildwatch_monthly_survey)")
     for user, password in login.items():
         print(f"login: {user} / {password}   (from {passwords})")
-    print("stop with: make airflow-stop")
+    print("stop with: " + ("make cluster-stop" if celery else "make airflow-stop"))
     return 0
 
 
