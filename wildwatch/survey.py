@@ -70,8 +70,9 @@ def plan_site(run_id: int, name: str, params: dict | None = None) -> list[dict]:
 
 
 def _jobdir(target: dict):
-    shard = target.get("shard", 0)
-    return config.load().var_dir / "jobs" / f"run{target['run_id']}-{target['site']}-{shard}"
+    # Named by the split too: a retry after the shard size changed must not resume another split's job.
+    split = f"{target.get('shard', 0) + 1}of{target.get('shards', 1)}"
+    return config.load().var_dir / "jobs" / f"run{target['run_id']}-{target['site']}-{split}"
 
 
 def crawl_command(target: dict) -> list[str]:
