@@ -162,18 +162,30 @@ class SmtpSink:
 
 
 @pytest.mark.airflow
-def test_a_failing_site_does_not_stop_the_others(crawl_env, conn, airflow_metadata, monkeypatch):
+def test_a_failing_site_does_not_stop_the_others(crawl_env, conn, airflow_metadata, monkeypatch, tmp_path):
     monkeypatch.setenv("WILDWATCH_BASE_URL__DEMO_VN", f"http://127.0.0.1:{free_port()}")
+    # ... nor does a broken site file, whose plan task fails: the run still says it is incomplete.
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    for name in ("demo_vn", "demo_cm"):
+        (folder / f"{name}.yaml").write_text((ROOT / "sites" / f"{name}.yaml").read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+    (folder / "demo_xx.yaml").write_text("name: demo_xx\ncountry: XX\n", encoding="utf-8")
+    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
     sink = SmtpSink()
     monkeypatch.setenv("WILDWATCH_ALERT_EMAIL", "ops@example.org")
     monkeypatch.setenv("AIRFLOW_CONN_WILDWATCH_SMTP", json.dumps(
         {"conn_type": "smtp", "host": "127.0.0.1", "port": sink.port,
          "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10}}))
-    result = run_dag("wildwatch_survey", airflow_metadata, {"sites": ["demo_vn", "demo_cm"],
+    result = run_dag("wildwatch_survey", airflow_metadata, {"sites": ["demo_vn", "demo_cm", "demo_xx"],
                                                           "product_groups": ["pangolin"]})
     assert result.returncode != 0  # the failed site's task is red in the UI
     status, kind, rows = site_rows(conn)
     assert status == "partial"
+    with conn.cursor() as cur:
+        cur.execute("SELECT summary FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        summary = {s["site"]: s for s in cur.fetchone()[0]["sites"]}
+    assert summary["demo_xx"]["status"] == "failed" and "plan task failed" in summary["demo_xx"]["reason"]
     assert rows["demo_cm"][0] == "succeeded" and rows["demo_cm"][3] > 0
     assert rows["demo_vn"][0] == "failed" and "Connection refused" in rows["demo_vn"][1]
     sink.close()
@@ -186,4 +198,5 @@ def test_a_failing_site_does_not_stop_the_others(crawl_env, conn, airflow_metada
 
     alerts = [text_of(m) for m in sink.messages]
     assert any("demo_vn.crawl failed" in a and "Connection refused" in a for a in alerts), alerts
+    assert any("demo_xx.plan failed" in a and "'languages' is required" in a for a in alerts), alerts
     assert any("ops@example.org" in r for r in sink.recipients)

@@ -9,6 +9,7 @@ from airflow.sdk import DAG, TaskGroup, get_current_context, task
 
 from wildwatch import shards, sites
 
+
 def _default_args() -> dict:
     """Retries are off on one machine (a failure is a finding); on a cluster a task lost with its worker is
     retried elsewhere: WILDWATCH_TASK_RETRIES (make cluster and docker-compose set 2)."""
@@ -21,23 +22,34 @@ def _default_args() -> dict:
 DEFAULT_ARGS = _default_args()
 
 
+def _smtp_notifier(to: list[str]):
+    import os
+
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    return SmtpNotifier(
+        to=to, from_email=os.environ.get("WILDWATCH_ALERT_FROM", "wildwatch@localhost"),
+        smtp_conn_id="wildwatch_smtp",
+        subject="wildwatch: {{ ti.task_id }} failed in {{ dag.dag_id }} ({{ run_id }})",
+        html_content="<p>{{ ti.task_id }} [{{ ti.map_index }}] of {{ dag.dag_id }}, run {{ run_id }}, failed:</p>"
+                     "<pre>{{ exception }}</pre>")
+
+
 def failure_notifiers() -> list:
     """Ops get an e-mail for every failed task when WILDWATCH_ALERT_EMAIL is set (off by default); the mail
     goes through the Airflow connection `wildwatch_smtp`. Reads the environment only: no network here."""
     import os
 
-    to = os.environ.get("WILDWATCH_ALERT_EMAIL")
+    to = [a.strip() for a in os.environ.get("WILDWATCH_ALERT_EMAIL", "").split(",") if a.strip()]
     if not to:
         return []
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    return [SmtpNotifier(
-        to=[a.strip() for a in to.split(",") if a.strip()],
-        from_email=os.environ.get("WILDWATCH_ALERT_FROM", "wildwatch@localhost"),
-        smtp_conn_id="wildwatch_smtp",
-        subject="wildwatch: {{ ti.task_id }} failed in {{ dag.dag_id }} ({{ run_id }})",
-        html_content="<p>{{ ti.task_id }} [{{ ti.map_index }}] of {{ dag.dag_id }}, run {{ run_id }}, failed:</p>"
-                     "<pre>{{ exception }}</pre>")]
+    def mail_ops(context) -> None:
+        # A fresh notifier per failure: SmtpNotifier caches its hook, whose closed connection a second
+        # failure in the same process (several tasks under `airflow dags test`) would reuse and lose.
+        _smtp_notifier(to)(context)
+
+    return [mail_ops]
 
 
 def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, params: dict | None = None,
@@ -70,23 +82,29 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
             return survey.crawl_shard(target)
 
         @task(trigger_rule="all_done")
-        def summarize(survey_run_id: int) -> dict:
+        def summarize(survey_run_id: int, plan_tasks: list[str]) -> dict:
             from wildwatch import survey
 
-            return survey.summarize(survey_run_id)
+            # A site whose plan failed has no crawl record: ask Airflow, or the run would look complete.
+            ctx = get_current_context()
+            states = ctx["ti"].get_task_states(dag_id=ctx["dag"].dag_id, run_ids=[ctx["run_id"]],
+                                               task_ids=plan_tasks).get(ctx["run_id"], {})
+            unplanned = [t.split(".")[0] for t, state in states.items() if state in ("failed", "upstream_failed")]
+            return survey.summarize(survey_run_id, unplanned)
 
         # Airflow reserves the name run_id: ours is the crawl_runs row id.
         survey_run_id = start_run()
         # Per site: a plan (its keyword shards; none when this survey leaves the site out, and its crawl shows
         # as skipped) and a crawl mapped over the shards, in the site's pool, which caps how many shards run
         # at once across all workers and runs (slots = the site file's concurrency; see `wildwatch pools`).
-        crawled = []
+        crawled, plan_tasks = [], []
         for name in sorted(sites.site_files()):
             with TaskGroup(name, tooltip=f"{name}: plan, then one crawl per keyword shard"):
                 shards_planned = plan.override(task_id="plan")(survey_run_id, name)
+                plan_tasks.append(shards_planned.operator.task_id)
                 crawled.append(crawl.override(task_id="crawl", pool=shards.pool_name(name))
                                .expand(target=shards_planned))
-        summary = summarize(survey_run_id)
+        summary = summarize(survey_run_id, plan_tasks)
         crawled >> summary
 
         if kind == "monthly":

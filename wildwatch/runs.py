@@ -167,7 +167,7 @@ def shard_crawl(conn, run_id: int, site_name: str, shard: int) -> dict | None:
     return dict(zip(keys, row, strict=True))
 
 
-def summarize_run(conn, run_id: int) -> dict:
+def summarize_run(conn, run_id: int, unplanned: list[str] = ()) -> dict:
     """Per-site counts onto the run, and the run's status: partial when some site failed. Runs after every
     crawl task has ended, so a site still 'running' lost a shard for good (its task ran out of tries)."""
     with conn.cursor() as cur:
@@ -183,6 +183,10 @@ def summarize_run(conn, run_id: int) -> dict:
         keys = ("site", "country", "status", "reason", "pages_fetched", "listings_seen", "candidates_queued",
                 "errors")
         sites = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
+        sites += [{"site": name, "country": None, "status": "failed", "pages_fetched": 0, "listings_seen": 0,
+                   "candidates_queued": 0, "errors": 0,
+                   "reason": "its plan task failed (a broken site or keyword file?): see that task's log"}
+                  for name in sorted(unplanned)]
         failed = [s for s in sites if s["status"] != "succeeded"]
         status = "failed" if sites and len(failed) == len(sites) else "partial" if failed else "succeeded"
         if not sites:

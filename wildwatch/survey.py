@@ -133,11 +133,13 @@ def crawl_shard(target: dict) -> dict:
     return record
 
 
-def summarize(run_id: int) -> dict:
+def summarize(run_id: int, unplanned: list[str] | None = None) -> dict:
+    """The run's record and status; unplanned: sites whose plan task failed (a broken site file), which
+    never got as far as a crawl record but must not leave the run looking complete."""
     with db.transaction() as conn:
-        summary = runs.summarize_run(conn, run_id)
+        summary = runs.summarize_run(conn, run_id, unplanned or [])
     for s in summary["sites"]:
-        log.info("%-10s %-9s pages=%-4d listings=%-4d queued=%-4d %s", s["site"], s["status"], s["pages_fetched"],
+        log.info("%-10s %-9s pages=%-4s listings=%-4s queued=%-4s %s", s["site"], s["status"], s["pages_fetched"],
                  s["listings_seen"], s["candidates_queued"], s["reason"] or "")
     log.info("run %s: %s", run_id, summary["status"])
     if summary["status"] != "succeeded":
