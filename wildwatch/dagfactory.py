@@ -52,12 +52,19 @@ def failure_notifiers() -> list:
     return [mail_ops]
 
 
+def default_args(retries: bool = True) -> dict:
+    """Task defaults of every wildwatch DAG: the retry policy above (or none) and the ops e-mail."""
+    args = dict(DEFAULT_ARGS) if retries else {**DEFAULT_ARGS, "retries": 0}
+    notifiers = failure_notifiers()
+    if notifiers:
+        args["on_failure_callback"] = notifiers
+    return args
+
+
 def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, params: dict | None = None,
                      tags=("wildwatch",)) -> DAG:
-    notifiers = failure_notifiers()
-    default_args = {**DEFAULT_ARGS, **({"on_failure_callback": notifiers} if notifiers else {})}
     with DAG(dag_id=dag_id, schedule=schedule, start_date=dt.datetime(2026, 1, 1), catchup=False,
-             max_active_runs=1, default_args=default_args, description=description, tags=list(tags),
+             max_active_runs=1, default_args=default_args(), description=description, tags=list(tags),
              params=params or {}, doc_md=__doc__) as dag:
 
         @task

@@ -7,7 +7,10 @@ import datetime as dt
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import DAG, Param, get_current_context, task
 
-DEFAULT_ARGS = {"owner": "wildwatch", "retries": 0}
+from wildwatch.dagfactory import default_args
+
+# No retries: a retried approval task would ask the supervisor a second time. Failures mail ops.
+DEFAULT_ARGS = default_args(retries=False)
 
 
 def build_referrals_dag(dag_id: str = "wildwatch_referrals") -> DAG:
