@@ -423,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, settings) or 0
     except (config.ConfigError, db.DatabaseUnavailable) as exc:
         return _fail(str(exc))
+    except BrokenPipeError:
+        # `wildwatch queue list | head`: the reader left; end quietly (and keep Python's exit flush quiet too).
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001 - known operational errors get one line, not a trace
         from wildwatch.localpg import LocalPgError
         from wildwatch.sites import SiteError
