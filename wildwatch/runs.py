@@ -126,8 +126,11 @@ def finish_site_crawl(conn, run_id: int, site_id: int, status: str, reason: str 
 def seen_in_run(conn, run_id: int, urls: list[str]) -> set[str]:
     """Which of these canonical listing URLs this run has already stored a sighting of."""
     with conn.cursor() as cur:
-        cur.execute("""SELECT l.url FROM listings l JOIN sightings s ON s.listing_id = l.id AND s.run_id = %s
-                       WHERE l.url = ANY(%s)""", (run_id, list(urls)))
+        # A per-listing subplan, never a join: the running run's sightings look like ~1 row to the planner,
+        # which would then scan all of them (100,000s by the end of a big run) for every search page.
+        cur.execute("""SELECT l.url FROM listings l WHERE l.url = ANY(%s)
+                         AND (SELECT true FROM sightings s WHERE s.listing_id = l.id AND s.run_id = %s LIMIT 1)""",
+                    (list(urls), run_id))
         return {url for (url,) in cur.fetchall()}
 
 
