@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wildwatch import config, db  # noqa: E402
+from wildwatch import db  # noqa: E402
 from wildwatch.demo import generator  # noqa: E402
 from wildwatch.demo.server import DemoMarketplaces  # noqa: E402
 
@@ -188,12 +188,7 @@ def main() -> int:
     if args.bare_spider:
         bare_spider(args.bare_spider)
         return 0
-    settings = config.load()
-    if settings.manages_local_db:
-        db.local_cluster(settings).start()
-    conn = db.connect()
-    db.migrate(conn)
-    conn.close()
+    db.ready()
     work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-crawl-"))
     demo = big_market(args.listings, args.latency_ms / 1000)
     urls = demo.start()

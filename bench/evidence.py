@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wildwatch import config, db, runs  # noqa: E402
+from wildwatch import db, runs  # noqa: E402
 from wildwatch.demo.server import DemoMarketplaces  # noqa: E402
 
 
@@ -42,12 +42,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    settings = config.load()
-    if settings.manages_local_db:
-        db.local_cluster(settings).start()
-    conn = db.connect()
-    db.migrate(conn)
-    conn.close()
+    db.ready()
     work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-evidence-"))
     sites_dir = work / "sites"
     sites_dir.mkdir()

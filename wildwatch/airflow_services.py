@@ -56,13 +56,7 @@ def start(port: int = 8080, celery: bool = False, extra_services: dict | None = 
     """The services, each once (a running one is left alone). celery: the CeleryExecutor, with
     extra_services (name -> (airflow arguments, extra environment)) such as the workers."""
     settings = config.load()
-    if settings.manages_local_db:
-        db.local_cluster(settings).start()
-    conn = db.connect()
-    try:
-        db.migrate(conn)
-    finally:
-        conn.close()
+    db.ready(settings)
     env = {**os.environ, **airflow_env(settings, api_port=port)}
     if celery:
         from wildwatch.cluster import celery_env

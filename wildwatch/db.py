@@ -112,6 +112,21 @@ def migrate(conn) -> list[str]:
     return applied_now
 
 
+def ready(settings: config.Settings | None = None) -> str:
+    """The database, up and migrated: the self-managed cluster is started when no URL is configured.
+    Returns its URL."""
+    settings = settings or config.load()
+    if settings.manages_local_db:
+        local_cluster(settings).start()
+    url = database_url(settings)
+    conn = connect(url)
+    try:
+        migrate(conn)
+    finally:
+        conn.close()
+    return url
+
+
 def applied_versions(conn) -> list[int]:
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass('schema_migrations')")
