@@ -71,7 +71,7 @@ def the_ui_is_private_behind_a_login_and_shows_every_dag(airflow: Airflow, port:
         Airflow(airflow.base).call("GET", "/api/v2/dags")
     assert denied.value.code == 401
     dag_ids = set()
-    for _ in range(60):  # the DAG processor parses the folder shortly after it starts
+    for _ in range(120):  # the DAG processor parses the folder shortly after it starts (slower under load)
         dag_ids = {d["dag_id"] for d in airflow.call("GET", "/api/v2/dags")["dags"]}
         if {"wildwatch_monthly_survey", "wildwatch_survey"} <= dag_ids:
             break

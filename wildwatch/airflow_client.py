@@ -66,7 +66,7 @@ class Airflow:
             pending = found.get("hitl_details") or []
             if pending:
                 ti = pending[0]["task_instance"]
-                time.sleep(3)  # Airflow 3.3.2 can fail a task answered within ~1 s of it parking
+                time.sleep(4)  # Airflow 3.3.2 can fail a task answered within ~1 s of it parking (margin for load)
                 self.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/"
                                    f"{ti['map_index']}/hitlDetails", {"chosen_options": [option]})
                 return
