@@ -17,6 +17,13 @@ def _secret_file(path: Path, nbytes: int = 48) -> str:
     return path.read_text().strip()
 
 
+def airflow_cli() -> str:
+    """The `airflow` command of this virtualenv (not whichever one PATH finds)."""
+    import sys
+
+    return str(Path(sys.executable).parent / "airflow")
+
+
 def airflow_env(settings: config.Settings | None = None, api_port: int = 8080) -> dict[str, str]:
     settings = settings or config.load()
     home = settings.airflow_home

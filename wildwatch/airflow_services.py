@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from wildwatch import config, db
-from wildwatch.airflow_env import airflow_env
+from wildwatch.airflow_env import airflow_cli, airflow_env
 
 SERVICES = {
     "api-server": ["api-server"],
@@ -62,7 +62,7 @@ def start(port: int = 8080, celery: bool = False, extra_services: dict | None = 
         from wildwatch.cluster import celery_env
 
         env.update(celery_env(settings, env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
-    airflow = str(Path(sys.executable).parent / "airflow")
+    airflow = airflow_cli()
     logs = settings.var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL,

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 from wildwatch import config, shards, sites
 
@@ -33,8 +31,7 @@ def sync(env: dict | None = None) -> dict[str, dict]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(pools, fh)
     try:
-        result = subprocess.run([str(Path(sys.executable).parent / "airflow"), "pools", "import", fh.name],
-                                env=env, capture_output=True, text=True, timeout=300)
+        result = _airflow(env, "pools", "import", fh.name)
     finally:
         os.unlink(fh.name)
     if result.returncode != 0:
@@ -45,8 +42,7 @@ def sync(env: dict | None = None) -> dict[str, dict]:
 def check(env: dict | None = None) -> list[str]:
     """What is wrong with the site pools in Airflow: missing ones, or slots that differ from the site file."""
     env = env if env is not None else _airflow_env()
-    result = subprocess.run([str(Path(sys.executable).parent / "airflow"), "pools", "list", "-o", "json"],
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = _airflow(env, "pools", "list", "-o", "json")
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
         return [f"cannot list Airflow's pools: {lines[-1][:300]}"]
@@ -58,6 +54,12 @@ def check(env: dict | None = None) -> list[str]:
         elif have[name] != want["slots"]:
             problems.append(f"{name} has {have[name]} slots, the site file says {want['slots']}")
     return problems
+
+
+def _airflow(env: dict, *args: str) -> subprocess.CompletedProcess:
+    from wildwatch.airflow_env import airflow_cli
+
+    return subprocess.run([airflow_cli(), *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def _airflow_env() -> dict:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from wildwatch import config, db, demo_report
-from wildwatch.airflow_env import airflow_env
+from wildwatch.airflow_env import airflow_cli, airflow_env
 from wildwatch.demo.server import DEFAULT_BASE_PORT, SITE_ORDER
 from wildwatch.localpg import port_in_use
 
@@ -22,7 +22,7 @@ def _airflow(args: list[str], env: dict, log: Path) -> int:
     with log.open("a", encoding="utf-8") as fh:
         fh.write(f"\n$ airflow {' '.join(args)}\n")
         fh.flush()
-        return subprocess.call([str(Path(sys.executable).parent / "airflow"), *args], env=env, stdout=fh,
+        return subprocess.call([airflow_cli(), *args], env=env, stdout=fh,
                                stderr=subprocess.STDOUT)
 
 
