@@ -6,7 +6,7 @@
 and the browser path (the same site rendered in Chromium through scrapy-playwright): pages/s and the
 browser's memory (PSS of all Chromium processes, peak) over 100 and over 2,000 pages.
 
-Uses the project's database settings (the self-managed cluster by default).
+Writes into a scratch database on the project's own PostgreSQL (bench/scratch.py), never the survey's.
 Run: .venv/bin/python bench/crawl.py [--listings 2000] [--skip-browser]
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wildwatch import db  # noqa: E402
+from scratch import scratch_database  # noqa: E402
 from wildwatch.demo import generator  # noqa: E402
 from wildwatch.demo.server import DemoMarketplaces  # noqa: E402
 
@@ -188,7 +188,11 @@ def main() -> int:
     if args.bare_spider:
         bare_spider(args.bare_spider)
         return 0
-    db.ready()
+    with scratch_database("wildwatch_bench_crawl"):
+        return measure(args)
+
+
+def measure(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-crawl-"))
     demo = big_market(args.listings, args.latency_ms / 1000)
     urls = demo.start()

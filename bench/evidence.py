@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch import scratch_database  # noqa: E402
 from wildwatch import db, runs  # noqa: E402
 from wildwatch.demo.server import DemoMarketplaces  # noqa: E402
 
@@ -42,7 +43,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    db.ready()
+    with scratch_database("wildwatch_bench_evidence"):
+        return measure(args)
+
+
+def measure(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-evidence-"))
     sites_dir = work / "sites"
     sites_dir.mkdir()
