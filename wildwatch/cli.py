@@ -410,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.set_defaults(func=cmd_airflow)
 
+    from wildwatch.commands import ranker as ranker_commands
+
+    ranker_commands.register(sub)
+
     p = sub.add_parser("demo-report", help="per-site counts of a survey run against the demo ground truth")
     p.add_argument("--run-key", help="Airflow run id (default: the latest run)")
     p.set_defaults(func=cmd_demo_report)

@@ -51,6 +51,14 @@ class Settings:
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
     # Search terms per crawl task: a site with more is split into shards that workers crawl side by side.
     shard_size: int = 50
+    # The ranker: below these many decisions (in all, and per class) the keyword score alone orders the queue.
+    ranker_min_decisions: int = 50
+    ranker_min_per_class: int = 10
+    # Share of confirmed offers the ranker's queue threshold must keep (measured by cross-validation).
+    ranker_recall_target: float = 0.95
+    # The blind audit sample of unqueued listings, per monthly run: this share, at most this many.
+    audit_share: float = 0.02
+    audit_cap: int = 100
 
     @property
     def manages_local_db(self) -> bool:
@@ -80,7 +88,14 @@ def load() -> Settings:
         referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
         reports_dir=_path("WILDWATCH_REPORTS_DIR", var_dir / "reports"),
         shard_size=int(os.environ.get("WILDWATCH_SHARD_SIZE", "50")),
+        ranker_min_decisions=int(os.environ.get("WILDWATCH_RANKER_MIN_DECISIONS", "50")),
+        ranker_min_per_class=int(os.environ.get("WILDWATCH_RANKER_MIN_PER_CLASS", "10")),
+        ranker_recall_target=float(os.environ.get("WILDWATCH_RANKER_RECALL_TARGET", "0.95")),
+        audit_share=float(os.environ.get("WILDWATCH_AUDIT_SHARE", "0.02")),
+        audit_cap=int(os.environ.get("WILDWATCH_AUDIT_CAP", "100")),
     )
+    if not 0 < settings.ranker_recall_target <= 1 or not 0 <= settings.audit_share <= 1:
+        raise ConfigError("WILDWATCH_RANKER_RECALL_TARGET must be in (0, 1] and WILDWATCH_AUDIT_SHARE in [0, 1]")
     if settings.shard_size < 1:
         raise ConfigError(f"WILDWATCH_SHARD_SIZE must be a positive number of search terms, not {settings.shard_size}")
     if settings.env != "development":

@@ -1,0 +1,126 @@
+"""`wildwatch ranker ...`: train, list, activate (rollback) and evaluate the model that orders the queue."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--labels takes numbers separated by commas, got {value!r}") from None
+    if not sizes:
+        raise ValueError("--labels is empty")
+    return sizes
+
+
+def cmd_evaluate(args, settings) -> int:
+    from wildwatch import keywords, matching
+    from wildwatch.ranker import offline
+
+    try:
+        sizes = _sizes(args.labels)
+        data = offline.read_csv(args.input, args.text_column, args.label_column)
+        matcher = matching.Matcher(keywords.load(settings.keywords_dir))
+        result = offline.learning_curve(data, sizes, args.repeats, args.seed, matcher)
+    except (offline.InputError, ValueError) as exc:
+        print(f"wildwatch: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(offline.as_json(result)) if args.json else offline.as_text(result, args.repeats))
+    return 0
+
+
+def _connect(settings):
+    from wildwatch import db
+
+    url = db.ready(settings)
+    return db.connect(url)
+
+
+def cmd_train(args, settings) -> int:
+    from wildwatch.ranker import registry
+
+    conn = _connect(settings)
+    try:
+        try:
+            saved = registry.train_and_save(conn, user=args.user, activate=args.activate)
+        except registry.NotEnoughDecisions as exc:
+            print(f"wildwatch: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        conn.close()
+    print(registry.describe(saved))
+    if saved["active"]:
+        print(f"model {saved['version']} is active; {saved.get('rescored', 0)} pending queue items re-scored")
+    else:
+        print(f"model {saved['version']} saved, not active (`wildwatch ranker activate {saved['version']}`)")
+    return 0
+
+
+def cmd_list(args, settings) -> int:
+    from wildwatch.ranker import registry
+
+    conn = _connect(settings)
+    try:
+        rows = registry.list_models(conn)
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps(rows, default=str, indent=1))
+        return 0
+    if not rows:
+        print("no ranker models yet: the keyword score orders the queue (`wildwatch ranker train`)")
+        return 0
+    for row in rows:
+        print(registry.describe(row))
+    return 0
+
+
+def cmd_activate(args, settings) -> int:
+    from wildwatch.ranker import registry
+
+    conn = _connect(settings)
+    try:
+        try:
+            done = registry.activate(conn, args.version, user=args.user)
+        except registry.UnknownModel as exc:
+            print(f"wildwatch: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        conn.close()
+    print(f"model {args.version} is active; {done['rescored']} pending queue items re-scored")
+    return 0
+
+
+def register(sub) -> None:
+    import getpass
+
+    p = sub.add_parser("ranker", help="the model that learns from review decisions and orders the queue")
+    rsub = p.add_subparsers(dest="ranker_action", required=True)
+    user = getpass.getuser()
+
+    t = rsub.add_parser("train", help="train a model on every review decision so far (audited)")
+    t.add_argument("--activate", action="store_true", help="make it the active model and re-score the queue")
+    t.add_argument("--user", default=user, help="who is recorded in the audit log")
+    t.set_defaults(func=cmd_train)
+
+    lst = rsub.add_parser("list", help="models, their figures and which one is active")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+
+    a = rsub.add_parser("activate", help="make a model the active one (also to roll back); audited")
+    a.add_argument("version", type=int)
+    a.add_argument("--user", default=user, help="who is recorded in the audit log")
+    a.set_defaults(func=cmd_activate)
+
+    e = rsub.add_parser("evaluate", help="learning curve on a labelled CSV: ranker vs keyword score vs random")
+    e.add_argument("--input", type=Path, required=True)
+    e.add_argument("--text-column", required=True)
+    e.add_argument("--label-column", required=True, help="1 = an offer the queue should show, 0 = not")
+    e.add_argument("--labels", default="50,100,200,400", help="numbers of labelled rows to learn from")
+    e.add_argument("--repeats", type=int, default=5)
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_evaluate)

@@ -1,0 +1,150 @@
+"""What a listing looks like to the ranker.
+
+Three blocks side by side in one sparse row:
+- character n-grams (2-5, within word boundaries) of the folded text: the matcher's `fold`, so diacritics,
+  width and traditional/simplified Chinese do not split the vocabulary, and CJK text needs no tokenizer;
+- word uni- and bigrams of the same folded text (whole phrases: "ivory white", "for sale");
+- facts: the keyword matcher's matches per group, kind and field, innocent contexts inside or near a hit,
+  disguised spellings, the keyword score itself, and the listing's language, site, country and price bucket.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from wildwatch import matching
+
+MAX_DESCRIPTION = 3000  # characters of description the model reads: the title and the start say most
+CHAR_PARAMS = {"analyzer": "char_wb", "ngram_range": (2, 5), "max_features": 200_000}
+WORD_PARAMS = {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "max_features": 100_000}
+FACT_WEIGHT = 0.5  # the facts block is binary; scaled so it does not drown the normalised text blocks
+
+
+@dataclass
+class Record:
+    """One listing (or one labelled text offline). `matches` are the matcher's, when already computed."""
+    title: str
+    description: str | None = None
+    language: str | None = None
+    site: str | None = None
+    country: str | None = None
+    price: float | None = None
+    currency: str | None = None
+    matches: list[dict] | None = None
+    keyword_score: float | None = None
+    facts: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return matching.fold(f"{self.title or ''} \n {(self.description or '')[:MAX_DESCRIPTION]}")
+
+
+def prepare(records: list[Record], matcher: matching.Matcher) -> None:
+    """Fill in matches, keyword score and fact tokens (once per record; the pipeline passes its matches in)."""
+    for r in records:
+        if r.matches is None:
+            r.matches = [m.__dict__ for m in matcher.match_listing(r.title, r.description)]
+        if r.keyword_score is None:
+            r.keyword_score = matching.score([matching.Match(**m) for m in r.matches]).value
+        r.facts = fact_tokens(r)
+
+
+def price_bucket(price: float | None, currency: str | None) -> str:
+    if price is None or price <= 0:
+        return "price:none"
+    return f"price:{currency or '?'}:{int(math.log10(price))}"
+
+
+def fact_tokens(r: Record) -> list[str]:
+    tokens = {f"lang:{r.language or '?'}", price_bucket(r.price, r.currency)}
+    if r.site:
+        tokens.add(f"site:{r.site}")
+    if r.country:
+        tokens.add(f"country:{r.country}")
+    if not r.matches:
+        tokens.add("kw:none")
+    for m in r.matches or []:
+        group, kind = m["group"], m["kind"]
+        tokens.update((f"kw:{group}", f"kw:{group}:{kind}", f"kwkind:{kind}", f"kwfield:{m['field']}:{group}",
+                       f"term:{matching.fold(m['term'])}"))
+        if m.get("obfuscated"):
+            tokens.add("kw:disguised")
+        if m.get("overlaps_innocent"):
+            tokens.update(("innocent:inside", f"innocent:{group}", f"innocent:{matching.fold(m['innocent'])}"))
+        elif m.get("innocent"):
+            tokens.update(("innocent:near", f"innocent:{group}", f"innocent:{matching.fold(m['innocent'])}"))
+    return sorted(tokens)
+
+
+def keyword_prior(records: list[Record]) -> np.ndarray:
+    """The keyword score on a log scale: the model's prior, and what orders the queue without a model."""
+    return np.log1p(np.array([max(r.keyword_score or 0.0, 0.0) for r in records], dtype=np.float64))
+
+
+def _vectorizer(params: dict, vocabulary=None) -> TfidfVectorizer:
+    # Text is folded before it gets here: the vectorizer must not lowercase or strip accents again.
+    return TfidfVectorizer(lowercase=False, sublinear_tf=True, dtype=np.float32, vocabulary=vocabulary,
+                           **{k: v for k, v in params.items() if vocabulary is None or k != "max_features"})
+
+
+class Featurizer:
+    def __init__(self):
+        self.char = _vectorizer(CHAR_PARAMS)
+        self.word = _vectorizer(WORD_PARAMS)
+        self.facts: dict[str, int] = {}
+
+    def fit(self, records: list[Record]) -> Featurizer:
+        texts = [r.text for r in records]
+        self.char.fit(texts)
+        self.word.fit(texts)
+        names = sorted({t for r in records for t in r.facts} | {"keyword_score"})
+        self.facts = {name: i for i, name in enumerate(names)}
+        return self
+
+    def transform(self, records: list[Record]) -> sparse.csr_matrix:
+        texts = [r.text for r in records]
+        rows, cols, vals = [], [], []
+        score_col = self.facts["keyword_score"]
+        for i, r in enumerate(records):
+            for t in r.facts:
+                j = self.facts.get(t)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+                    vals.append(FACT_WEIGHT)
+            rows.append(i)
+            cols.append(score_col)
+            vals.append(FACT_WEIGHT * math.log1p(max(r.keyword_score or 0.0, 0.0)))
+        facts = sparse.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)),
+                                  shape=(len(records), len(self.facts)))
+        return sparse.hstack([self.char.transform(texts), self.word.transform(texts), facts], format="csr")
+
+    def feature_names(self) -> list[str]:
+        return ([f"chars '{t}'" for t in self.char.get_feature_names_out()]
+                + [f"words '{t}'" for t in self.word.get_feature_names_out()]
+                + sorted(self.facts, key=self.facts.get))
+
+    # --- as data -----------------------------------------------------------------------------------------
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        doc = {"char_vocabulary": self.char.get_feature_names_out().tolist(),
+               "word_vocabulary": self.word.get_feature_names_out().tolist(),
+               "facts": sorted(self.facts, key=self.facts.get),
+               "char_params": {k: list(v) if isinstance(v, tuple) else v for k, v in CHAR_PARAMS.items()},
+               "word_params": {k: list(v) if isinstance(v, tuple) else v for k, v in WORD_PARAMS.items()}}
+        return doc, {"char_idf": self.char.idf_.astype(np.float64), "word_idf": self.word.idf_.astype(np.float64)}
+
+    @classmethod
+    def from_data(cls, doc: dict, arrays: dict[str, np.ndarray]) -> Featurizer:
+        self = cls.__new__(cls)
+        for name in ("char", "word"):
+            params = {k: tuple(v) if isinstance(v, list) else v for k, v in doc[f"{name}_params"].items()}
+            vocab = {t: i for i, t in enumerate(doc[f"{name}_vocabulary"])}
+            vec = _vectorizer(params, vocabulary=vocab)
+            vec.idf_ = arrays[f"{name}_idf"]
+            setattr(self, name, vec)
+        self.facts = {t: i for i, t in enumerate(doc["facts"])}
+        return self

@@ -1,0 +1,64 @@
+"""Ranking figures. Plain NumPy so the same code scores offline evaluations and the monthly loop."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _order(labels, scores) -> np.ndarray:
+    """Labels sorted by descending score; ties broken by position so every caller gets the same order."""
+    scores = np.asarray(scores, dtype=float)
+    labels = np.asarray(labels, dtype=int)
+    idx = np.lexsort((np.arange(len(scores)), -scores))
+    return labels[idx]
+
+
+def average_precision(labels, scores) -> float:
+    ranked = _order(labels, scores)
+    positives = ranked.sum()
+    if positives == 0:
+        return 0.0
+    hits = np.cumsum(ranked)
+    precision = hits / np.arange(1, len(ranked) + 1)
+    return float((precision * ranked).sum() / positives)
+
+
+def precision_at_recall(labels, scores, recall: float) -> float:
+    """The best precision of any cut-off of the ranking whose recall reaches `recall`."""
+    ranked = _order(labels, scores)
+    positives = ranked.sum()
+    if positives == 0:
+        return 0.0
+    hits = np.cumsum(ranked)
+    precision = hits / np.arange(1, len(ranked) + 1)
+    reached = hits / positives >= recall - 1e-12
+    return float(precision[reached].max())
+
+
+def recall_top(labels, scores, share: float) -> float:
+    """Share of the positives found within the top `share` of the ranking."""
+    ranked = _order(labels, scores)
+    positives = ranked.sum()
+    if positives == 0:
+        return 0.0
+    k = int(math.ceil(share * len(ranked)))
+    return float(ranked[:k].sum() / positives)
+
+
+def figures(labels, scores) -> dict:
+    return {"average_precision": round(average_precision(labels, scores), 4),
+            "precision_at_recall_90": round(precision_at_recall(labels, scores, 0.90), 4),
+            "precision_at_recall_95": round(precision_at_recall(labels, scores, 0.95), 4),
+            "recall_top_20pct": round(recall_top(labels, scores, 0.20), 4)}
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (sensible at 0 and n, unlike the normal approximation)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)

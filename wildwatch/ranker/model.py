@@ -1,0 +1,186 @@
+"""Training, scoring and explaining; the model as plain data.
+
+Labels: 1 = an offer analysts confirmed; 0 = not wildlife, or legal (the queue exists for illegal offers;
+legal trade is a reason to let a listing go, so the model learns it as a negative). "unsure" is not a label.
+
+Training (the same function offline and in production):
+1. a logistic regression over the features of features.py, classes balanced;
+2. plus the keyword score as a prior: score = sigmoid(margin + w * log1p(keyword score)). C and w are
+   chosen by stratified cross-validation on the training decisions (average precision of the out-of-fold
+   scores), so with few decisions the model leans on the keyword lists and with many on what it learnt;
+3. the queue threshold: the highest score that still keeps `recall_target` of the confirmed offers in the
+   out-of-fold scores (queue policy: keyword threshold OR ranker threshold).
+
+A model file is gzip'd JSON: vocabularies, parameters, and arrays as base64 of little-endian float64. Loading it
+runs no code (no pickle anywhere), and its SHA-256 names it.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from wildwatch.ranker import metrics
+from wildwatch.ranker.features import Featurizer, Record, keyword_prior
+
+FORMAT = "wildwatch-ranker/1"
+C_GRID = (1.0, 10.0)
+NB_CHOICES = (False, True)
+PRIOR_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
+MAX_FOLDS = 5
+BIG = 3000  # from this many decisions: 3 folds and one C, so training stays within seconds
+
+
+class TrainingError(ValueError):
+    pass
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+
+
+@dataclass
+class Ranker:
+    featurizer: Featurizer
+    coef: np.ndarray
+    intercept: float
+    prior_weight: float
+    threshold: float
+    info: dict = field(default_factory=dict)
+
+    def margins(self, records: list[Record]) -> np.ndarray:
+        X = self.featurizer.transform(records)
+        return X @ self.coef + self.intercept + self.prior_weight * keyword_prior(records)
+
+    def score(self, records: list[Record]) -> np.ndarray:
+        if not records:
+            return np.zeros(0)
+        return _sigmoid(self.margins(records))
+
+    def explain(self, record: Record, top: int = 5) -> list[dict]:
+        """The features that pushed this listing's score most, either way: [{feature, weight}], strongest first."""
+        row = self.featurizer.transform([record]).tocoo()
+        names = None
+        contributions = []
+        for j, v in zip(row.col, row.data, strict=True):
+            c = float(v * self.coef[j])
+            if abs(c) > 1e-6:
+                contributions.append((j, c))
+        prior = float(self.prior_weight * keyword_prior([record])[0])
+        out = [{"feature": "keyword score (prior)", "weight": round(prior, 3)}] if abs(prior) > 1e-6 else []
+        if contributions:
+            names = self.featurizer.feature_names()
+            out += [{"feature": names[j], "weight": round(c, 3)} for j, c in contributions]
+        out.sort(key=lambda e: -abs(e["weight"]))
+        return out[:top]
+
+    # --- as data -----------------------------------------------------------------------------------------
+    def dumps(self) -> bytes:
+        doc, arrays = self.featurizer.to_data()
+        arrays = {**arrays, "coef": self.coef.astype(np.float64)}
+        doc.update({"format": FORMAT, "intercept": self.intercept, "prior_weight": self.prior_weight,
+                    "threshold": self.threshold, "info": self.info,
+                    "arrays": {k: base64.b64encode(v.astype("<f8").tobytes()).decode("ascii")
+                               for k, v in sorted(arrays.items())}})
+        raw = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return gzip.compress(raw, compresslevel=6, mtime=0)  # mtime 0: same model, same bytes, same hash
+
+    @classmethod
+    def loads(cls, blob: bytes) -> Ranker:
+        doc = json.loads(gzip.decompress(blob).decode("utf-8"))
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"not a wildwatch ranker model (format {doc.get('format')!r})")
+        arrays = {k: np.frombuffer(base64.b64decode(v), dtype="<f8").copy() for k, v in doc["arrays"].items()}
+        featurizer = Featurizer.from_data(doc, arrays)
+        return cls(featurizer, arrays["coef"], float(doc["intercept"]), float(doc["prior_weight"]),
+                   float(doc["threshold"]), doc.get("info", {}))
+
+
+def sha256(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def nb_ratio(X, labels: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Log-count ratio of each feature's presence in positives vs negatives (Wang & Manning's NB-SVM): scaling
+    features by it lets a few hundred labels say which n-grams matter before the regression weighs them."""
+    present = (X > 0).astype(np.float64)
+    p = alpha + np.asarray(present[labels == 1].sum(axis=0)).ravel()
+    q = alpha + np.asarray(present[labels == 0].sum(axis=0)).ravel()
+    return np.log((p / p.sum()) / (q / q.sum()))
+
+
+def _fit_lr(X, labels: np.ndarray, C: float, nb: bool):
+    """(coefficients over the unscaled features, intercept): NB scaling is folded into the coefficients."""
+    scale = nb_ratio(X, labels) if nb else None
+    Xs = X.multiply(scale).tocsr() if nb else X
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear")
+    clf.fit(Xs, labels)
+    coef = clf.coef_.ravel().astype(np.float64)
+    return (coef * scale if nb else coef), float(clf.intercept_[0])
+
+
+def _folds(labels: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Stratified folds: each class dealt round-robin after a seeded shuffle."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(labels), dtype=int)
+    for cls in (0, 1):
+        idx = np.flatnonzero(labels == cls)
+        rng.shuffle(idx)
+        fold_of[idx] = np.arange(len(idx)) % k
+    return [np.flatnonzero(fold_of == f) for f in range(k)]
+
+
+def _threshold(labels: np.ndarray, scores: np.ndarray, recall_target: float) -> float:
+    positives = np.sort(scores[labels == 1])[::-1]
+    if len(positives) == 0:
+        return 0.5
+    keep = int(np.ceil(recall_target * len(positives)))
+    return float(positives[min(keep, len(positives)) - 1])
+
+
+def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: int = 0) -> Ranker:
+    """Records must be prepared (features.prepare). Needs both classes."""
+    labels = np.asarray(labels, dtype=int)
+    counts = {"positive": int(labels.sum()), "negative": int(len(labels) - labels.sum())}
+    if min(counts.values()) == 0:
+        raise TrainingError(f"training needs both classes; have {counts}")
+    prior = keyword_prior(records)
+    k = min(MAX_FOLDS if len(labels) < BIG else 3, min(counts.values()))
+    grid = [(c, nb) for c in C_GRID for nb in NB_CHOICES] if len(labels) < BIG else [(C_GRID[-1], True)]
+    best_c, best_w, oof, cv = grid[0], 0.0, None, {}
+    if k >= 2:
+        margins = {c: np.zeros(len(labels)) for c in grid}
+        for test in _folds(labels, k, seed):
+            train_idx = np.setdiff1d(np.arange(len(labels)), test)
+            if labels[train_idx].min() == labels[train_idx].max():
+                continue
+            sub = [records[i] for i in train_idx]
+            featurizer = Featurizer().fit(sub)
+            X, Xt = featurizer.transform(sub), featurizer.transform([records[i] for i in test])
+            for c in grid:
+                coef, intercept = _fit_lr(X, labels[train_idx], *c)
+                margins[c][test] = Xt @ coef + intercept
+        best = -1.0
+        for c in grid:
+            for w in PRIOR_WEIGHTS:
+                ap = metrics.average_precision(labels, margins[c] + w * prior)
+                if ap > best + 1e-9:
+                    best, best_c, best_w = ap, c, w
+        oof = _sigmoid(margins[best_c] + best_w * prior)
+        cv = {"folds": k, "ranker": metrics.figures(labels, oof), "keyword": metrics.figures(labels, prior)}
+    featurizer = Featurizer().fit(records)
+    coef, intercept = _fit_lr(featurizer.transform(records), labels, *best_c)
+    ranker = Ranker(featurizer, coef, intercept, best_w, 0.5)
+    if oof is None:
+        oof = ranker.score(records)
+    ranker.threshold = _threshold(labels, oof, recall_target)
+    ranker.info = {"C": best_c[0], "nb_scaling": best_c[1], "prior_weight": best_w, "decisions": counts, "recall_target": recall_target,
+                   "cross_validation": cv, "features": len(coef),
+                   "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    return ranker
