@@ -8,15 +8,17 @@ from pipelines.dbwriter import DatabaseWriter
 
 UPSERT_LISTING = """
 INSERT INTO listings (site_id, url, title, description, price, currency, seller, location, posted_at,
-                      image_urls, language, score, score_reasons, first_run_id, last_run_id)
+                      image_urls, language, score, score_reasons, rank_score, rank_model, first_run_id, last_run_id)
 VALUES (%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s,
         %(location)s, %(posted)s, %(image_urls)s, %(language)s, %(score)s, %(score_reasons)s,
-        %(run_id)s, %(run_id)s)
+        %(rank_score)s, %(rank_model)s, %(run_id)s, %(run_id)s)
 ON CONFLICT (url) DO UPDATE SET
     title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
     currency = EXCLUDED.currency, seller = EXCLUDED.seller, location = EXCLUDED.location,
     posted_at = EXCLUDED.posted_at, image_urls = EXCLUDED.image_urls, score = EXCLUDED.score,
-    score_reasons = EXCLUDED.score_reasons, last_run_id = EXCLUDED.last_run_id, last_seen_at = now(),
+    language = EXCLUDED.language,
+    rank_score = EXCLUDED.rank_score, rank_model = EXCLUDED.rank_model, score_reasons = EXCLUDED.score_reasons,
+    last_run_id = EXCLUDED.last_run_id, last_seen_at = now(),
     status = 'active', gone_run_id = NULL, gone_at = NULL, gone_reason = NULL
 RETURNING id
 """
@@ -38,8 +40,9 @@ ON CONFLICT DO NOTHING
 
 def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict) -> int:
     with conn.cursor() as cur:
-        cur.execute(UPSERT_LISTING, {**item, "site_id": site_id, "run_id": run_id,
-                                     "score_reasons": Json(item.get("score_reasons", []))})
+        row = {"rank_score": None, "rank_model": None, **item, "site_id": site_id, "run_id": run_id,
+               "score_reasons": Json(item.get("score_reasons", []))}
+        cur.execute(UPSERT_LISTING, row)
         listing_id = cur.fetchone()[0]
         cur.execute(UPSERT_SIGHTING, (listing_id, run_id, item.get("search_query"), item.get("search_url"),
                                       item["title"], item.get("price"), item.get("currency")))

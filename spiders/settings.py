@@ -34,7 +34,9 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.language.LanguagePipeline": 150,
     "pipelines.match.KeywordMatchPipeline": 200,
+    "pipelines.rank.RankPipeline": 250,
     "pipelines.store.PostgresStorePipeline": 300,
     "pipelines.enqueue.ReviewQueuePipeline": 400,
     "pipelines.evidence.EvidencePipeline": 500,

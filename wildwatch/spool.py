@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 def replay(conn, spool_dir: Path | None = None, threshold: float | None = None) -> dict:
     """Store and enqueue every spooled listing (UPSERTs: replaying twice changes nothing), then move
     each replayed file to spool/replayed/."""
-    from pipelines.enqueue import enqueue
+    from pipelines.enqueue import enqueue, queue_reason
     from pipelines.store import store_listing
     from wildwatch.evidence.capture import record_capture
 
@@ -38,8 +38,9 @@ def replay(conn, spool_dir: Path | None = None, threshold: float | None = None) 
                     site_ids[name] = runs.upsert_site(conn, sites.load(name))
                 listing_id = store_listing(conn, item, site_ids[name], item["run_id"], keyword_ids)
                 done["listings"] += 1
-                if item.get("score", 0) >= threshold:
-                    enqueue(conn, listing_id, item["run_id"], item["score"])
+                decision = queue_reason(item, threshold)
+                if decision:
+                    enqueue(conn, listing_id, item["run_id"], *decision)
                     done["queued"] += 1
                     if item.get("evidence"):
                         record_capture(conn, listing_id, item["run_id"], item["evidence"])

@@ -180,7 +180,8 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
     if oof is None:
         oof = ranker.score(records)
     ranker.threshold = _threshold(labels, oof, recall_target)
-    ranker.info = {"C": best_c[0], "nb_scaling": best_c[1], "prior_weight": best_w, "decisions": counts, "recall_target": recall_target,
+    ranker.info = {"C": best_c[0], "nb_scaling": best_c[1], "prior_weight": best_w, "decisions": counts,
+                   "recall_target": recall_target,
                    "cross_validation": cv, "features": len(coef),
                    "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     return ranker

@@ -1,0 +1,20 @@
+"""The listing's own language, detected from its text; the site's first language only for text too short to tell."""
+from __future__ import annotations
+
+from wildwatch.language import detect
+
+
+class LanguagePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        site = self.crawler.spider.site
+        text = " ".join(t for t in (item.get("title"), (item.get("description") or "")[:1000]) if t)
+        item["language"] = detect(text, site.languages)
+        self.crawler.stats.inc_value(f"wildwatch/language/{item['language']}")
+        return item

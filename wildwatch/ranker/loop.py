@@ -1,0 +1,89 @@
+"""The monthly learning round (DAG `wildwatch_ranker`): train a challenger, compare it with the champion on
+decisions neither trained on, activate it only when it is better.
+
+Time split: the hold-out is the most recent calendar month with decisions; the challenger trains on every
+decision before that month (its cut-off). Rule (documented in the README): the challenger is activated when,
+on the hold-out month, its average precision beats the champion's and the keyword order's by at least
+MIN_GAIN. When no earlier month holds enough decisions to train on (the first month of reviewing), the
+challenger trains on all decisions and is activated only if there is no champion yet and its
+cross-validated average precision beats the keyword score's on the same decisions.
+Either way the challenger and its figures are stored in `ranker_models` and written to the task log.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+
+from wildwatch import config
+from wildwatch.ranker import metrics, registry
+from wildwatch.ranker.features import keyword_prior
+from wildwatch.ranker.model import train
+
+log = logging.getLogger(__name__)
+MIN_GAIN = float(os.environ.get("WILDWATCH_RANKER_MIN_GAIN", "0.01"))
+MIN_HOLDOUT_PER_CLASS = 5
+
+
+def _month_start(t: dt.datetime) -> dt.datetime:
+    return t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def champion_challenger(conn, user: str = "airflow", settings: config.Settings | None = None) -> dict:
+    settings = settings or config.load()
+    matcher = registry.matcher_for(settings)
+    rows = registry.decisions(conn)
+    records, labels = registry.labelled(rows, matcher)
+    try:
+        registry.check_enough(labels, settings)
+    except registry.NotEnoughDecisions as exc:
+        log.info("ranker: %s", exc)
+        return {"outcome": "cold start", "reason": str(exc)}
+    champion = registry.active(conn)
+    cutoff = _month_start(rows[-1]["decided_at"])
+    before = [i for i, r in enumerate(rows) if r["decided_at"] < cutoff]
+    after = [i for i, r in enumerate(rows) if r["decided_at"] >= cutoff]
+    y_before, y_after = labels[before], labels[after]
+    time_split = True
+    try:
+        registry.check_enough(y_before, settings)
+        if min(int(y_after.sum()), int(len(y_after) - y_after.sum())) < MIN_HOLDOUT_PER_CLASS:
+            raise registry.NotEnoughDecisions("hold-out month has too few decisions of one class")
+    except registry.NotEnoughDecisions as exc:
+        log.info("ranker: no time split (%s): training on all %d decisions", exc, len(rows))
+        time_split = False
+    if time_split:
+        challenger = train([records[i] for i in before], y_before, recall_target=settings.ranker_recall_target)
+        held = [records[i] for i in after]
+        holdout = {"month": f"{cutoff:%Y-%m}", "decisions": len(after),
+                   "challenger": metrics.figures(y_after, challenger.score(held)),
+                   "keyword": metrics.figures(y_after, keyword_prior(held))}
+        bar = holdout["keyword"]["average_precision"]
+        if champion:
+            holdout["champion"] = {"version": champion[0], **metrics.figures(y_after, champion[1].score(held))}
+            bar = max(bar, holdout["champion"]["average_precision"])
+        better = holdout["challenger"]["average_precision"] >= bar + MIN_GAIN
+        rule = f"hold-out AP {holdout['challenger']['average_precision']:.3f} vs bar {bar:.3f} + {MIN_GAIN}"
+        used = [rows[i] for i in before]
+        evaluation = {"holdout": holdout, "rule": rule, "champion": champion[0] if champion else None}
+    else:
+        challenger = train(records, labels, recall_target=settings.ranker_recall_target)
+        cv = challenger.info["cross_validation"]
+        better = bool(cv) and champion is None and \
+            cv["ranker"]["average_precision"] >= cv["keyword"]["average_precision"] + MIN_GAIN
+        rule = ("cross-validated AP {:.3f} vs keyword {:.3f}".format(cv["ranker"]["average_precision"],
+                                                                    cv["keyword"]["average_precision"])
+                if cv else "no cross-validation possible") + ("" if champion is None else
+                                                              f"; champion v{champion[0]} kept without a hold-out")
+        used, cutoff = rows, None
+        evaluation = {"rule": rule, "champion": champion[0] if champion else None}
+    evaluation["activated"] = bool(better)
+    with conn:
+        saved = registry.save(conn, challenger, used, user, cutoff=cutoff, evaluation=evaluation)
+    log.info("ranker: challenger v%s: %s -> %s", saved["version"], rule, "ACTIVATED" if better else "champion kept")
+    log.info("ranker: %s", registry.describe(saved))
+    result = {"outcome": "activated" if better else "kept champion", "version": saved["version"],
+              "champion": champion[0] if champion else None, "evaluation": evaluation}
+    if better:
+        result.update(registry.activate(conn, saved["version"], user, ranker=challenger))
+    return result
