@@ -14,7 +14,7 @@ from wildwatch.demo import generator
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEY_DAGS = {"wildwatch_monthly_survey", "wildwatch_survey"}
-DAG_IDS = SURVEY_DAGS | {"wildwatch_referrals", "wildwatch_takedown_followup"}
+DAG_IDS = SURVEY_DAGS | {"wildwatch_referrals", "wildwatch_takedown_followup", "wildwatch_ranker"}
 
 
 def test_every_dag_file_imports_without_errors_and_without_a_database(tmp_path):
@@ -59,6 +59,7 @@ print("RESULT" + json.dumps(out))
     referrals = out["dags"]["wildwatch_referrals"]
     assert "supervisor_approval" in referrals["tasks"] and referrals["params"] == ["month"]
     assert out["dags"]["wildwatch_takedown_followup"]["schedule"] == "@weekly"
+    assert out["dags"]["wildwatch_ranker"]["tasks"] == ["champion_challenger"]
     for path in (ROOT / "dags").glob("*.py"):
         assert len(path.read_text().splitlines()) < 40, f"{path.name}: keep DAG files thin"
 

@@ -1,0 +1,60 @@
+"""Language per listing: detected from the listing's own text, the site's language only for short text."""
+from types import SimpleNamespace
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from pipelines.enqueue import queue_reason
+from pipelines.language import LanguagePipeline
+from pipelines.store import store_listing
+from wildwatch.language import detect
+
+
+@pytest.mark.parametrize("title, language", [
+    ("Pembe za ndovu zinauzwa kwa bei nzuri", "sw"),
+    ("Bracelet en ivoire véritable, prix à débattre", "fr"),
+    ("Vòng tay ngà voi thật giá tốt", "vi"),
+    ("Vong nga voi that gia tot", "vi"),  # without diacritics, as sellers write it
+    ("老象牙手镯 包浆自然", "zh"),
+    ("Radiated tortoise baby for sale", "en"),
+])
+def test_each_listing_gets_its_own_language_on_a_chinese_site(title, language):
+    assert detect(title, ["zh"]) == language
+
+
+def test_short_text_falls_back_to_the_site_language():
+    assert detect("iPhone 12", ["zh"]) == "zh"
+    assert detect("Ngà", ["vi", "en"]) == "vi"
+    assert detect("", ["sw", "en"]) == "sw"
+
+
+def test_the_pipeline_stores_swahili_french_and_vietnamese_titles_of_a_chinese_site_as_such(conn):
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(site=SimpleNamespace(name="demo_cn", languages=["zh"], country="CN"))
+    pipeline = LanguagePipeline.from_crawler(crawler)
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES ('demo_cn', 'CN', '{zh}', 'http://x')"
+                    " RETURNING id")
+        site_id = cur.fetchone()[0]
+        cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r', 'manual', '2026-11-01') RETURNING id")
+        run_id = cur.fetchone()[0]
+        titles = {"Pembe za ndovu zinauzwa, bei poa": "sw", "Défense d'éléphant sculptée à vendre": "fr",
+                  "Sừng tê giác nguyên khối giá tốt": "vi", "犀牛角杯 老货": "zh"}
+        for i, title in enumerate(titles):
+            item = pipeline.process_item({"url": f"http://x/{i}", "title": title, "score": 0.0, **{
+                k: None for k in ("description", "price", "currency", "seller", "location", "posted")},
+                "image_urls": []})
+            store_listing(conn, item, site_id, run_id, {})
+        cur.execute("SELECT title, language FROM listings")
+        assert dict(cur.fetchall()) == titles
+    assert crawler.stats.get_value("wildwatch/language/sw") == 1
+
+
+def test_queue_policy_keyword_threshold_or_ranker_threshold():
+    assert queue_reason({"score": 3.0}, 1.0) == (3.0, "keywords")
+    assert queue_reason({"score": 0.2}, 1.0) is None
+    ranked = {"score": 0.2, "rank_score": 0.7, "rank_threshold": 0.4}
+    assert queue_reason(ranked, 1.0) == (0.7, "ranker")  # found by the model alone
+    assert queue_reason({**ranked, "rank_score": 0.1}, 1.0) is None
+    # with a model the queue is ordered by its score, whatever put the item there
+    assert queue_reason({"score": 3.0, "rank_score": 0.1, "rank_threshold": 0.4}, 1.0) == (0.1, "keywords")
