@@ -149,6 +149,14 @@ def summarize(run_id: int, unplanned: list[str] | None = None) -> dict:
     return summary
 
 
+def audit_sample(run_id: int) -> dict:
+    """Queue the run's blind audit sample of unqueued listings (idempotent)."""
+    from wildwatch.ranker import audit
+
+    with db.transaction() as conn:
+        return audit.draw(conn, run_id)
+
+
 def write_report(run_id: int) -> str:
     """The report of the run's survey month, in the reports folder; returns the HTML's path."""
     from wildwatch.report.build import build_report, write

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from wildwatch.ranker import audit
 from wildwatch.report import plots, queries, terms
 from wildwatch.review.export import _cell
 
@@ -32,6 +33,10 @@ TABLES = {
                         ["term", "confirmed_listings", "other_listings", "z"]),
     "repeat_sellers": ("Sellers with confirmed offers in more than one month or on more than one platform",
                        ["seller", "confirmed_offers", "months", "platforms", "platform_list", "month_list"]),
+    "filter_quality": ("What the filter missed (blind audit sample of unqueued listings) and the queue's precision, "
+                       "with 95% Wilson intervals",
+                       ["measure", "population", "sampled", "decided", "confirmed", "share", "share_low", "share_high",
+                        "estimate", "estimate_low", "estimate_high"]),
     "crawl_health": ("Crawl health per site", ["site", "country", "status", "healthy", "reason", "pages", "items",
                                                "title_coverage", "price_coverage", "seller_coverage",
                                                "search_terms", "terms_without_results"]),
@@ -89,6 +94,7 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
         t["suggested_terms"] = terms.suggest(confirmed, other, _known_terms(conn))
         t["repeat_sellers"] = queries.fetch(conn, queries.SELLERS, p)
         t["crawl_health"] = queries.fetch(conn, queries.CRAWL_HEALTH, p)
+        t["filter_quality"] = audit.estimate(conn, period, country)
     if public:
         # Outside the team: no seller names, no listing URLs (none of the tables carry URLs).
         for i, row in enumerate(t["repeat_sellers"], start=1):
@@ -108,7 +114,8 @@ def _environment() -> Environment:
     return env
 
 
-PERCENT_COLUMNS = {"share_removed_7d", "share_removed_30d", "precision", "title_coverage", "price_coverage",
+PERCENT_COLUMNS = {"share", "share_low", "share_high",
+                   "share_removed_7d", "share_removed_30d", "precision", "title_coverage", "price_coverage",
                    "seller_coverage"}
 
 

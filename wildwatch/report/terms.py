@@ -56,8 +56,9 @@ def suggest(confirmed_texts: list[str], other_texts: list[str], known_terms: lis
             continue
         in_other = other.get(term, 0)
         prior = alpha0 * total[term] / n_all
-        l_c = math.log((in_conf + prior) / (n_c + alpha0 - in_conf - prior))
-        l_o = math.log((in_other + prior) / (n_o + alpha0 - in_other - prior))
+        # A term in every listing leaves nothing on the "without" side: half a count keeps the odds finite.
+        l_c = math.log((in_conf + prior) / max(n_c + alpha0 - in_conf - prior, 0.5))
+        l_o = math.log((in_other + prior) / max(n_o + alpha0 - in_other - prior, 0.5))
         z = (l_c - l_o) / math.sqrt(1 / (in_conf + prior) + 1 / (in_other + prior))
         if z >= min_z:
             out.append({"term": term, "confirmed_listings": in_conf, "other_listings": in_other, "z": round(z, 2)})

@@ -26,3 +26,12 @@ ALTER TABLE listings ADD COLUMN rank_model integer REFERENCES ranker_models(vers
 ALTER TABLE review_queue ADD COLUMN reason text NOT NULL DEFAULT 'keywords'
     CHECK (reason IN ('keywords', 'ranker', 'audit'));
 CREATE INDEX review_queue_run_reason_idx ON review_queue (run_id, reason);
+
+-- Each monthly run's blind audit sample: how many stored listings were not queued (the population the
+-- missed-offer estimate scales to) and how many of them were drawn into the queue.
+CREATE TABLE audit_samples (
+    run_id      bigint PRIMARY KEY REFERENCES crawl_runs(id) ON DELETE CASCADE,
+    population  integer NOT NULL,
+    sampled     integer NOT NULL,
+    drawn_at    timestamptz NOT NULL DEFAULT now()
+);
