@@ -65,3 +65,32 @@ def browser_login(page, base: str, name: str, password: str = "correct horse bat
     page.fill("input[name=password]", password)
     page.click("button")
     page.wait_for_url(base + "/")
+
+
+def queue_decided(conn, rows, decided_at=None, confirmed=lambda r: r["label"] == "1") -> list[int]:
+    """Store and queue labelled rows (text, label, language) as listings, then decide each through the review
+    app's own decision code: confirmed(row) -> confirmed, else legal (label 1) or not wildlife."""
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM sites WHERE name = 's'")
+        found = cur.fetchone()
+        site_id, run_id = seed_site_and_run(cur) if found is None else (found[0], 1)
+        ids = []
+        for i, r in enumerate(rows):
+            cur.execute("""INSERT INTO listings (site_id, url, title, language, score) VALUES (%s, %s, %s, %s, 1)
+                           RETURNING id""", (site_id, f"http://x/{r['text'][:20]}/{i}/{len(ids)}{decided_at}", r["text"],
+                                             r["language"]))
+            listing_id = cur.fetchone()[0]
+            cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, %s, 1) RETURNING id",
+                        (listing_id, run_id))
+            ids.append(cur.fetchone()[0])
+    for r in rows:
+        with conn:
+            from wildwatch.review import claims
+
+            item = claims.claim_next(conn, "amina")
+            decision = "confirmed" if confirmed(r) else ("legal" if r["label"] == "1" else "not_wildlife")
+            claims.decide(conn, item["queue_id"], "amina", decision)
+    if decided_at:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE review_decisions SET decided_at = %s WHERE queue_id = ANY(%s)", (decided_at, ids))
+    return ids

@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from helpers import seed_site_and_run
+from helpers import queue_decided
 from wildwatch import config
 from wildwatch.ranker import loop, metrics, registry
 from wildwatch.ranker.features import Record, prepare
 from wildwatch.ranker.model import Ranker, train
-from wildwatch.review import claims
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT / "keywords" / "eval" / "devset.csv"
@@ -144,38 +143,12 @@ def test_evaluate_refuses_bad_input_in_one_line(tmp_path, content, extra, proble
 
 
 # --- models in PostgreSQL ------------------------------------------------------------------------------------
-def _queue_devset(conn, rows, decided_at=None, confirmed=lambda r: r["label"] == "1") -> list[int]:
-    """Store and queue devset titles as listings, then decide each through the review app's own code."""
-    with conn, conn.cursor() as cur:
-        cur.execute("SELECT id FROM sites WHERE name = 's'")
-        found = cur.fetchone()
-        site_id, run_id = seed_site_and_run(cur) if found is None else (found[0], 1)
-        ids = []
-        for i, r in enumerate(rows):
-            cur.execute("""INSERT INTO listings (site_id, url, title, language, score) VALUES (%s, %s, %s, %s, 1)
-                           RETURNING id""", (site_id, f"http://x/{r['text'][:20]}/{i}/{len(ids)}{decided_at}", r["text"],
-                                             r["language"]))
-            listing_id = cur.fetchone()[0]
-            cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, %s, 1) RETURNING id",
-                        (listing_id, run_id))
-            ids.append(cur.fetchone()[0])
-    for r in rows:
-        with conn:
-            item = claims.claim_next(conn, "amina")
-            decision = "confirmed" if confirmed(r) else ("legal" if r["label"] == "1" else "not_wildlife")
-            claims.decide(conn, item["queue_id"], "amina", decision)
-    if decided_at:
-        with conn, conn.cursor() as cur:
-            cur.execute("UPDATE review_decisions SET decided_at = %s WHERE queue_id = ANY(%s)", (decided_at, ids))
-    return ids
-
-
 def test_train_activate_rollback_each_audited_and_the_queue_reordered(conn):
     rows = devset()
-    _queue_devset(conn, rows[:30])
+    queue_decided(conn, rows[:30])
     with pytest.raises(registry.NotEnoughDecisions, match="30 decisions"):
         registry.train_and_save(conn, user="sam")  # cold start: the keyword score orders the queue
-    _queue_devset(conn, rows[30:160:2])
+    queue_decided(conn, rows[30:160:2])
     pending = rows[161:200]
     with conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM crawl_runs LIMIT 1")
@@ -187,12 +160,16 @@ def test_train_activate_rollback_each_audited_and_the_queue_reordered(conn):
                         (cur.fetchone()[0], run_id))
     first = registry.train_and_save(conn, user="sam", activate=True)
     assert first["active"] and first["rescored"] == len(pending)
+    again = registry.train_and_save(conn, user="sam")  # same decisions: same bytes, same version
+    assert again["version"] == first["version"] and again["unchanged"]
+    queue_decided(conn, rows[200:230])
     second = registry.train_and_save(conn, user="sam")
-    assert not second["active"]
+    assert not second["active"] and second["version"] != first["version"]
     models = registry.list_models(conn)
     assert [m["version"] for m in models] == [second["version"], first["version"]]
     assert [m["active"] for m in models] == [False, True]
     assert models[1]["positives"] + models[1]["negatives"] == 95
+    assert models[0]["positives"] + models[0]["negatives"] == 125
     registry.activate(conn, second["version"], "sam")
     registry.activate(conn, first["version"], "sam")  # rollback
     with conn.cursor() as cur:
@@ -225,31 +202,34 @@ def _desk(r) -> bool:
 
 def test_the_monthly_round_holds_out_the_latest_month(conn):
     rows = devset()
-    _queue_devset(conn, rows[0:240:2], decided_at=dt.datetime(2026, 10, 15, tzinfo=dt.timezone.utc), confirmed=_desk)
+    queue_decided(conn, rows[0:240:2], decided_at=dt.datetime(2026, 10, 15, tzinfo=dt.timezone.utc), confirmed=_desk)
     first = loop.champion_challenger(conn, user="test")
     # one month of decisions: no time split; trained on all, judged by cross-validation against the keyword score
     assert first["outcome"] == "activated", first
     assert "cross-validated" in first["evaluation"]["rule"]
-    _queue_devset(conn, rows[1:240:2], decided_at=dt.datetime(2026, 11, 15, tzinfo=dt.timezone.utc), confirmed=_desk)
+    queue_decided(conn, rows[1:240:2], decided_at=dt.datetime(2026, 11, 15, tzinfo=dt.timezone.utc), confirmed=_desk)
     second = loop.champion_challenger(conn, user="test")
-    holdout = second["evaluation"]["holdout"]
-    assert holdout["month"] == "2026-11" and holdout["decisions"] == 120
+    # trained on October only (November held out): the champion's own decisions, so the champion's own bytes
+    assert second["version"] == first["version"] and second["outcome"] == "kept champion"
+    recorded = {m["version"]: m for m in registry.list_models(conn)}[first["version"]]["evaluation"]["latest_round"]
+    assert recorded["holdout"]["month"] == "2026-11" and recorded["holdout"]["decisions"] == 120
+    queue_decided(conn, rows[240:], decided_at=dt.datetime(2026, 12, 1, 9, tzinfo=dt.timezone.utc), confirmed=_desk)
+    third = loop.champion_challenger(conn, user="test")
+    holdout = third["evaluation"]["holdout"]
+    assert holdout["month"] == "2026-12" and holdout["decisions"] == len(rows) - 240
     assert holdout["champion"]["version"] == first["version"]
     assert set(holdout["challenger"]) == {"average_precision", "precision_at_recall_90", "precision_at_recall_95",
                                           "recall_top_20pct"}
     saved = {m["version"]: m for m in registry.list_models(conn)}
-    assert saved[second["version"]]["cutoff"] == dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
-    assert saved[second["version"]]["positives"] + saved[second["version"]]["negatives"] == 120
+    assert saved[third["version"]]["cutoff"] == dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    assert saved[third["version"]]["positives"] + saved[third["version"]]["negatives"] == 240
     assert holdout["challenger"]["average_precision"] > holdout["keyword"]["average_precision"]
-    assert second["outcome"] in ("activated", "kept champion")
-    assert saved[second["version"]]["active"] == (second["outcome"] == "activated")
-    # the keyword lists alone know these offers best: a challenger that does not beat them is stored, not activated
-    third = loop.champion_challenger(conn, user="test")
-    assert third["evaluation"]["holdout"]["champion"]["version"] in (first["version"], second["version"])
+    assert third["outcome"] in ("activated", "kept champion")
+    assert saved[third["version"]]["active"] == (third["outcome"] == "activated")
 
 
 def test_on_the_keyword_lists_own_development_set_a_model_is_not_activated(conn):
-    _queue_devset(conn, devset()[0:240:2])
+    queue_decided(conn, devset()[0:240:2])
     result = loop.champion_challenger(conn, user="test")
     assert result["outcome"] == "kept champion" and "vs keyword" in result["evaluation"]["rule"]
     assert [m["active"] for m in registry.list_models(conn)] == [False]

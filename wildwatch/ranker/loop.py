@@ -80,6 +80,11 @@ def champion_challenger(conn, user: str = "airflow", settings: config.Settings |
     evaluation["activated"] = bool(better)
     with conn:
         saved = registry.save(conn, challenger, used, user, cutoff=cutoff, evaluation=evaluation)
+        if saved.get("unchanged"):
+            # The same decisions trained the same bytes (often: the champion itself). Keep this round's figures.
+            better = better and not saved["active"]
+            evaluation["activated"] = bool(better)
+            registry.record_round(conn, saved["version"], evaluation)
     log.info("ranker: challenger v%s: %s -> %s", saved["version"], rule, "ACTIVATED" if better else "champion kept")
     log.info("ranker: %s", registry.describe(saved))
     result = {"outcome": "activated" if better else "kept champion", "version": saved["version"],

@@ -17,7 +17,6 @@ runs no code (no pickle anywhere), and its SHA-256 names it.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import gzip
 import hashlib
 import json
@@ -182,6 +181,5 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
     ranker.threshold = _threshold(labels, oof, recall_target)
     ranker.info = {"C": best_c[0], "nb_scaling": best_c[1], "prior_weight": best_w, "decisions": counts,
                    "recall_target": recall_target,
-                   "cross_validation": cv, "features": len(coef),
-                   "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                   "cross_validation": cv, "features": len(coef)}
     return ranker

@@ -85,19 +85,33 @@ def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff:
     digest = ranker_model.sha256(blob)
     positives = sum(1 for r in rows if r["decision"] in POSITIVE)
     evaluation = {"cross_validation": ranker.info.get("cross_validation", {}), **(evaluation or {})}
+    returning = """version, sha256, trained_at, trained_by, cutoff, positives, negatives, last_decision_at, threshold,
+                   evaluation, active, activated_at"""
     with dict_cursor(conn) as cur:
-        cur.execute("""INSERT INTO ranker_models (sha256, model, trained_by, cutoff, positives, negatives,
-                                                  last_decision_at, threshold, evaluation)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-                       RETURNING version, sha256, trained_at, trained_by, cutoff, positives, negatives,
-                                 last_decision_at, threshold, evaluation, active, activated_at""",
+        # Content-addressed: the same decisions train the same bytes, which are the same model version.
+        cur.execute(f"""INSERT INTO ranker_models (sha256, model, trained_by, cutoff, positives, negatives,
+                                                   last_decision_at, threshold, evaluation)
+                        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        ON CONFLICT (sha256) DO NOTHING RETURNING {returning}""",
                     (digest, blob, user, cutoff, positives, len(rows) - positives,
                      max((r["decided_at"] for r in rows), default=None), ranker.threshold, Json(evaluation)))
         row = cur.fetchone()
+        if row is None:
+            cur.execute(f"SELECT {returning} FROM ranker_models WHERE sha256 = %s", (digest,))
+            row = dict(cur.fetchone(), unchanged=True)
+            log.info("ranker: the model trained is identical to version %s", row["version"])
+            return row
     audit(conn, user, "ranker_train", "ranker_model", row["version"], None,
           {"sha256": digest, "positives": positives, "negatives": len(rows) - positives, "cutoff": cutoff,
            "threshold": ranker.threshold, "evaluation": evaluation})
     return dict(row)
+
+
+def record_round(conn, version: int, evaluation: dict) -> None:
+    """A later evaluation of an existing model (a round whose challenger came out identical to it)."""
+    with conn.cursor() as cur:
+        cur.execute("""UPDATE ranker_models SET evaluation = evaluation || jsonb_build_object('latest_round', %s::jsonb)
+                       WHERE version = %s""", (Json(evaluation), version))
 
 
 def train_and_save(conn, user: str, activate: bool = False) -> dict:

@@ -27,6 +27,7 @@ from wildwatch.evidence import warc
 from wildwatch.evidence.store import open_store
 from wildwatch.review import referral_routes, report_routes
 from wildwatch.review.highlight import segments
+from wildwatch.review.ranking import explain_ranking
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -119,12 +120,14 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     @app.get("/", response_class=HTMLResponse)
     def queue(request: Request, site: str | None = None, country: str | None = None, group: str | None = None,
-              language: str | None = None, month: str | None = None, current=Depends(user)):
+              language: str | None = None, month: str | None = None, sort: str = "ranker", current=Depends(user)):
         filters = {"site": site or None, "country": (country or "").upper() or None, "group": group or None,
                    "language": language or None, "month": month or None}
+        sort = sort if sort in repository.SORTS else "ranker"
         with connection() as conn:
-            rows = repository.queue_page(conn, **filters)
-        return render(request, "queue.html", rows=rows, filters=filters)
+            rows = repository.queue_page(conn, **filters, sort=sort)
+        return render(request, "queue.html", rows=rows, filters=filters, sort=sort,
+                      query={k: v for k, v in filters.items() if v})
 
     @app.post("/next", dependencies=[Depends(csrf)])
     def next_item(request: Request, current=Depends(user)):
@@ -150,6 +153,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                 raise HTTPException(status_code=404)
             # Second reviews are blind: only supervisors see earlier decisions.
             earlier = quality.decisions(conn, queue_id) if is_supervisor(current) else []
+            ranking = explain_ranking(conn, row)
         spans = {"title": [], "description": []}
         for m in row["matches"]:
             spans[m["field"]].append((m["span_start"], m["span_end"], m["product_group"]))
@@ -158,7 +162,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         return render(request, "item.html", item=row, title_parts=segments(row["title"], spans["title"]),
                       description_parts=segments(row["description"], spans["description"]),
                       decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"] and row["status"] == "claimed",
-                      settle=settle, earlier=earlier, suggested_group=groups[0] if len(groups) == 1 else "")
+                      settle=settle, earlier=earlier, suggested_group=groups[0] if len(groups) == 1 else "",
+                      ranking=ranking)
 
     @app.post("/item/{queue_id}/decide", dependencies=[Depends(csrf)])
     def decide(request: Request, queue_id: int, decision: str = Form(...), product_group: str = Form(""),

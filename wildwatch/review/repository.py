@@ -4,11 +4,18 @@ from __future__ import annotations
 from wildwatch.db import dict_cursor
 
 
-def queue_page(conn, site=None, country=None, group=None, language=None, month=None, limit=100) -> list[dict]:
-    """Items waiting or held, by score; month is the survey month (YYYY-MM) that queued them."""
+SORTS = {"ranker": "q.priority DESC, q.id", "keywords": "l.score DESC, q.id"}
+
+
+def queue_page(conn, site=None, country=None, group=None, language=None, month=None, limit=100,
+               sort: str = "ranker") -> list[dict]:
+    """Items waiting or held; month is the survey month (YYYY-MM) that queued them. sort: 'ranker' (the queue's
+    own order: the active model's score, the keyword score without one) or 'keywords'."""
+    order = SORTS.get(sort, SORTS["ranker"])
     with dict_cursor(conn) as cur:
         cur.execute("""
             SELECT q.id, q.status, q.priority, q.claimed_by, l.title, l.price, l.currency, s.name AS site, s.country,
+                   l.score AS keyword_score, l.rank_score, l.language,
                    coalesce(array_agg(DISTINCT m.product_group) FILTER (WHERE m.id IS NOT NULL), '{}') AS groups
             FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
             JOIN crawl_runs r ON r.id = q.run_id
@@ -20,7 +27,7 @@ def queue_page(conn, site=None, country=None, group=None, language=None, month=N
               AND (%(month)s::text IS NULL OR to_char(r.period, 'YYYY-MM') = %(month)s)
             GROUP BY q.id, l.id, s.id
             HAVING %(group)s::text IS NULL OR %(group)s = ANY(array_agg(m.product_group))
-            ORDER BY q.priority DESC, q.id LIMIT %(limit)s""",
+            ORDER BY """ + order + """ LIMIT %(limit)s""",
                     {"site": site, "country": country, "group": group, "language": language, "month": month,
                      "limit": limit})
         return cur.fetchall()
