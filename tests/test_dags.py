@@ -95,6 +95,11 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
     for name, (site_status, reason, pages, listings) in rows.items():
         want = generator.expected_crawl(demo[name], [t.term for t in kb.search_queries(sites.load(name).languages)])
         assert (site_status, pages, listings) == ("succeeded", want["pages"], want["listings"]), (name, reason)
+    with conn.cursor() as cur:  # the blind audit sample of what was not queued, drawn by its own task
+        cur.execute("""SELECT a.population, a.sampled, (SELECT count(*) FROM review_queue WHERE reason = 'audit')
+                       FROM audit_samples a JOIN crawl_runs r ON r.id = a.run_id""")
+        population, sampled, queued = cur.fetchone()
+    assert population > 0 and sampled == queued == 1  # 2% of the demo's unqueued listings, rounded up
 
 
 @pytest.mark.airflow

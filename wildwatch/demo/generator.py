@@ -60,6 +60,17 @@ class DemoSite:
     listings: list[DemoListing]
     # Listings the platform has taken down: gone from search, their pages say so (takedown follow-up).
     removed: set[str] = field(default_factory=set)
+    # Listings posted after the first survey: on the site once `DemoMarketplaces.next_month()` is called, so
+    # a second monthly survey finds new offers (catalog `next_month:`).
+    later: list[DemoListing] = field(default_factory=list)
+
+    def next_month(self) -> None:
+        known = {x.id for x in self.listings}
+        self.listings.extend(x for x in self.later if x.id not in known)
+
+    def first_month(self) -> None:
+        later = {x.id for x in self.later}
+        self.listings[:] = [x for x in self.listings if x.id not in later]
 
     def get(self, listing_id: str) -> DemoListing | None:
         return next((item for item in self.listings if item.id == listing_id), None)
@@ -94,15 +105,44 @@ def generate(catalog: dict | None = None) -> dict[str, DemoSite]:
                     disguise=bool(entry.get("disguise")), cover=bool(entry.get("cover")),
                 ))
         rng.shuffle(entries)
-        listings = []
-        for i, e in enumerate(entries, start=1):
-            lid = f"{prefix}{i:04d}"
-            listings.append(DemoListing(id=lid, site=name, currency=spec["currency"],
-                                        images=[f"/img/{lid}-1.jpg", f"/img/{lid}-2.jpg"], **e))
+        listings = _numbered(entries, name, prefix, spec["currency"], 1)
+        # The next month's listings draw from their own seed: adding some never changes this month's.
+        later = _expand(spec.get("next_month", []), name, spec, random.Random(f"wildwatch-demo-{name}-next"), suffixes)
         sites[name] = DemoSite(name=name, title=spec["title"], country=spec["country"],
                                languages=list(spec["languages"]), currency=spec["currency"],
-                               javascript=bool(spec.get("javascript")), listings=listings)
+                               javascript=bool(spec.get("javascript")), listings=listings,
+                               later=_numbered(later, name, prefix, spec["currency"], len(listings) + 1))
     return sites
+
+
+def _numbered(entries: list[dict], name: str, prefix: str, currency: str, first: int) -> list[DemoListing]:
+    out = []
+    for i, e in enumerate(entries, start=first):
+        lid = f"{prefix}{i:04d}"
+        out.append(DemoListing(id=lid, site=name, currency=currency, images=[f"/img/{lid}-1.jpg", f"/img/{lid}-2.jpg"],
+                               **e))
+    return out
+
+
+def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random, suffixes: list[str]) -> list[dict]:
+    entries = []
+    for entry in spec_entries:
+        unknown = set(entry) - LISTING_KEYS
+        if unknown:
+            raise ValueError(f"catalog {name}: unknown keys {sorted(unknown)} in {entry}")
+        for variant in range(entry.get("variants", 1)):
+            title = entry["title"] if variant == 0 else f"{entry['title']} {suffixes[(variant - 1) % len(suffixes)]}"
+            low, high = entry["price"]
+            entries.append(dict(
+                title=title, description=entry["description"],
+                price=int(round(rng.uniform(low, high), -1 if high < 10000 else -3)),
+                seller=rng.choice(spec["sellers"]), location=rng.choice(spec["places"]),
+                posted=(EPOCH + dt.timedelta(days=rng.randrange(150, 180))).isoformat(),
+                label=entry["label"], group=entry.get("group"),
+                disguise=bool(entry.get("disguise")), cover=bool(entry.get("cover")),
+            ))
+    rng.shuffle(entries)
+    return entries
 
 
 # -- the demo marketplaces' search rule --------------------------------------------------------------
@@ -162,7 +202,8 @@ def expected_crawl(site: DemoSite, queries: list[str]) -> dict:
 def ground_truth() -> dict:
     sites = generate()
     return {name: {"title": s.title, "country": s.country, "languages": s.languages,
-                   "javascript": s.javascript, "listings": [asdict(x) for x in s.listings]}
+                   "javascript": s.javascript, "listings": [asdict(x) for x in s.listings],
+                   "next_month": [asdict(x) for x in s.later]}
             for name, s in sites.items()}
 
 
@@ -178,5 +219,6 @@ def load_ground_truth() -> dict[str, DemoSite]:
     doc = json.loads(resources.files("wildwatch.demo").joinpath(GROUND_TRUTH_FILE).read_text(encoding="utf-8"))
     return {name: DemoSite(name=name, title=s["title"], country=s["country"], languages=s["languages"],
                            currency=s["listings"][0]["currency"], javascript=s["javascript"],
-                           listings=[DemoListing(**x) for x in s["listings"]])
+                           listings=[DemoListing(**x) for x in s["listings"]],
+                           later=[DemoListing(**x) for x in s.get("next_month", [])])
             for name, s in doc.items()}

@@ -125,9 +125,16 @@ class DemoMarketplaces:
             raise KeyError(f"{site} has no listings {unknown}")
         self.sites[site].removed.update(listing_ids)
 
+    def next_month(self) -> None:
+        """The sellers' next month: the catalog's `next_month` listings go up on every site."""
+        for site in self.sites.values():
+            site.next_month()
+
     def restore(self) -> None:
+        """Back to the first month, nothing taken down."""
         for site in self.sites.values():
             site.removed.clear()
+            site.first_month()
 
     def urls(self) -> dict[str, str]:
         return {name: f"http://{self.host}:{s.server_address[1]}" for name, s in self.servers.items()}
