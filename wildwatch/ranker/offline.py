@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from wildwatch import matching
 from wildwatch.ranker import metrics
@@ -97,15 +98,18 @@ def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, ma
             rest = np.setdiff1d(np.arange(len(data.labels)), chosen)
             model = train([records[i] for i in chosen], data.labels[chosen], seed=seed + rep)
             y = data.labels[rest]
-            runs["ranker"].append(metrics.figures(y, model.score([records[i] for i in rest])))
-            runs["keyword"].append(metrics.figures(y, prior[rest]))
-            runs["random"].append(metrics.figures(y, rng.random(len(rest))))
+            for method, scores in (("ranker", model.score([records[i] for i in rest])), ("keyword", prior[rest]),
+                                   ("random", rng.random(len(rest)))):
+                # ROC AUC too, for comparison with published figures (text output only: the JSON is fixed)
+                runs[method].append({**metrics.figures(y, scores), "roc_auc": roc_auc_score(y, scores)})
             if progress:
                 progress(n, rep)
         point = {"labels": n}
         for m in METHODS:
             point[m] = {k: round(float(np.mean([r[k] for r in runs[m]])), 4) for k in KEYS}
-            point.setdefault("spread", {})[m] = {k: round(float(np.std([r[k] for r in runs[m]])), 4) for k in KEYS}
+            point.setdefault("spread", {})[m] = {k: round(float(np.std([r[k] for r in runs[m]])), 4)
+                                                 for k in (*KEYS, "roc_auc")}
+            point.setdefault("roc_auc", {})[m] = round(float(np.mean([r["roc_auc"] for r in runs[m]])), 4)
         curve.append(point)
     return {"rows": int(len(data.labels)), "positives": int(data.labels.sum()), "curve": curve}
 
@@ -121,9 +125,10 @@ def as_text(result: dict, repeats: int) -> str:
              "recall_top_20pct": "R@top20%"}
     lines = [f"{result['rows']} rows, {result['positives']} positive; mean (± sd) over {repeats} repeat(s), "
              "figures on the rows not drawn as labels"]
-    lines.append(f"{'labels':>6}  {'order':8s}" + "".join(f"{short[k]:>16s}" for k in KEYS))
+    lines.append(f"{'labels':>6}  {'order':8s}" + "".join(f"{short[k]:>16s}" for k in KEYS) + f"{'ROC AUC':>16s}")
     for p in result["curve"]:
         for m in METHODS:
             cells = "".join(f"{p[m][k]:>9.3f} ±{p['spread'][m][k]:.3f}" for k in KEYS)
+            cells += f"{p['roc_auc'][m]:>9.3f} ±{p['spread'][m]['roc_auc']:.3f}"
             lines.append(f"{p['labels']:>6}  {m:8s}{cells}")
     return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""The ranker's costs, all in one run of this script:
+
+1. training time and peak memory at 1k, 10k and 100k decisions (each size in its own process, so each peak is
+   its own), on real analysts' texts when ../shared/realdata is present (stringham-bird-ads, cycled with a
+   random word added for the 100k set), else on the development set cycled the same way;
+2. scoring throughput on one core at 1k, 10k and 100k listings: one listing at a time as the crawl pipeline
+   scores (features from the matches it already has), in batches of 2,000 as re-scoring the queue does, and
+   the keyword matcher (match + score) on the same texts, for comparison;
+3. the crawl pipeline's pages/s on the 2,000-listing demo marketplace of bench/crawl.py, without a model and
+   with an active one (fresh scratch database each).
+
+Run: .venv/bin/python bench/ranker.py [--sizes 1000,10000,100000] [--skip-crawl]
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one core, as a task slot gets
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from wildwatch import config, matching  # noqa: E402
+from wildwatch.ranker import registry  # noqa: E402
+from wildwatch.ranker.features import Record, fact_tokens, prepare  # noqa: E402
+from wildwatch.ranker.model import train  # noqa: E402
+
+
+def corpus(n: int, seed: int = 0) -> tuple[list[str], list[int], str]:
+    """n labelled texts: real ones first, then cycled with one random word of the corpus added."""
+    path = config.load().realdata_dir / "stringham-bird-ads" / "data" / "raw" / "text_w_labels.csv"
+    if path.exists():
+        with path.open(encoding="latin-1") as fh:
+            rows = [(r["text_stop_stem"], int(r["label1"])) for r in csv.DictReader(fh) if r["label1"] in ("0", "1")]
+        source = "stringham-bird-ads (real analysts' decisions)"
+    else:
+        with (ROOT / "keywords" / "eval" / "devset.csv").open(encoding="utf-8") as fh:
+            rows = [(r["text"], int(r["label"])) for r in csv.DictReader(fh)]
+        source = "keywords/eval/devset.csv (shared realdata absent)"
+    rng = random.Random(seed)
+    words = [w for text, _ in rows[:2000] for w in text.split()]
+    texts, labels = [], []
+    for i in range(n):
+        text, label = rows[i % len(rows)]
+        texts.append(text if i < len(rows) else f"{text} {rng.choice(words)} {rng.choice(words)}")
+        labels.append(label)
+    return texts, labels, source
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def train_once(n: int) -> dict:
+    texts, labels, _ = corpus(n)
+    matcher = registry.matcher_for()
+    records = [Record(title=t, language="en", site="bench", country="AU") for t in texts]
+    started = time.perf_counter()
+    prepare(records, matcher)
+    prepared = time.perf_counter()
+    model = train(records, labels)
+    done = time.perf_counter()
+    blob = model.dumps()
+    return {"decisions": n, "prepare_s": prepared - started, "train_s": done - prepared, "peak_mb": peak_mb(),
+            "model_mb": len(blob) / 1e6, "features": model.info["features"], "folds": model.info["cross_validation"]["folds"]}
+
+
+def scoring(sizes: list[int]) -> list[dict]:
+    texts, labels, _ = corpus(10_000)
+    matcher = registry.matcher_for()
+    records = [Record(title=t, language="en", site="bench", country="AU") for t in texts]
+    prepare(records, matcher)
+    model = train(records, labels)
+    out = []
+    for n in sizes:
+        texts, _, _ = corpus(n, seed=1)
+        # the matcher, as the pipeline runs it on every listing
+        started = time.perf_counter()
+        found = [matcher.match_listing(t, None) for t in texts]
+        scores = [matching.score(f).value for f in found]
+        match_s = time.perf_counter() - started
+        records = [Record(title=t, language="en", site="bench", country="AU", price=None,
+                          matches=[m.__dict__ for m in f], keyword_score=s) for t, f, s in zip(texts, found, scores, strict=True)]
+        # one at a time, as RankPipeline does (facts from the matches the item already carries)
+        started = time.perf_counter()
+        for r in records[: min(n, 20_000)]:
+            r.facts = fact_tokens(r)
+            model.score([r])
+        single_s = (time.perf_counter() - started) * n / min(n, 20_000)
+        started = time.perf_counter()
+        for i in range(0, n, 2000):
+            chunk = records[i:i + 2000]
+            for r in chunk:
+                r.facts = fact_tokens(r)
+            model.score(chunk)
+        batch_s = time.perf_counter() - started
+        out.append({"listings": n, "matcher_per_s": n / match_s, "single_per_s": n / single_s,
+                    "batch_per_s": n / batch_s})
+    return out
+
+
+def crawl_pages_per_s(with_model: bool, listings: int = 2000) -> float:
+    import tempfile
+
+    from crawl import big_market, run_full, site_dir
+    from scratch import scratch_database
+    from wildwatch import db
+
+    name = "wildwatch_bench_ranker_" + ("model" if with_model else "none")
+    with scratch_database(name) as url:
+        if with_model:
+            texts, labels, _ = corpus(2000)
+            conn = db.connect(url)
+            try:
+                rows = [{"title": t, "decision": "confirmed" if y else "not_wildlife"}
+                        for t, y in zip(texts, labels, strict=True)]
+                records, y = registry.labelled(rows, registry.matcher_for())
+                model = train(records, y)
+                with conn:
+                    saved = registry.save(conn, model, [dict(r, decided_at=None) for r in rows], "bench")
+                registry.activate(conn, saved["version"], "bench", ranker=model)
+            finally:
+                conn.close()
+        work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-ranker-"))
+        demo = big_market(listings, 0.0)
+        urls = demo.start()
+        env = {**os.environ, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False)), "WILDWATCH_EVIDENCE": "off",
+               "WILDWATCH_SPOOL_DIR": str(work / "spool"),
+               **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
+        try:
+            r = run_full(env)
+        finally:
+            demo.stop()
+        return r["responses"] / r["elapsed"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--skip-crawl", action="store_true")
+    parser.add_argument("--train-once", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.train_once:
+        print(json.dumps(train_once(args.train_once)))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"texts: {corpus(10)[2]}; one thread (OMP/BLAS), this machine: {os.cpu_count()} cores")
+    print("\ntraining (cross-validated choice of C, NB scaling and prior weight, then the final fit):")
+    print(f"{'decisions':>10s} {'prepare s':>10s} {'train s':>8s} {'peak MB':>8s} {'model MB':>9s} {'features':>9s} "
+          f"{'folds':>6s}")
+    for n in sizes:
+        done = subprocess.run([sys.executable, __file__, "--train-once", str(n)], capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{n:>10d} failed: {done.stderr.strip().splitlines()[-1]}")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"{r['decisions']:>10d} {r['prepare_s']:>10.1f} {r['train_s']:>8.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.2f} "
+              f"{r['features']:>9d} {r['folds']:>6d}")
+    print("\nscoring, listings/s on one core (model trained on 10k decisions):")
+    print(f"{'listings':>10s} {'keyword matcher':>16s} {'ranker, one by one':>19s} {'ranker, batches':>16s}")
+    for r in scoring(sizes):
+        print(f"{r['listings']:>10d} {r['matcher_per_s']:>16,.0f} {r['single_per_s']:>19,.0f} {r['batch_per_s']:>16,.0f}")
+    if not args.skip_crawl:
+        without = crawl_pages_per_s(False)
+        with_model = crawl_pages_per_s(True)
+        print(f"\ncrawl pipeline, 2,000-listing demo marketplace, no latency: {without:.1f} pages/s without a model, "
+              f"{with_model:.1f} with an active model ({with_model / without - 1:+.0%})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
