@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import psycopg2
 import pytest
 
+import scratch_dirs
 from helpers import free_port, settings_for
 from wildwatch import db
 from wildwatch.airflow_env import airflow_env
@@ -24,21 +25,45 @@ TEMPLATE = "wildwatch_template"
 _counter = itertools.count()
 
 
+_before: set[Path] = set()
+
+
+def _terminate(signum, frame):
+    # SIGTERM (a CI timeout, `kill`) ends the run like Ctrl-C does: fixtures and the session finish run.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_sessionstart(session):
+    for home in scratch_dirs.reap():
+        print(f"removed {home}: left by a test run that is gone")
+    _before.update(scratch_dirs.present())
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    scratch_dirs.remove_owned()  # whatever an interrupted run did not get to
+    left = scratch_dirs.present() - _before
+    servers = scratch_dirs.servers_under(left)
+    if left or servers:
+        print(f"\nERROR: this test run left {sorted(map(str, left))} and servers {servers} behind", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
-    # /var/tmp, not the clone: the server user must be able to reach the data folder when we are root.
-    home = Path(tempfile.mkdtemp(prefix="wildwatch-test-pg-", dir="/var/tmp"))
-    os.chmod(home, 0o755)
-    cluster = LocalCluster(home / "data", free_port(), fsync=False)
-    cluster.start()
-    cluster.create_databases([TEMPLATE])
-    conn = psycopg2.connect(cluster.url(TEMPLATE))
-    try:
-        db.migrate(conn)
-    finally:
-        conn.close()
-    yield cluster
-    cluster.stop()
+    with scratch_dirs.scratch("pg") as home:
+        cluster = LocalCluster(home / "data", free_port(), fsync=False)
+        try:
+            cluster.start()
+            cluster.create_databases([TEMPLATE])
+            conn = psycopg2.connect(cluster.url(TEMPLATE))
+            try:
+                db.migrate(conn)
+            finally:
+                conn.close()
+            yield cluster
+        finally:
+            cluster.stop()
 
 
 def _admin(cluster):

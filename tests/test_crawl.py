@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+import scratch_dirs
 import yaml
 
 from helpers import free_port
@@ -225,15 +227,13 @@ def test_a_database_that_keeps_dropping_connections_loses_nothing(crawl_env, con
 def test_a_database_that_goes_away_mid_crawl_loses_nothing(crawl_env, tmp_path):
     """The server stops while the crawl runs: listings go to the spool; once it is back, replaying
     the spool stores and queues all of them."""
-    import tempfile
 
     import psycopg2
 
     from wildwatch import db
     from wildwatch.localpg import LocalCluster
 
-    home = Path(tempfile.mkdtemp(prefix="wildwatch-away-", dir="/var/tmp"))
-    os.chmod(home, 0o755)
+    home = scratch_dirs.make("away")
     cluster = LocalCluster(home / "pg", free_port(), fsync=False)
     cluster.start()
     try:
@@ -266,7 +266,7 @@ def test_a_database_that_goes_away_mid_crawl_loses_nothing(crawl_env, tmp_path):
         finally:
             conn.close()
     finally:
-        cluster.stop()
+        scratch_dirs.remove(home)  # stops the server too
 
 
 def test_a_field_that_empties_after_a_redesign_is_reported_against_the_previous_run(crawl_env, conn, tmp_path,

@@ -1,11 +1,12 @@
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import psycopg2
 import pytest
+
+import scratch_dirs
 
 from wildwatch import db
 from wildwatch.localpg import LocalCluster
@@ -60,8 +61,7 @@ def test_unreachable_database_gives_one_line_with_the_password_masked():
 
 
 def test_local_cluster_start_status_stop_on_loopback_with_a_password():
-    home = Path(tempfile.mkdtemp(prefix="wildwatch-lc-", dir="/var/tmp"))
-    os.chmod(home, 0o755)
+    home = scratch_dirs.make("lc")
     cluster = LocalCluster(home / "pg", free_port(), fsync=False)
     assert "not initialised" in cluster.status()
     cluster.start()
@@ -80,6 +80,7 @@ def test_local_cluster_start_status_stop_on_loopback_with_a_password():
     finally:
         cluster.stop()
     assert cluster.status().startswith("stopped")
+    scratch_dirs.remove(home)
 
 
 def test_db_cli_migrate_against_an_external_url(database_url):
@@ -100,13 +101,15 @@ def test_local_cluster_also_works_when_not_root():
                                                                     "PATH": os.environ["PATH"]})
     if reachable.returncode != 0:
         pytest.skip("the postgres user cannot reach this checkout's virtual env (e.g. a clone under /root)")
-    home = Path(tempfile.mkdtemp(prefix="wildwatch-nonroot-", dir="/var/tmp"))
-    os.chmod(home, 0o755)
+    home = scratch_dirs.make("nonroot")
     subprocess.run(["chown", "postgres:postgres", str(home)], check=True)
     code = ("from wildwatch.localpg import LocalCluster; import sys; c = LocalCluster(sys.argv[1], int(sys.argv[2]), "
             "fsync=False); c.start(); print(c.status()); c.stop(); print(c.status())")
-    result = subprocess.run(["runuser", "-u", "postgres", "--", python, "-c", code, str(home / "pg"),
-                             str(free_port())], capture_output=True, text=True, cwd="/",
-                            env={"PYTHONPATH": str(Path(__file__).parents[1]), "PATH": os.environ["PATH"]})
+    try:
+        result = subprocess.run(["runuser", "-u", "postgres", "--", python, "-c", code, str(home / "pg"),
+                                 str(free_port())], capture_output=True, text=True, cwd="/",
+                                env={"PYTHONPATH": str(Path(__file__).parents[1]), "PATH": os.environ["PATH"]})
+    finally:
+        scratch_dirs.remove(home)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].startswith("running") and result.stdout.splitlines()[1].startswith("stopped")

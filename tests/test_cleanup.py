@@ -1,0 +1,67 @@
+"""The suite cleans up after itself: folders and PostgreSQL servers go away when a run ends, however it ends
+short of SIGKILL, and the next run reaps what a killed run left (recognised by its marker, not its name)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import scratch_dirs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _nested(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _ready(proc, before: set) -> Path:
+    deadline = time.monotonic() + 120
+    for line in proc.stdout:
+        if "READY" in line:
+            break
+        if time.monotonic() > deadline:
+            break
+    [home] = scratch_dirs.present() - before
+    assert scratch_dirs.servers_under({home}), "the nested session's server is running"
+    return home
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_leaves_no_folder_and_no_server(sig):
+    before = scratch_dirs.present()
+    proc = _nested("tests/probe_cleanup.py")
+    home = _ready(proc, before)
+    proc.send_signal(sig)
+    out = proc.communicate(timeout=120)[0]
+    assert not home.exists(), out[-2000:]
+    assert not scratch_dirs.servers_under({home}), out[-2000:]
+
+
+def test_the_next_run_reaps_what_a_killed_run_left_and_nothing_of_a_live_run():
+    before = scratch_dirs.present()
+    killed = _nested("tests/probe_cleanup.py")
+    home = _ready(killed, before)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=30)
+    assert home.exists() and scratch_dirs.servers_under({home})  # SIGKILL: nothing can clean up
+    live = scratch_dirs.make("live")  # this session's own folder: its owner (us) is alive
+    try:
+        nxt = _nested("tests/probe_cleanup.py", "--collect-only")
+        out = nxt.communicate(timeout=120)[0]
+        assert f"removed {home}" in out, out[-2000:]
+        assert not home.exists() and not scratch_dirs.servers_under({home})
+        assert live.exists(), "a live run's folder is never touched"
+        unmarked = Path(scratch_dirs.ROOT / f"{scratch_dirs.PREFIX}nomarker-{os.getpid()}")
+        unmarked.mkdir()
+        try:
+            _nested("tests/probe_cleanup.py", "--collect-only").communicate(timeout=120)
+            assert unmarked.exists(), "a folder without a marker is not provably a test's: left alone"
+        finally:
+            unmarked.rmdir()
+    finally:
+        scratch_dirs.remove(live)
