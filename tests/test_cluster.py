@@ -52,7 +52,9 @@ def snapshot(url: str, run_id: int) -> dict:
         cur.execute("""SELECT l.url, l.title, l.price, l.seller, l.description, l.status, s.queued
                        FROM sightings s JOIN listings l ON l.id = s.listing_id WHERE s.run_id = %s""", (run_id,))
         seen = sorted(cur.fetchall())
-        cur.execute("""SELECT l.url, q.priority, q.status FROM review_queue q JOIN listings l ON l.id = q.listing_id""")
+        # the blind audit sample is drawn after the survey by its own task, which the reference does not run
+        cur.execute("""SELECT l.url, q.priority, q.status FROM review_queue q JOIN listings l ON l.id = q.listing_id
+                       WHERE q.reason <> 'audit'""")
         queue = sorted(cur.fetchall())
         cur.execute("SELECT count(*), count(DISTINCT url) FROM listings")
         listings, distinct = cur.fetchone()
