@@ -40,7 +40,7 @@ class RankPipeline:
                         currency=item.get("currency"), matches=item.get("matches", []),
                         keyword_score=item.get("score", 0.0))
         record.facts = fact_tokens(record)
-        item["rank_score"] = float(ranker.score([record])[0])
+        item["rank_score"] = ranker.score_one(record)
         item["rank_model"] = version
         item["rank_threshold"] = ranker.threshold
         return item

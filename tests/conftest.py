@@ -42,8 +42,8 @@ def pytest_sessionstart(session):
 
 def pytest_sessionfinish(session, exitstatus):
     scratch_dirs.remove_owned()  # whatever an interrupted run did not get to
-    left = scratch_dirs.present() - _before
-    servers = scratch_dirs.servers_under(left)
+    left = scratch_dirs.owned_by(os.getpid())  # ours only: another run may be working beside this one
+    servers = scratch_dirs.servers_under(left | scratch_dirs.present() - _before)
     if left or servers:
         print(f"\nERROR: this test run left {sorted(map(str, left))} and servers {servers} behind", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

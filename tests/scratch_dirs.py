@@ -90,6 +90,18 @@ def present() -> set[Path]:
     return set(ROOT.glob(f"{PREFIX}*"))
 
 
+def owned_by(pid: int) -> set[Path]:
+    """Folders whose marker names the process `pid` (other runs may be making their own meanwhile)."""
+    out = set()
+    for home in present():
+        try:
+            if int((home / MARKER).read_text().split()[0]) == pid:
+                out.add(home)
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def servers_under(homes: set[Path]) -> list[str]:
     """Command lines of running postgres servers whose data folder lies in one of `homes`."""
     found = []

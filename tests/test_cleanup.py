@@ -19,23 +19,22 @@ def _nested(*args) -> subprocess.Popen:
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _ready(proc, before: set) -> Path:
+def _ready(proc) -> Path:
     deadline = time.monotonic() + 120
     for line in proc.stdout:
         if "READY" in line:
             break
         if time.monotonic() > deadline:
             break
-    [home] = scratch_dirs.present() - before
+    [home] = scratch_dirs.owned_by(proc.pid)
     assert scratch_dirs.servers_under({home}), "the nested session's server is running"
     return home
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_leaves_no_folder_and_no_server(sig):
-    before = scratch_dirs.present()
     proc = _nested("tests/probe_cleanup.py")
-    home = _ready(proc, before)
+    home = _ready(proc)
     proc.send_signal(sig)
     out = proc.communicate(timeout=120)[0]
     assert not home.exists(), out[-2000:]
@@ -43,9 +42,8 @@ def test_an_interrupted_run_leaves_no_folder_and_no_server(sig):
 
 
 def test_the_next_run_reaps_what_a_killed_run_left_and_nothing_of_a_live_run():
-    before = scratch_dirs.present()
     killed = _nested("tests/probe_cleanup.py")
-    home = _ready(killed, before)
+    home = _ready(killed)
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=30)
     assert home.exists() and scratch_dirs.servers_under({home})  # SIGKILL: nothing can clean up

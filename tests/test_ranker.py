@@ -60,6 +60,8 @@ def test_a_model_is_data_that_loads_to_the_same_scores(matcher):
     assert b"\x80\x04" not in gzip.decompress(blob)[:2]  # not a pickle stream
     again = Ranker.loads(blob)
     assert np.allclose(again.score(records[1::2]), model.score(records[1::2]))
+    # the crawl pipeline's one-at-a-time path gives the same scores
+    assert np.allclose([again.score_one(r) for r in records[1::2]], model.score(records[1::2]), atol=1e-6)
     assert again.dumps() == blob  # same model, same bytes: its hash names it
     with pytest.raises(ValueError, match="not a wildwatch ranker"):
         Ranker.loads(gzip.compress(b'{"format": "other"}'))

@@ -94,7 +94,7 @@ def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff:
                         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                         ON CONFLICT (sha256) DO NOTHING RETURNING {returning}""",
                     (digest, blob, user, cutoff, positives, len(rows) - positives,
-                     max((r["decided_at"] for r in rows), default=None), ranker.threshold, Json(evaluation)))
+                     max((r["decided_at"] for r in rows if r.get("decided_at")), default=None), ranker.threshold, Json(evaluation)))
         row = cur.fetchone()
         if row is None:
             cur.execute(f"SELECT {returning} FROM ranker_models WHERE sha256 = %s", (digest,))
