@@ -156,19 +156,27 @@ def crawl_pages_per_s(with_model: bool, listings: int = 2000) -> float:
             r = run_full(env)
         finally:
             demo.stop()
-        return r["responses"] / r["elapsed"]
+        conn = db.connect(url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FILTER (WHERE reason = 'ranker'), count(*) FROM review_queue")
+                by_ranker, queued = cur.fetchone()
+        finally:
+            conn.close()
+        return {"pages_per_s": r["responses"] / r["elapsed"], "queued": queued, "by_ranker": by_ranker}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--skip-crawl", action="store_true")
+    parser.add_argument("--crawl-only", action="store_true")
     parser.add_argument("--train-once", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.train_once:
         print(json.dumps(train_once(args.train_once)))
         return 0
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [] if args.crawl_only else [int(s) for s in args.sizes.split(",")]
     print(f"texts: {corpus(10)[2]}; one thread (OMP/BLAS), this machine: {os.cpu_count()} cores")
     print("\ntraining (cross-validated choice of C, NB scaling and prior weight, then the final fit):")
     print(f"{'decisions':>10s} {'prepare s':>10s} {'train s':>8s} {'peak MB':>8s} {'model MB':>9s} {'features':>9s} "
@@ -183,13 +191,19 @@ def main() -> int:
               f"{r['features']:>9d} {r['folds']:>6d}")
     print("\nscoring marketplace-like listings, listings/s on one core (model trained on 10k decisions):")
     print(f"{'listings':>10s} {'keyword matcher':>16s} {'ranker, one by one':>19s} {'ranker, batches':>16s}")
-    for r in scoring(sizes):
+    for r in scoring(sizes) if sizes else []:
         print(f"{r['listings']:>10d} {r['matcher_per_s']:>16,.0f} {r['single_per_s']:>19,.0f} {r['batch_per_s']:>16,.0f}")
     if not args.skip_crawl:
-        without = crawl_pages_per_s(False)
-        with_model = crawl_pages_per_s(True)
-        print(f"\ncrawl pipeline, 2,000-listing demo marketplace, no latency: {without:.1f} pages/s without a model, "
-              f"{with_model:.1f} with an active model ({with_model / without - 1:+.0%})")
+        print("\ncrawl pipeline, 2,000-listing demo marketplace, no latency (CPU-bound), runs alternating:")
+        runs = {False: [], True: []}
+        for with_model in (False, True, False, True):
+            r = crawl_pages_per_s(with_model)
+            runs[with_model].append(r)
+            print(f"  {'with an active model' if with_model else 'without a model':22s} {r['pages_per_s']:6.1f} pages/s, "
+                  f"{r['queued']} queued ({r['by_ranker']} by the ranker alone)")
+        mean = {k: sum(x["pages_per_s"] for x in v) / len(v) for k, v in runs.items()}
+        print(f"  mean of two: {mean[False]:.1f} vs {mean[True]:.1f} pages/s ({mean[True] / mean[False] - 1:+.1%}; "
+              "run to run the same crawl varies by 10% or more here)")
     return 0
 
 

@@ -87,6 +87,7 @@ def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff:
     evaluation = {"cross_validation": ranker.info.get("cross_validation", {}), **(evaluation or {})}
     returning = """version, sha256, trained_at, trained_by, cutoff, positives, negatives, last_decision_at, threshold,
                    evaluation, active, activated_at"""
+    last_decision = max((r["decided_at"] for r in rows if r.get("decided_at")), default=None)
     with dict_cursor(conn) as cur:
         # Content-addressed: the same decisions train the same bytes, which are the same model version.
         cur.execute(f"""INSERT INTO ranker_models (sha256, model, trained_by, cutoff, positives, negatives,
@@ -94,7 +95,7 @@ def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff:
                         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                         ON CONFLICT (sha256) DO NOTHING RETURNING {returning}""",
                     (digest, blob, user, cutoff, positives, len(rows) - positives,
-                     max((r["decided_at"] for r in rows if r.get("decided_at")), default=None), ranker.threshold, Json(evaluation)))
+                     last_decision, ranker.threshold, Json(evaluation)))
         row = cur.fetchone()
         if row is None:
             cur.execute(f"SELECT {returning} FROM ranker_models WHERE sha256 = %s", (digest,))
