@@ -76,5 +76,8 @@ def test_the_report_estimates_missed_offers_with_an_interval(conn, month):
     assert missed["share_low"] == pytest.approx(0.0346, abs=1e-3) and missed["share_high"] == pytest.approx(0.2562, abs=1e-3)
     assert missed["estimate_low"] == 12 and missed["estimate_high"] == 93
     assert rows["offers missed by the filter: ivory"]["confirmed"] == 3
+    offers = report.tables["offers"]
+    assert sum(r["queued"] for r in offers) == 40  # what the filter queued; the 30 audit items are not "queued"
+    assert sum(r["confirmed"] for r in offers) == 23  # but the 3 offers they found are offers
     precision = rows["precision of the queue (confirmed / decided)"]
     assert (precision["decided"], precision["confirmed"]) == (40, 20) and precision["share"] == pytest.approx(0.5)

@@ -16,7 +16,7 @@ def add_months(day: dt.date, n: int) -> dt.date:
 ITEMS = """
 CREATE TEMP TABLE report_items ON COMMIT DROP AS
 WITH scope AS (
-    SELECT q.id AS queue_id, q.listing_id, q.status, r.period, s.name AS platform, s.country,
+    SELECT q.id AS queue_id, q.listing_id, q.status, q.reason = 'audit' AS audit, r.period, s.name AS platform, s.country,
            coalesce(l.language, '') AS language, l.seller, l.url
     FROM review_queue q JOIN crawl_runs r ON r.id = q.run_id
     JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
@@ -37,11 +37,12 @@ LEFT JOIN LATERAL (SELECT d.decision, d.product_group, d.decided_by FROM review_
 LEFT JOIN top_group tg ON tg.listing_id = scope.listing_id
 """
 
+# "queued": what the filter queued; blind audit items count only as confirmed offers, once confirmed.
 OFFERS = """
-WITH cur AS (SELECT product_group, platform, country, language, count(*) AS queued,
+WITH cur AS (SELECT product_group, platform, country, language, count(*) FILTER (WHERE NOT audit) AS queued,
                     count(*) FILTER (WHERE confirmed) AS confirmed
              FROM report_items WHERE period = %(month)s GROUP BY 1, 2, 3, 4),
-prev AS (SELECT product_group, platform, country, language, count(*) AS queued,
+prev AS (SELECT product_group, platform, country, language, count(*) FILTER (WHERE NOT audit) AS queued,
                 count(*) FILTER (WHERE confirmed) AS confirmed
          FROM report_items WHERE period = %(prev)s GROUP BY 1, 2, 3, 4)
 SELECT coalesce(c.product_group, p.product_group) AS product_group, coalesce(c.platform, p.platform) AS platform,
@@ -54,7 +55,7 @@ ORDER BY confirmed DESC, queued DESC, product_group, platform, language
 """
 
 TREND = """
-SELECT product_group, to_char(period, 'YYYY-MM') AS month, count(*) AS queued,
+SELECT product_group, to_char(period, 'YYYY-MM') AS month, count(*) FILTER (WHERE NOT audit) AS queued,
        count(*) FILTER (WHERE confirmed) AS confirmed
 FROM report_items GROUP BY product_group, period ORDER BY product_group, period
 """
