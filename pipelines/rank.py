@@ -26,6 +26,8 @@ class RankPipeline:
                 self.model = registry.active(conn)
         except db.DatabaseUnavailable as exc:
             log.warning("ranker: no model loaded (%s); the keyword score decides", exc)
+        except ValueError as exc:  # a model whose bytes fail their hash: crawl on, without it, and say so
+            log.error("ranker: active model refused (%s); the keyword score decides", exc)
         if self.model:
             log.info("ranker: model v%s, queue threshold %.3f", self.model[0], self.model[1].threshold)
 
