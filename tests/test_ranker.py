@@ -235,3 +235,27 @@ def test_on_the_keyword_lists_own_development_set_a_model_is_not_activated(conn)
     result = loop.champion_challenger(conn, user="test")
     assert result["outcome"] == "kept champion" and "vs keyword" in result["evaluation"]["rule"]
     assert [m["active"] for m in registry.list_models(conn)] == [False]
+
+
+def test_a_crawl_refuses_an_altered_model_and_goes_on_by_keyword_score(conn, monkeypatch):
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.rank import RankPipeline
+
+    queue_decided(conn, devset()[:120])
+    saved = registry.train_and_save(conn, user="sam", activate=True)
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(site=SimpleNamespace(name="s", country="VN", languages=["vi"]))
+    pipeline = RankPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    item = pipeline.process_item({"title": "Vòng ngà voi thật", "score": 3.0, "matches": []})
+    assert item["rank_model"] == saved["version"] and 0 <= item["rank_score"] <= 1
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE ranker_models SET model = model || '\\x00'::bytea WHERE version = %s", (saved["version"],))
+    registry._cache.clear()
+    pipeline = RankPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    assert pipeline.model is None
+    assert "rank_score" not in pipeline.process_item({"title": "Vòng ngà voi thật", "score": 3.0, "matches": []})
