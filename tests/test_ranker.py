@@ -259,3 +259,27 @@ def test_a_crawl_refuses_an_altered_model_and_goes_on_by_keyword_score(conn, mon
     pipeline.open_spider()
     assert pipeline.model is None
     assert "rank_score" not in pipeline.process_item({"title": "Vòng ngà voi thật", "score": 3.0, "matches": []})
+
+
+def _cli(database_url, *args):
+    env = {**__import__("os").environ, "WILDWATCH_DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "wildwatch.cli", "ranker", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_the_ranker_commands_train_list_and_roll_back(conn, database_url):
+    cold = _cli(database_url, "train")
+    assert cold.returncode == 1 and "0 decisions" in cold.stderr and "keyword score orders the queue" in cold.stderr
+    queue_decided(conn, devset()[:120])
+    trained = _cli(database_url, "train", "--activate", "--user", "sam")
+    assert trained.returncode == 0, trained.stderr
+    assert "is active" in trained.stdout and "ACTIVE" in trained.stdout
+    listed = json.loads(_cli(database_url, "list", "--json").stdout)
+    assert [(m["version"], m["active"]) for m in listed] == [(1, True)]
+    assert _cli(database_url, "list").stdout.startswith("v1")
+    missing = _cli(database_url, "activate", "99")
+    assert missing.returncode == 1 and "no ranker model version 99" in missing.stderr
+    assert _cli(database_url, "activate", "1").returncode == 0
+    with conn.cursor() as cur:
+        cur.execute("SELECT user_name, action FROM audit_log WHERE entity = 'ranker_model' ORDER BY id")
+        assert cur.fetchall()[:2] == [("sam", "ranker_train"), ("sam", "ranker_activate")]

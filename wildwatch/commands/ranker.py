@@ -45,7 +45,7 @@ def cmd_train(args, settings) -> int:
     conn = _connect(settings)
     try:
         try:
-            saved = registry.train_and_save(conn, user=args.user, activate=args.activate)
+            saved = registry.train_and_save(conn, user=_who(args), activate=args.activate)
         except registry.NotEnoughDecisions as exc:
             print(f"wildwatch: {exc}", file=sys.stderr)
             return 1
@@ -84,7 +84,7 @@ def cmd_activate(args, settings) -> int:
     conn = _connect(settings)
     try:
         try:
-            done = registry.activate(conn, args.version, user=args.user)
+            done = registry.activate(conn, args.version, user=_who(args))
         except registry.UnknownModel as exc:
             print(f"wildwatch: {exc}", file=sys.stderr)
             return 1
@@ -94,16 +94,27 @@ def cmd_activate(args, settings) -> int:
     return 0
 
 
-def register(sub) -> None:
+def _who(args) -> str:
+    """--user, else the login name (a container's uid may have no passwd entry: then "uid N")."""
     import getpass
+    import os
 
+    if args.user:
+        return args.user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def register(sub) -> None:
     p = sub.add_parser("ranker", help="the model that learns from review decisions and orders the queue")
     rsub = p.add_subparsers(dest="ranker_action", required=True)
-    user = getpass.getuser()
+    user = None
 
     t = rsub.add_parser("train", help="train a model on every review decision so far (audited)")
     t.add_argument("--activate", action="store_true", help="make it the active model and re-score the queue")
-    t.add_argument("--user", default=user, help="who is recorded in the audit log")
+    t.add_argument("--user", default=user, help="who is recorded in the audit log (default: the login name)")
     t.set_defaults(func=cmd_train)
 
     lst = rsub.add_parser("list", help="models, their figures and which one is active")
@@ -112,7 +123,7 @@ def register(sub) -> None:
 
     a = rsub.add_parser("activate", help="make a model the active one (also to roll back); audited")
     a.add_argument("version", type=int)
-    a.add_argument("--user", default=user, help="who is recorded in the audit log")
+    a.add_argument("--user", default=user, help="who is recorded in the audit log (default: the login name)")
     a.set_defaults(func=cmd_activate)
 
     e = rsub.add_parser("evaluate", help="learning curve on a labelled CSV: ranker vs keyword score vs random")
