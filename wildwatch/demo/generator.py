@@ -88,26 +88,11 @@ def generate(catalog: dict | None = None) -> dict[str, DemoSite]:
         rng = random.Random(f"wildwatch-demo-{name}")
         prefix = name.split("_", 1)[1]
         suffixes = VARIANT_SUFFIXES.get(spec["languages"][0], VARIANT_SUFFIXES["sw"])
-        entries = []
-        for entry in spec["listings"]:
-            unknown = set(entry) - LISTING_KEYS
-            if unknown:  # YAML flow mappings turn an unquoted comma into a new key
-                raise ValueError(f"catalog {name}: unknown keys {sorted(unknown)} in {entry}")
-            for variant in range(entry.get("variants", 1)):
-                title = entry["title"] if variant == 0 else f"{entry['title']} {suffixes[(variant - 1) % len(suffixes)]}"
-                low, high = entry["price"]
-                entries.append(dict(
-                    title=title, description=entry["description"],
-                    price=int(round(rng.uniform(low, high), -1 if high < 10000 else -3)),
-                    seller=rng.choice(spec["sellers"]), location=rng.choice(spec["places"]),
-                    posted=(EPOCH + dt.timedelta(days=rng.randrange(0, 150))).isoformat(),
-                    label=entry["label"], group=entry.get("group"),
-                    disguise=bool(entry.get("disguise")), cover=bool(entry.get("cover")),
-                ))
-        rng.shuffle(entries)
+        entries = _expand(spec["listings"], name, spec, rng, suffixes, days=(0, 150))
         listings = _numbered(entries, name, prefix, spec["currency"], 1)
         # The next month's listings draw from their own seed: adding some never changes this month's.
-        later = _expand(spec.get("next_month", []), name, spec, random.Random(f"wildwatch-demo-{name}-next"), suffixes)
+        later = _expand(spec.get("next_month", []), name, spec, random.Random(f"wildwatch-demo-{name}-next"), suffixes,
+                        days=(150, 180))
         sites[name] = DemoSite(name=name, title=spec["title"], country=spec["country"],
                                languages=list(spec["languages"]), currency=spec["currency"],
                                javascript=bool(spec.get("javascript")), listings=listings,
@@ -124,11 +109,13 @@ def _numbered(entries: list[dict], name: str, prefix: str, currency: str, first:
     return out
 
 
-def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random, suffixes: list[str]) -> list[dict]:
+def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random, suffixes: list[str],
+            days: tuple[int, int]) -> list[dict]:
+    """Each catalog entry `variants` times, with seeded prices, sellers, places and posting days, shuffled."""
     entries = []
     for entry in spec_entries:
         unknown = set(entry) - LISTING_KEYS
-        if unknown:
+        if unknown:  # YAML flow mappings turn an unquoted comma into a new key
             raise ValueError(f"catalog {name}: unknown keys {sorted(unknown)} in {entry}")
         for variant in range(entry.get("variants", 1)):
             title = entry["title"] if variant == 0 else f"{entry['title']} {suffixes[(variant - 1) % len(suffixes)]}"
@@ -137,7 +124,7 @@ def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random,
                 title=title, description=entry["description"],
                 price=int(round(rng.uniform(low, high), -1 if high < 10000 else -3)),
                 seller=rng.choice(spec["sellers"]), location=rng.choice(spec["places"]),
-                posted=(EPOCH + dt.timedelta(days=rng.randrange(150, 180))).isoformat(),
+                posted=(EPOCH + dt.timedelta(days=rng.randrange(*days))).isoformat(),
                 label=entry["label"], group=entry.get("group"),
                 disguise=bool(entry.get("disguise")), cover=bool(entry.get("cover")),
             ))

@@ -14,25 +14,24 @@ def _order(labels, scores) -> np.ndarray:
     return labels[idx]
 
 
-def average_precision(labels, scores) -> float:
+def _curve(labels, scores) -> tuple[np.ndarray, np.ndarray, int]:
+    """(hits so far, precision so far) down the ranking, and the number of positives."""
     ranked = _order(labels, scores)
-    positives = ranked.sum()
-    if positives == 0:
-        return 0.0
     hits = np.cumsum(ranked)
-    precision = hits / np.arange(1, len(ranked) + 1)
-    return float((precision * ranked).sum() / positives)
+    return ranked, hits / np.arange(1, len(ranked) + 1), int(ranked.sum())
+
+
+def average_precision(labels, scores) -> float:
+    ranked, precision, positives = _curve(labels, scores)
+    return float((precision * ranked).sum() / positives) if positives else 0.0
 
 
 def precision_at_recall(labels, scores, recall: float) -> float:
     """The best precision of any cut-off of the ranking whose recall reaches `recall`."""
-    ranked = _order(labels, scores)
-    positives = ranked.sum()
-    if positives == 0:
+    ranked, precision, positives = _curve(labels, scores)
+    if not positives:
         return 0.0
-    hits = np.cumsum(ranked)
-    precision = hits / np.arange(1, len(ranked) + 1)
-    reached = hits / positives >= recall - 1e-12
+    reached = np.cumsum(ranked) / positives >= recall - 1e-12
     return float(precision[reached].max())
 
 
