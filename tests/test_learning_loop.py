@@ -101,8 +101,9 @@ def test_decisions_teach_the_ranker_and_the_next_month_is_ordered_by_it(crawl_en
     missed = rows["offers missed by the filter (all groups)"]
     assert missed["decided"] == len(audit) and missed["population"] >= len(audit)
     assert missed["share_low"] <= missed["share"] <= missed["share_high"] and missed["estimate_high"] >= 1
-    # the planted code word no keyword knows ("Hàng trắng") was sampled and confirmed, unless the model queued it
-    planted = [r for r in queued if labels[demo_id(r[0])].title.startswith("Hàng trắng")]
-    if planted and planted[0][4] == "audit":
-        assert missed["confirmed"] >= 1 and "offers missed by the filter: ivory" in rows
+    # the offer in a code word no keyword list knows ("Hàng trắng") escaped the filter and the model alike; the
+    # audit found it, and the estimate counts it
+    [planted] = [r for r in queued if labels[demo_id(r[0])].title.startswith("Hàng trắng")]
+    assert planted[4] == "audit"
+    assert missed["confirmed"] == 1 and rows["offers missed by the filter: ivory"]["confirmed"] == 1
     assert rows["precision of the queue (confirmed / decided)"]["decided"] == len(offers)
