@@ -38,7 +38,7 @@ BIG = 3000  # from this many decisions: 3 folds and one C, so training stays wit
 
 
 class TrainingError(ValueError):
-    pass
+    """The decisions cannot train a model (one class only)."""
 
 
 def _sigmoid(x):

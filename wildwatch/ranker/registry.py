@@ -22,11 +22,11 @@ LISTING_COLUMNS = """l.id AS listing_id, l.title, l.description, l.language, s.n
 
 
 class NotEnoughDecisions(RuntimeError):
-    pass
+    """Below the cold-start minimums: the keyword score keeps ordering the queue."""
 
 
 class UnknownModel(LookupError):
-    pass
+    """No model has that version."""
 
 
 def to_record(row: dict) -> Record:
