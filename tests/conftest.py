@@ -49,6 +49,17 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
+def pytest_collection_modifyitems(config, items):
+    # Under pytest-xdist each worker has its own PostgreSQL and demo marketplaces; Airflow tests share one
+    # worker's Airflow metadata (one `db migrate`), and the Celery cluster test, which measures politeness
+    # timings, gets a worker of its own rather than sharing the CPU with another Airflow start-up.
+    for item in items:
+        if item.get_closest_marker("airflow"):
+            group = "cluster" if item.module.__name__.endswith("test_cluster") else "airflow"
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     with scratch_dirs.scratch("pg") as home:
