@@ -1,17 +1,12 @@
 """The listing's own language, detected from its text; the site's first language only for text too short to tell."""
 from __future__ import annotations
 
+from pipelines import CrawlerPipeline
+
 from wildwatch.language import detect
 
 
-class LanguagePipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class LanguagePipeline(CrawlerPipeline):
     def process_item(self, item):
         site = self.crawler.spider.site
         text = " ".join(t for t in (item.get("title"), (item.get("description") or "")[:1000]) if t)

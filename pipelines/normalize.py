@@ -1,9 +1,12 @@
 """Clean a scraped listing: whitespace, price and currency, posted date; drop items without URL or title."""
 from __future__ import annotations
 
+from pipelines import CrawlerPipeline
+
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from price_parser import Price
 from scrapy.exceptions import DropItem
@@ -47,14 +50,19 @@ def parse_date(text: str | None) -> dt.date | None:
         return None
 
 
-class NormalizePipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
+def seller_account(url: str | None, site) -> str | None:
+    """The seller's account on this site, from the link to their profile: its path (and kept parameters).
+    A display name is not an account: two sellers may both be called "Juma"."""
+    if not url or not url.strip():
+        return None
+    canonical = site.canonical_url(url.strip())
+    parts = urlsplit(canonical)
+    if parts.netloc.removeprefix("www.") != site.domain.removeprefix("www.") or parts.path in ("", "/"):
+        return None  # a link off the site is a contact (an outside shop), not an account here
+    return (parts.path + ("?" + parts.query if parts.query else ""))[:300]
 
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
+class NormalizePipeline(CrawlerPipeline):
     def process_item(self, item):
         spider = self.crawler.spider
         if not item.get("url"):
@@ -66,6 +74,7 @@ class NormalizePipeline:
         item["price"], item["currency"] = parse_price(item.get("price"),
                                                       item.pop("currency_hint", None) or spider.site.currency)
         item["posted"] = parse_date(item.get("posted"))
+        item["seller_account"] = seller_account(item.pop("seller_url", None), spider.site)
         item["image_urls"] = list(dict.fromkeys(item.get("image_urls") or []))[:20]
         for name in ("title", "price", "seller", "location"):  # field coverage, for crawl health
             if item.get(name):

@@ -2,19 +2,20 @@
 Every statement is an UPSERT, so re-running a crawl for the same run changes nothing."""
 from __future__ import annotations
 
-from psycopg2.extras import Json
+from psycopg2.extras import Json, execute_values
 
 from pipelines.dbwriter import DatabaseWriter
 
 UPSERT_LISTING = """
-INSERT INTO listings (site_id, url, title, description, price, currency, seller, location, posted_at,
+INSERT INTO listings (site_id, url, title, description, price, currency, seller, seller_account, location, posted_at,
                       image_urls, language, score, score_reasons, rank_score, rank_model, first_run_id, last_run_id)
-VALUES (%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s,
+VALUES (%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s, %(seller_account)s,
         %(location)s, %(posted)s, %(image_urls)s, %(language)s, %(score)s, %(score_reasons)s,
         %(rank_score)s, %(rank_model)s, %(run_id)s, %(run_id)s)
 ON CONFLICT (url) DO UPDATE SET
     title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
-    currency = EXCLUDED.currency, seller = EXCLUDED.seller, location = EXCLUDED.location,
+    currency = EXCLUDED.currency, seller = EXCLUDED.seller, seller_account = EXCLUDED.seller_account,
+    location = EXCLUDED.location,
     posted_at = EXCLUDED.posted_at, image_urls = EXCLUDED.image_urls, score = EXCLUDED.score,
     language = EXCLUDED.language,
     rank_score = EXCLUDED.rank_score, rank_model = EXCLUDED.rank_model, score_reasons = EXCLUDED.score_reasons,
@@ -37,10 +38,15 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT DO NOTHING
 """
 
+INSERT_CONTACTS = """
+INSERT INTO listing_contacts (listing_id, kind, value, link_key, field, span_start, span_end) VALUES %s
+ON CONFLICT DO NOTHING
+"""
+
 
 def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict) -> int:
     with conn.cursor() as cur:
-        row = {"rank_score": None, "rank_model": None, **item, "site_id": site_id, "run_id": run_id,
+        row = {"rank_score": None, "rank_model": None, "seller_account": None, **item, "site_id": site_id, "run_id": run_id,
                "score_reasons": Json(item.get("score_reasons", []))}
         cur.execute(UPSERT_LISTING, row)
         listing_id = cur.fetchone()[0]
@@ -51,6 +57,10 @@ def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict
             cur.execute(INSERT_MATCH, (listing_id, keyword_ids.get((m["term"], m["language"], m["group"], m["kind"])),
                                        m["term"], m["language"], m["group"], m["kind"], m["field"], m["start"],
                                        m["end"], m["text"]))
+        cur.execute("DELETE FROM listing_contacts WHERE listing_id = %s", (listing_id,))
+        if item.get("contacts"):
+            execute_values(cur, INSERT_CONTACTS, [(listing_id, c["kind"], c["value"], c["link_key"], c["field"],
+                                                   c["start"], c["end"]) for c in item["contacts"]])
     return listing_id
 
 

@@ -77,8 +77,9 @@ def _extract_embedded(site: Site, response) -> SearchPage:
         seen.add(url)
         fields = {name: (str(item[key]).strip() if item.get(key) not in (None, "") else None)
                   for name, key in site.search.fields.items()}
-        if fields.get("image"):
-            fields["image"] = response.urljoin(fields["image"])
+        for key in ("image", "seller_url"):
+            if fields.get(key):
+                fields[key] = response.urljoin(fields[key])
         page.results.append({"url": url, "link": link, **fields})
     return page
 
@@ -96,8 +97,10 @@ def extract_search(site: Site, response) -> SearchPage:
         if url in seen:
             continue
         seen.add(url)
-        page.results.append({"url": url, "link": response.urljoin(href.strip()),
-                             **read_fields(node, site.search.fields)})
+        fields = read_fields(node, site.search.fields)
+        if fields.get("seller_url"):
+            fields["seller_url"] = response.urljoin(fields["seller_url"])
+        page.results.append({"url": url, "link": response.urljoin(href.strip()), **fields})
     if site.search.next_page:
         href = select(response, site.search.next_page).get()
         page.next_url = response.urljoin(href.strip()) if href else None
@@ -125,4 +128,6 @@ def extract_detail(site: Site, response) -> dict:
             fields["_structured"] = filled
     if fields.get("images"):
         fields["images"] = [response.urljoin(u) for u in fields["images"]]
+    if fields.get("seller_url"):
+        fields["seller_url"] = response.urljoin(fields["seller_url"])
     return fields

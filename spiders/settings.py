@@ -36,6 +36,7 @@ ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.language.LanguagePipeline": 150,
     "pipelines.match.KeywordMatchPipeline": 200,
+    "pipelines.contacts.ContactsPipeline": 220,
     "pipelines.rank.RankPipeline": 250,
     "pipelines.store.PostgresStorePipeline": 300,
     "pipelines.enqueue.ReviewQueuePipeline": 400,

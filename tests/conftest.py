@@ -43,7 +43,10 @@ def pytest_sessionstart(session):
 def pytest_sessionfinish(session, exitstatus):
     scratch_dirs.remove_owned()  # whatever an interrupted run did not get to
     left = scratch_dirs.owned_by(os.getpid())  # ours only: another run may be working beside this one
-    servers = scratch_dirs.servers_under(left | scratch_dirs.present() - _before)
+    # An xdist worker answers for its own folders (its siblings may still be running); the controller, which
+    # finishes last, for everything that appeared during the run.
+    created = set() if os.environ.get("PYTEST_XDIST_WORKER") else scratch_dirs.present() - _before
+    servers = scratch_dirs.servers_under(left | created)
     if left or servers:
         print(f"\nERROR: this test run left {sorted(map(str, left))} and servers {servers} behind", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

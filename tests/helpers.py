@@ -94,3 +94,22 @@ def queue_decided(conn, rows, decided_at=None, confirmed=lambda r: r["label"] ==
         with conn, conn.cursor() as cur:
             cur.execute("UPDATE review_decisions SET decided_at = %s WHERE queue_id = ANY(%s)", (decided_at, ids))
     return ids
+
+
+def store_with_contacts(conn, site_id, run_id, url, title, description="", seller=None, account=None, region="TZ",
+                        language="sw", queue=False) -> int:
+    """A listing stored the way the crawl stores it, its contacts extracted; queued for review if asked."""
+    from pipelines.store import store_listing
+    from wildwatch import contacts
+
+    item = {"url": url, "title": title, "description": description, "seller": seller, "seller_account": account,
+            "price": None, "currency": None, "location": None, "posted": None, "image_urls": [],
+            "language": language, "score": 1.0}
+    item["contacts"] = [contacts.as_row(c) for c in contacts.from_listing(item, region, language)]
+    with conn:
+        listing_id = store_listing(conn, item, site_id, run_id, {})
+        if queue:
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, %s, 1)",
+                            (listing_id, run_id))
+    return listing_id

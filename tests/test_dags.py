@@ -100,6 +100,15 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
                        FROM audit_samples a JOIN crawl_runs r ON r.id = a.run_id""")
         population, sampled, queued = cur.fetchone()
     assert population > 0 and sampled == queued == 1  # 2% of the demo's unqueued listings, rounded up
+    # Seller networks, linked by the survey's own task, equal the ones planted in the demo (decoys unlinked)
+    crawled = {f"{name}/{i}" for name in demo for i in generator.expected_crawl(
+        demo[name], [t.term for t in kb.search_queries(sites.load(name).languages)])["listing_ids"]}
+    planted = [set(g) & crawled for g in generator.networks([x for s in demo.values() for x in s.listings])]
+    with conn.cursor() as cur:
+        cur.execute("""SELECT array_agg(s.name || '/' || regexp_replace(l.url, '^.*/', '')) FROM network_members m
+                       JOIN listings l ON l.id = m.listing_id JOIN sites s ON s.id = l.site_id GROUP BY m.network_id""")
+        found = [set(r[0]) for r in cur.fetchall()]
+    assert sorted(map(sorted, found)) == sorted(sorted(g) for g in planted if len(g) > 1)
 
 
 @pytest.mark.airflow

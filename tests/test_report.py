@@ -136,15 +136,23 @@ def test_every_number_in_the_report_matches_the_raw_tables(conn, history, tmp_pa
         assert {r["term"]: (r["queued"], r["decided"]) for r in t["never_yield"]} == never
         assert NEVER_YIELD_TERM in never
 
-    # Repeat sellers: confirmed in more than one month or on more than one platform, this month among them.
+    # Seller networks: each seller account is a network, sellers 0 and 1 of every platform share a WhatsApp
+    # number (one network each across platforms); confirmed on more than one platform, country or month.
+    def network_of(i):
+        index = i["seller"].rsplit("-", 1)[1]
+        return f"whatsapp {index}" if index in ("0", "1") else i["seller"]
+
     confirmed = [i for i in year if i["confirmed"]]
-    months_of, platforms_of = defaultdict(set), defaultdict(set)
+    spread = defaultdict(lambda: (set(), set(), set(), set()))
     for i in confirmed:
-        months_of[i["seller"]].add(i["period"])
-        platforms_of[i["seller"]].add(i["platform"])
-    repeat = {s for s in months_of if (len(months_of[s]) > 1 or len(platforms_of[s]) > 1) and MONTH in months_of[s]}
-    assert {r["seller"] for r in t["repeat_sellers"]} == repeat and repeat
-    assert all(r["months"] == len(months_of[r["seller"]]) for r in t["repeat_sellers"])
+        platforms, countries, periods, offers = spread[network_of(i)]
+        platforms.add(i["platform"]), countries.add(i["country"]), periods.add(i["period"]), offers.add(i["listing_id"])
+    expect_networks = sorted((len(o), len(p), len(c), len(m)) for p, c, m, o in spread.values()
+                             if (len(p) > 1 or len(c) > 1 or len(m) > 1) and MONTH in m)
+    rows = t["seller_networks"]
+    assert sorted((r["confirmed_offers"], r["platforms"], r["countries"], r["months"]) for r in rows) == expect_networks
+    assert rows[0]["platforms"] == len({i["platform"] for i in year}) and rows[0]["linked_by"] == "phone, seller account"
+    assert all(r["linked_by"] == "seller account" for r in rows if r["platforms"] == 1)
 
     # Crawl health: one row per platform, from its site crawl.
     assert sorted(r["site"] for r in t["crawl_health"]) == sorted(seen)
@@ -181,7 +189,9 @@ def test_the_public_version_names_no_seller_and_no_listing_url(conn, history, tm
     files = write(report, tmp_path)
     text = "".join(p.read_text(encoding="utf-8") for k, p in files.items() if k != "xlsx")
     assert "-seller-" not in text and "https://" not in text
-    assert report.tables["repeat_sellers"] and report.tables["repeat_sellers"][0]["seller"] == "seller 1"
+    rows = report.tables["seller_networks"]
+    assert rows and [r["network"] for r in rows] == [f"network {i}" for i in range(1, len(rows) + 1)]
+    assert "+2557" not in text and "phone, seller account" in text  # the kind of link, never the contact
 
 
 def test_a_country_report_covers_that_country_only(conn, history):

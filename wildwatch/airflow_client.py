@@ -66,7 +66,7 @@ class Airflow:
             pending = found.get("hitl_details") or []
             if pending:
                 ti = pending[0]["task_instance"]
-                self._wait_deferred(dag_id, run_id, ti, deadline)
+                self._wait_parked(dag_id, run_id, ti, deadline)
                 self.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/"
                                    f"{ti['map_index']}/hitlDetails", {"chosen_options": [option]})
                 return
@@ -75,15 +75,15 @@ class Airflow:
             time.sleep(1)
         raise AssertionError("the approval was never requested")
 
-    def _wait_deferred(self, dag_id: str, run_id: str, ti: dict, deadline: float) -> None:
-        # Airflow 3.3.2 fails a task answered after it wrote its question but before it parked (deferred):
-        # answer only once the task is deferred, plus a moment for the triggerer to pick it up.
+    def _wait_parked(self, dag_id: str, run_id: str, ti: dict, deadline: float) -> None:
+        # A HITL task writes its question, then parks (Airflow 3.3+: awaiting_input; before: deferred). Answered
+        # in between, Airflow 3.3.2 fails the task: answer only once it is parked.
         path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}"
         if ti.get("map_index", -1) not in (-1, None):
             path += f"/{ti['map_index']}"
         while time.monotonic() < deadline:
-            if self.call("GET", path).get("state") == "deferred":
-                time.sleep(2)
+            if self.call("GET", path).get("state") in ("awaiting_input", "deferred"):
+                time.sleep(1)
                 return
             time.sleep(0.5)
         raise AssertionError(f"{ti['task_id']} never parked to wait for the approval")

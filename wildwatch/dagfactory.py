@@ -114,6 +114,16 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
         summary = summarize(survey_run_id, plan_tasks)
         crawled >> summary
 
+        # Seller networks over everything stored, this run's listings included (whatever single sites did).
+        @task(trigger_rule="all_done")
+        def link_sellers() -> dict:
+            from wildwatch import survey
+
+            return survey.link_sellers()
+
+        linked = link_sellers()
+        summary >> linked
+
         if kind == "monthly":
             # The month's report, whatever happened to single sites: their failures are in it.
             @task(trigger_rule="all_done")
@@ -129,5 +139,5 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
 
                 return survey.audit_sample(survey_run_id)
 
-            summary >> audit_sample(survey_run_id) >> write_report(survey_run_id)
+            linked >> audit_sample(survey_run_id) >> write_report(survey_run_id)
     return dag

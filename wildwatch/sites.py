@@ -17,8 +17,8 @@ from wildwatch import config
 from wildwatch.keywords import LANGUAGES
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-SEARCH_FIELDS = {"title", "price", "location", "seller", "posted", "image"}
-DETAIL_FIELDS = {"title", "price", "seller", "location", "posted", "description", "images"}
+SEARCH_FIELDS = {"title", "price", "location", "seller", "seller_url", "posted", "image"}
+DETAIL_FIELDS = {"title", "price", "seller", "seller_url", "location", "posted", "description", "images"}
 
 
 class SiteError(ValueError):

@@ -149,6 +149,14 @@ def summarize(run_id: int, unplanned: list[str] | None = None) -> dict:
     return summary
 
 
+def link_sellers() -> dict:
+    """Rebuild the seller networks (listings sharing a contact or a seller account); ids stay stable."""
+    from wildwatch.networks import store
+
+    with db.transaction() as conn:
+        return store.rebuild(conn)
+
+
 def audit_sample(run_id: int) -> dict:
     """Queue the run's blind audit sample of unqueued listings (idempotent)."""
     from wildwatch.ranker import audit

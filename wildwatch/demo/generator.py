@@ -24,7 +24,8 @@ VARIANT_SUFFIXES = {
     "sw": ["bei poa", "ofa", "haraka", "mpya"],
 }
 EPOCH = dt.date(2026, 6, 1)
-LISTING_KEYS = {"label", "group", "variants", "price", "title", "description", "disguise", "cover"}
+LISTING_KEYS = {"label", "group", "variants", "price", "title", "description", "disguise", "cover", "seller", "account",
+                "contacts", "network"}
 
 
 @dataclass
@@ -43,6 +44,10 @@ class DemoListing:
     disguise: bool = False
     cover: bool = False
     images: list[str] = field(default_factory=list)
+    # The seller's account (profile path /seller/ACCOUNT): one per listing unless the catalog shares one.
+    account: str = ""
+    # Ground truth of seller networks: listings planted with the same contact share this name.
+    network: str | None = None
 
     @property
     def should_queue(self) -> bool:
@@ -104,6 +109,7 @@ def _numbered(entries: list[dict], name: str, prefix: str, currency: str, first:
     out = []
     for i, e in enumerate(entries, start=first):
         lid = f"{prefix}{i:04d}"
+        e = {**e, "account": e.get("account") or f"u-{lid}"}
         out.append(DemoListing(id=lid, site=name, currency=currency, images=[f"/img/{lid}-1.jpg", f"/img/{lid}-2.jpg"],
                                **e))
     return out
@@ -120,10 +126,16 @@ def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random,
         for variant in range(entry.get("variants", 1)):
             title = entry["title"] if variant == 0 else f"{entry['title']} {suffixes[(variant - 1) % len(suffixes)]}"
             low, high = entry["price"]
+            contacts = entry.get("contacts") or []
+            description = entry["description"]
+            if contacts:  # the same contact written another way in each variant
+                description = f"{description} {contacts[variant % len(contacts)]}"
+            price = int(round(rng.uniform(low, high), -1 if high < 10000 else -3))
+            seller = rng.choice(spec["sellers"])
             entries.append(dict(
-                title=title, description=entry["description"],
-                price=int(round(rng.uniform(low, high), -1 if high < 10000 else -3)),
-                seller=rng.choice(spec["sellers"]), location=rng.choice(spec["places"]),
+                title=title, description=description, price=price,
+                seller=entry.get("seller", seller), account=entry.get("account", ""), network=entry.get("network"),
+                location=rng.choice(spec["places"]),
                 posted=(EPOCH + dt.timedelta(days=rng.randrange(*days))).isoformat(),
                 label=entry["label"], group=entry.get("group"),
                 disguise=bool(entry.get("disguise")), cover=bool(entry.get("cover")),
@@ -186,12 +198,35 @@ def expected_crawl(site: DemoSite, queries: list[str]) -> dict:
     }
 
 
+def networks(listings: list[DemoListing]) -> list[list[str]]:
+    """The seller networks among these listings ("site/id"), as planted: listings of one account, and listings
+    that share a planted contact (catalog `network:`). Groups of two or more, sorted."""
+    groups: dict[str, set[str]] = {}
+    parent: dict[str, str] = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for x in listings:
+        me = f"{x.site}/{x.id}"
+        for key in (f"account:{x.site}:{x.account}", f"network:{x.network}" if x.network else None):
+            if key:
+                parent[find(me)] = find(key)
+    for x in listings:
+        me = f"{x.site}/{x.id}"
+        groups.setdefault(find(me), set()).add(me)
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+
+
 def ground_truth() -> dict:
     sites = generate()
-    return {name: {"title": s.title, "country": s.country, "languages": s.languages,
-                   "javascript": s.javascript, "listings": [asdict(x) for x in s.listings],
-                   "next_month": [asdict(x) for x in s.later]}
-            for name, s in sites.items()}
+    doc = {name: {"title": s.title, "country": s.country, "languages": s.languages,
+                  "javascript": s.javascript, "listings": [asdict(x) for x in s.listings],
+                  "next_month": [asdict(x) for x in s.later]}
+           for name, s in sites.items()}
+    return doc
 
 
 GROUND_TRUTH_FILE = "ground_truth.json"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from psycopg2.extras import execute_values
 
 from wildwatch.report.queries import add_months
+from wildwatch.networks import store
 
 PLANTED_CODE_WORD = "kemtrang"
 # A real keyword whose candidates analysts always reject in this history: the report's never-yield table.
@@ -95,14 +96,20 @@ def seed(conn, end_month: dt.date, size: HistorySize | None = None, rng_seed: in
                     if decision == "confirmed" and country == "VN":
                         description += f" {PLANTED_CODE_WORD}"
                     url = f"https://{name}.example/item/{month:%Y%m}-{i}"
-                    new_rows.append((site_id, url, title, description, rng.randrange(10, 5000), seller, lang,
+                    new_rows.append((site_id, url, title, description, rng.randrange(10, 5000), seller, f"/u/{seller}", lang,
                                      2.0 if candidate else 0.0, run_id, run_id, month, month))
                     meta.append((candidate, group, term, decision))
                 ids = [r[0] for r in execute_values(cur, """
-                    INSERT INTO listings (site_id, url, title, description, price, seller, language, score,
+                    INSERT INTO listings (site_id, url, title, description, price, seller, seller_account, language, score,
                                           first_run_id, last_run_id, first_seen_at, last_seen_at)
                     VALUES %s RETURNING id""", new_rows, page_size=1000, fetch=True)]
                 counts["listings"] += len(ids)
+                # Sellers 0 and 1 of every platform give one WhatsApp number each: two networks across platforms.
+                shared = [(lid, "whatsapp", f"+2557000000{row[5][-1]}", f"phone:+2557000000{row[5][-1]}", "description", 0, 1)
+                          for lid, row in zip(ids, new_rows, strict=True) if row[5].endswith(("-seller-0", "-seller-1"))]
+                if shared:
+                    execute_values(cur, """INSERT INTO listing_contacts (listing_id, kind, value, link_key, field,
+                                           span_start, span_end) VALUES %s""", shared)
                 seen = still + ids
                 execute_values(cur, "INSERT INTO sightings (listing_id, run_id, seen_at, title) VALUES %s",
                                [(lid, run_id, month, "-") for lid in seen], page_size=2000)
@@ -139,6 +146,7 @@ def seed(conn, end_month: dt.date, size: HistorySize | None = None, rng_seed: in
                     counts["referrals"] += 1
                     removed = _refer(cur, rng, name, month, confirmed)
                     active[name] = [lid for lid in active[name] if lid not in removed]
+        counts["networks"] = store.relink(cur)["networks"]
     return counts
 
 

@@ -87,7 +87,8 @@ def detail_page(site, x) -> str:
     images = "".join(f"<img class=\"photo\" src=\"{escape(src)}\" alt=\"\">" for src in x.images)
     body = (f"<article class=\"listing\" data-id=\"{x.id}\"><h1 class=\"listing-title\">{escape(x.title)}</h1>"
             f"<div class=\"price\">{escape(money(x.price, x.currency))}</div>"
-            f"<div class=\"seller\">{escape(x.seller)}</div><div class=\"location\">{escape(x.location)}</div>"
+            f"<div class=\"seller\"><a class=\"seller-link\" href=\"/seller/{escape(x.account)}\">{escape(x.seller)}</a></div>"
+            f"<div class=\"location\">{escape(x.location)}</div>"
             f"<time class=\"posted\" datetime=\"{x.posted}\">{x.posted}</time>"
             f"<div class=\"description\">{escape(x.description)}</div><div class=\"gallery\">{images}</div></article>")
     return page(site, x.title, body)

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from wildwatch.contacts import KINDS
 from wildwatch.ranker import audit
 from wildwatch.report import plots, queries, terms
 from wildwatch.review.export import _cell
 
 # name -> (title, columns). The order here is the order in the report, the CSVs and the workbook.
+LINK_KINDS = {**KINDS, "seller": "seller account"}
 TABLES = {
     "offers": ("Candidates queued and offers confirmed, by product group, platform, country and language",
                ["product_group", "platform", "country", "language", "queued", "confirmed", "queued_prev",
@@ -31,8 +33,10 @@ TABLES = {
                     ["term", "language", "product_group", "queued", "decided"]),
     "suggested_terms": ("Suggested new terms (for review; never added automatically)",
                         ["term", "confirmed_listings", "other_listings", "z"]),
-    "repeat_sellers": ("Sellers with confirmed offers in more than one month or on more than one platform",
-                       ["seller", "confirmed_offers", "months", "platforms", "platform_list", "month_list"]),
+    "seller_networks": ("Seller networks with confirmed offers on several platforms, in several countries or months "
+                        "(linked by shared contacts or seller accounts)",
+                        ["network", "confirmed_offers", "platforms", "countries", "months", "platform_list",
+                         "country_list", "month_list", "linked_by"]),
     "filter_quality": ("What the filter missed (blind audit sample of unqueued listings) and the queue's precision, "
                        "with 95% Wilson intervals",
                        ["measure", "population", "sampled", "decided", "confirmed", "share", "share_low", "share_high",
@@ -92,13 +96,16 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
         t["never_yield"] = queries.fetch(conn, queries.NEVER_YIELD, p)
         confirmed, other = _texts(conn, p)
         t["suggested_terms"] = terms.suggest(confirmed, other, _known_terms(conn))
-        t["repeat_sellers"] = queries.fetch(conn, queries.SELLERS, p)
+        t["seller_networks"] = queries.fetch(conn, queries.NETWORKS, p)
+        for row in t["seller_networks"]:
+            row["linked_by"] = ", ".join(LINK_KINDS.get(k, k) for k in sorted(row["linked_by"] or []))
         t["crawl_health"] = queries.fetch(conn, queries.CRAWL_HEALTH, p)
         t["filter_quality"] = audit.estimate(conn, period, country)
     if public:
-        # Outside the team: no seller names, no listing URLs (none of the tables carry URLs).
-        for i, row in enumerate(t["repeat_sellers"], start=1):
-            row["seller"] = f"seller {i}"
+        # Outside the team: no seller names, contacts or photos, no listing URLs (no table carries them), and
+        # no network ids that would let a reader match networks across published reports.
+        for i, row in enumerate(t["seller_networks"], start=1):
+            row["network"] = f"network {i}"
     months = [f"{queries.add_months(period, -k):%Y-%m}" for k in range(11, -1, -1)]
     scope = f" ({country})" if country else ""
     report.plots["trend"] = plots.trend_small_multiples(t["trend"], months,

@@ -127,14 +127,22 @@ HAVING count(*) FILTER (WHERE confirmed) = 0 AND count(*) FILTER (WHERE settled)
 ORDER BY decided DESC, term
 """
 
-SELLERS = """
-WITH offers AS (SELECT seller, platform, period FROM report_items WHERE confirmed AND seller IS NOT NULL)
-SELECT seller, count(*) AS confirmed_offers, count(DISTINCT period) AS months, count(DISTINCT platform) AS platforms,
-       string_agg(DISTINCT platform, ', ') AS platform_list,
-       string_agg(DISTINCT to_char(period, 'YYYY-MM'), ', ') AS month_list
-FROM offers GROUP BY seller
-HAVING (count(DISTINCT period) > 1 OR count(DISTINCT platform) > 1) AND bool_or(period = %(month)s)
-ORDER BY confirmed_offers DESC, seller
+# Seller networks (wildwatch/networks) with confirmed offers on more than one platform, in more than one country
+# or month, this month among them. Linked-by lists the kinds of key only: contacts never go into a report.
+NETWORKS = """
+WITH offers AS (SELECT m.network_id, ri.listing_id, ri.platform, ri.country, ri.period
+                FROM report_items ri JOIN network_members m ON m.listing_id = ri.listing_id WHERE ri.confirmed)
+SELECT o.network_id AS network, count(DISTINCT o.listing_id) AS confirmed_offers,
+       count(DISTINCT o.platform) AS platforms, count(DISTINCT o.country) AS countries,
+       count(DISTINCT o.period) AS months,
+       string_agg(DISTINCT o.platform, ', ') AS platform_list, string_agg(DISTINCT o.country, ', ') AS country_list,
+       string_agg(DISTINCT to_char(o.period, 'YYYY-MM'), ', ') AS month_list,
+       (SELECT array_agg(DISTINCT split_part(k.link_key, ':', 1)) FROM network_links k
+        WHERE k.network_id = o.network_id) AS linked_by
+FROM offers o GROUP BY o.network_id
+HAVING (count(DISTINCT o.platform) > 1 OR count(DISTINCT o.country) > 1 OR count(DISTINCT o.period) > 1)
+   AND bool_or(o.period = %(month)s)
+ORDER BY platforms DESC, countries DESC, months DESC, confirmed_offers DESC, network
 """
 
 CRAWL_HEALTH = """

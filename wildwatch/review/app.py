@@ -25,7 +25,9 @@ from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.evidence import warc
 from wildwatch.evidence.store import open_store
-from wildwatch.review import referral_routes, report_routes
+from wildwatch.networks import queries as network_queries
+from wildwatch.review import network_routes, referral_routes, report_routes
+from wildwatch.review.network_routes import contact_label
 from wildwatch.review.highlight import segments
 from wildwatch.review.ranking import explain_ranking
 
@@ -154,16 +156,20 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             # Second reviews are blind: only supervisors see earlier decisions.
             earlier = quality.decisions(conn, queue_id) if is_supervisor(current) else []
             ranking = explain_ranking(conn, row)
-        spans = {"title": [], "description": []}
+            linked = network_queries.linked_offers(conn, row["id"])
+        spans = {"title": [], "description": [], "seller": []}
         for m in row["matches"]:
             spans[m["field"]].append((m["span_start"], m["span_end"], m["product_group"]))
+        for c in row["contacts"]:
+            spans[c["field"]].append((c["span_start"], c["span_end"], f"contact: {contact_label(c)}"))
         settle = is_supervisor(current) and row["status"] == "escalated"
         groups = sorted({m["product_group"] for m in row["matches"]})
         return render(request, "item.html", item=row, title_parts=segments(row["title"], spans["title"]),
                       description_parts=segments(row["description"], spans["description"]),
                       decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"] and row["status"] == "claimed",
                       settle=settle, earlier=earlier, suggested_group=groups[0] if len(groups) == 1 else "",
-                      ranking=ranking)
+                      ranking=ranking, linked=linked, network_id=linked[0]["network_id"] if linked else None,
+                      seller_parts=segments(row["seller"], spans["seller"]))
 
     @app.post("/item/{queue_id}/decide", dependencies=[Depends(csrf)])
     def decide(request: Request, queue_id: int, decision: str = Form(...), product_group: str = Form(""),
@@ -229,6 +235,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                                        "frame-ancestors 'self'",
             "X-Frame-Options": "SAMEORIGIN"})
 
+    network_routes.add(app, user=user, connection=connection, render=render)
     report_routes.add(app, supervisor=supervisor, render=render, reports_dir=settings.reports_dir or base.reports_dir)
     referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                         evidence_dir=evidence_dir, referrals_dir=referrals_dir)

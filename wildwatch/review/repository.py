@@ -50,9 +50,9 @@ def item(conn, queue_id: int) -> dict | None:
                        JOIN crawl_runs r ON r.id = si.run_id WHERE si.listing_id = %s ORDER BY si.seen_at""",
                     (row["id"],))
         row["sightings"] = cur.fetchall()
-        cur.execute("""SELECT id, title, url FROM listings WHERE site_id = %s AND seller = %s AND id <> %s
-                       ORDER BY last_seen_at DESC LIMIT 20""", (row["site_id"], row["seller"], row["id"]))
-        row["same_seller"] = cur.fetchall() if row["seller"] else []
+        cur.execute("""SELECT kind, value, field, span_start, span_end FROM listing_contacts WHERE listing_id = %s
+                       ORDER BY field, span_start""", (row["id"],))
+        row["contacts"] = cur.fetchall()
         cur.execute("""SELECT DISTINCT ON (kind) id, kind, sha256, media_type, page_url, captured_at, missing_reason,
                               crawler_version
                        FROM evidence WHERE listing_id = %s AND purpose = 'capture'

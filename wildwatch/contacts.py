@@ -1,0 +1,286 @@
+"""Contact identifiers in listing text: phone numbers, messenger IDs (WeChat, QQ, Zalo, WhatsApp, Telegram,
+Line), e-mail addresses and links to outside shops, each normalised so that the same contact written
+differently gives the same value.
+
+Sellers disguise contacts to slip past platform filters: spaced or dotted digits, full-width digits, "O"/"l"
+for 0/1, digits spelled out. `reveal()` undoes these on a copy of the text that keeps, for every character,
+where it came from, so each contact keeps its span in the text the analyst sees.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+
+# Display names, also used in link reasons ("same WhatsApp +255...").
+KINDS = {"phone": "phone", "wechat": "WeChat", "qq": "QQ", "zalo": "Zalo", "whatsapp": "WhatsApp",
+         "telegram": "Telegram", "line": "Line", "email": "e-mail", "url": "outside shop"}
+# Messenger accounts that are phone numbers: linked to the same number written as a phone.
+PHONE_BASED = {"whatsapp", "zalo", "wechat", "line", "telegram"}
+
+SPELLED_DIGITS = {
+    "en": ["zero|oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+    "fr": ["zéro|zero", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"],
+    "sw": ["sifuri", "moja", "mbili", "tatu", "nne", "tano", "sita", "saba", "nane", "tisa"],
+    "vi": ["không|khong", "một|mot", "hai", "ba", "bốn|bon", "năm|nam", "sáu|sau", "bảy|bay", "tám|tam",
+           "chín|chin"],
+}
+HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+# A spelled-out run must be long enough to be a phone number, not "one or two" in a sentence.
+MIN_SPELLED = 7
+LOOKALIKES = {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1"}
+SEPARATORS = " .-·_*/,"
+
+
+@dataclass(frozen=True)
+class Contact:
+    kind: str
+    value: str  # normalised: E.164 for phones, lower case for IDs, host/path for links
+    field: str
+    start: int  # span in the field's original text
+    end: int
+
+    @property
+    def key(self) -> str:
+        """What links listings: a messenger account that is a phone number links with that phone."""
+        if self.kind in PHONE_BASED and self.value.startswith("+"):
+            return f"phone:{self.value}"
+        return f"{self.kind}:{self.value}"
+
+    @property
+    def label(self) -> str:
+        return f"{KINDS[self.kind]} {self.value}"
+
+
+class Revealed:
+    """Text with disguised digits made plain, and for each of its characters the span it came from."""
+
+    def __init__(self):
+        self.chars: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def emit(self, text: str, start: int, end: int) -> None:
+        for ch in text:
+            self.chars.append(ch)
+            self.starts.append(start)
+            self.ends.append(end)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return self.starts[start], self.ends[end - 1]
+
+    def then(self, pattern: re.Pattern, replace) -> Revealed:
+        """A further rewrite of this text, each output character still pointing at the original."""
+        out, text, at = Revealed(), self.text, 0
+        for m in pattern.finditer(text):
+            for i in range(at, m.start()):
+                out.emit(text[i], self.starts[i], self.ends[i])
+            out.emit(replace(m), self.starts[m.start()], self.ends[m.end() - 1])
+            at = m.end()
+        for i in range(at, len(text)):
+            out.emit(text[i], self.starts[i], self.ends[i])
+        return out
+
+
+def _spelled_pattern(language: str | None) -> re.Pattern:
+    langs = ["en"] + ([language] if language in SPELLED_DIGITS and language != "en" else [])
+    words = {}
+    for lang in langs:
+        for digit, alternatives in enumerate(SPELLED_DIGITS[lang]):
+            for word in alternatives.split("|"):
+                words[word] = digit
+    alt = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    word = rf"(?:{alt})"
+    return re.compile(rf"(?<!\w){word}(?:[\s,.\-]+{word}){{{MIN_SPELLED - 1},}}(?!\w)", re.IGNORECASE), words
+
+
+_SPELLED_CACHE: dict = {}
+
+
+def _spelled(language: str | None):
+    if language not in _SPELLED_CACHE:
+        _SPELLED_CACHE[language] = _spelled_pattern(language)
+    return _SPELLED_CACHE[language]
+
+
+HAN_RUN = re.compile(rf"[{''.join(HAN_DIGITS)}]{{{MIN_SPELLED},}}")
+# One or two digits at a time with separators between: "0 7 1 2 3 4 5 6 7 8", "07.12.34.56.78".
+SPACED_DIGITS = re.compile(r"(?<![\d+])\+?\d{1,2}(?:[ .\-·_*/]{1,3}\d{1,2}){5,}(?!\d)")
+
+
+def _is_digitish(text: str, i: int, step: int) -> bool:
+    j = i + step
+    while 0 <= j < len(text) and text[j] in SEPARATORS and abs(j - i) <= 2:
+        j += step
+    return 0 <= j < len(text) and unicodedata.decimal(text[j], None) is not None
+
+
+def _in_number(text: str, i: int) -> bool:
+    """A look-alike letter standing for a digit: next to digits, and its run of letters is all look-alikes
+    ("O7l2" yes; "Old", "call", "Zalo" no)."""
+    a = b = i
+    while a > 0 and text[a - 1].isalpha():
+        a -= 1
+    while b + 1 < len(text) and text[b + 1].isalpha():
+        b += 1
+    if any(ch not in LOOKALIKES for ch in text[a:b + 1]):
+        return False
+    return _is_digitish(text, a, -1) or _is_digitish(text, b, 1)
+
+
+def reveal(text: str, language: str | None = None) -> Revealed:
+    out = Revealed()
+    pattern, words = _spelled(language)
+    spelled = [(m.start(), m.end(), "".join(str(words[w.lower()]) for w in re.findall(r"\w+", m.group())))
+               for m in pattern.finditer(text)]
+    spelled += [(m.start(), m.end(), "".join(str(HAN_DIGITS[c]) for c in m.group())) for m in HAN_RUN.finditer(text)]
+    spelled.sort()
+    i, runs = 0, iter(spelled)
+    run = next(runs, None)
+    while i < len(text):
+        if run and i == run[0]:
+            out.emit(run[2], run[0], run[1])
+            i = run[1]
+            run = next(runs, None)
+            continue
+        ch = text[i]
+        digit = unicodedata.decimal(ch, None)
+        if digit is not None:
+            out.emit(str(digit), i, i + 1)
+        elif ch in LOOKALIKES and _in_number(text, i):
+            out.emit(LOOKALIKES[ch], i, i + 1)
+        else:
+            out.emit(ch, i, i + 1)
+        i += 1
+    return out.then(SPACED_DIGITS, lambda m: re.sub(r"[^\d+]", "", m.group()))
+
+
+def phones(revealed: Revealed, region: str | None) -> list[tuple[str, int, int]]:
+    """(E.164, start, end) for every valid phone number, spans in the revealed text."""
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(revealed.text, region or "ZZ", leniency=phonenumbers.Leniency.VALID):
+        number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        found.append((number, match.start, match.end))
+    return found
+
+
+ID = r"([A-Za-z][-_A-Za-z0-9]{4,30})"
+CUE_SEP = r"[\s:：=\-号號]*"
+MESSENGER_CUES = {
+    "wechat": ["微信", "威信", "薇信", "徽信", "v信", "vx", "wx", "weixin", "wechat", "we chat", "加v", "+v", "➕v"],
+    "qq": ["qq", "企鹅", "扣扣"],
+    "zalo": ["zalo", "za lo"],
+    "whatsapp": ["whatsapp", "whats app", "watsapp", "whatsap", "wasap", "wa.me/", "(?-i:WA)"],
+    "telegram": ["telegram", "t.me/"],
+    "line": ["line id", "(?-i:LINE)", "line:"],
+}
+
+
+def _cue(word: str) -> str:
+    # Latin cues stand alone ("online" is not "line"); CJK cues may run straight into the ID.
+    body = word if word.startswith("(?") else re.escape(word)
+    left = r"(?<![A-Za-z])" if word[0].isascii() else ""
+    right = r"(?![A-Za-z])" if word[-1].isascii() and word[-1].isalpha() else ""
+    return left + body + right
+
+
+CUE = re.compile("|".join(f"(?P<{kind}>{'|'.join(map(_cue, cues))})" for kind, cues in MESSENGER_CUES.items()),
+                 re.IGNORECASE)
+EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)\s*(?:@|\(at\)|\[at\]|＠| at )\s*"
+                   r"([\w-]+(?:\s*(?:\.|\(dot\)|\[dot\]| dot )\s*[\w-]+)+)", re.IGNORECASE)
+URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'，。、）)]+", re.IGNORECASE)
+HANDLE = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_]{4,31})\b")
+QQ_NUMBER = re.compile(r"[1-9]\d{4,11}")
+
+
+def _messenger_id(kind: str, cue: str, text: str, at: int) -> tuple[str, int, int] | None:
+    rest = text[at:at + 60]
+    sep = re.match(CUE_SEP + "@?", rest)
+    start = at + sep.end()
+    if kind == "qq":
+        m = QQ_NUMBER.match(text, start)
+        return (m.group(), m.start(), m.end()) if m else None
+    m = re.compile(ID).match(text, start)
+    # "WhatsApp only", "WeChat please": a word of letters is an ID only after a colon or 号, or a CJK cue
+    said = bool(m) and (any(ch in sep.group() for ch in ":：=号號") or not m.group(1).isalpha() or not cue.isascii())
+    if m and said and not m.group(1).lower().startswith(("http", "www")):
+        return m.group(1).lower(), m.start(1), m.end(1)
+    return None
+
+
+def _url_value(url: str) -> str:
+    url = url.rstrip(".,;:!?")
+    url = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.IGNORECASE)
+    host, _, path = url.partition("/")
+    path = path.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    return host.lower() + ("/" + path if path else "")
+
+
+def extract(text: str | None, field: str = "text", region: str | None = None, language: str | None = None,
+            own_domain: str | None = None) -> list[Contact]:
+    """Every contact in one field of a listing; `region` (the site's country) reads national numbers,
+    `own_domain` keeps the marketplace's own links out."""
+    if not text:
+        return []
+    found: dict[tuple[str, str, int], Contact] = {}
+
+    def add(kind, value, start, end):
+        # One contact once: "telegram @x" is found by its cue and as a handle, over the same characters.
+        if not any(k == kind and v == value and start < c.end and c.start < end for (k, v, _), c in found.items()):
+            found[(kind, value, start)] = Contact(kind, value, field, start, end)
+
+    revealed = reveal(text, language)
+    phone_spans = []
+    for number, start, end in phones(revealed, region):
+        a, b = revealed.span(start, end)
+        phone_spans.append((a, b, number))
+        add("phone", number, a, b)
+    plain = revealed.text
+    for m in CUE.finditer(plain):
+        kind = m.lastgroup
+        cue_end = revealed.span(m.end() - 1, m.end())[1]
+        # A cue followed by a phone number: the account is that number.
+        near = [(a, b, n) for a, b, n in phone_spans if 0 <= a - cue_end <= 12]
+        if near and kind != "qq":
+            a, b, number = near[0]
+            add(kind, number, a, b)
+            continue
+        got = _messenger_id(kind, m.group(), plain, m.end())
+        if got:
+            value, s, e = got
+            add(kind, value, *revealed.span(s, e))
+    for m in EMAIL.finditer(text):
+        domain = re.sub(r"\s*(?:\(dot\)|\[dot\]| dot )\s*|\s+", ".", m.group(2), flags=re.IGNORECASE)
+        domain = re.sub(r"\.+", ".", domain).lower()
+        add("email", f"{m.group(1).lower()}@{domain}", m.start(), m.end())
+    for m in URL.finditer(text):
+        value = _url_value(m.group())
+        host = value.split("/", 1)[0]
+        if own_domain and (host == own_domain or host.endswith("." + own_domain)):
+            continue
+        add("url", value, m.start(), m.start() + len(m.group().rstrip(".,;:!?")))
+    for m in HANDLE.finditer(text):
+        if not any(c.kind in ("telegram", "email") and c.start <= m.start() < c.end for c in found.values()):
+            add("telegram", m.group(1).lower(), m.start(), m.end())
+    return sorted(found.values(), key=lambda c: (c.start, c.kind))
+
+
+def from_listing(listing: dict, region: str | None, language: str | None, own_domain: str | None = None) -> list[Contact]:
+    """Contacts in a listing's title, description and seller fields."""
+    out = []
+    for field in ("title", "description", "seller"):
+        out.extend(extract(listing.get(field), field, region, language, own_domain))
+    return out
+
+
+def as_row(contact: Contact) -> dict:
+    """A contact as the crawl item and the spool carry it (plain JSON)."""
+    return {"kind": contact.kind, "value": contact.value, "link_key": contact.key, "field": contact.field,
+            "start": contact.start, "end": contact.end}

@@ -1,0 +1,108 @@
+"""Rebuild the seller networks from every stored listing's keys, keeping network ids stable."""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from psycopg2.extras import execute_values
+
+from wildwatch.contacts import KINDS
+from wildwatch.networks.link import link
+
+LOCK_KEY = 7_281_014  # one rebuild at a time (a DAG task and a CLI call may overlap)
+
+KEYS = """
+SELECT DISTINCT listing_id, link_key, kind FROM listing_contacts
+UNION
+SELECT id, 'seller:' || site_id || ':' || seller_account, 'seller' FROM listings WHERE seller_account IS NOT NULL
+"""
+
+
+def _reason(key: str, sites: list[str], value_label: dict[str, str]) -> str:
+    kind, _, value = key.partition(":")
+    where = " and ".join(sites) if len(sites) <= 3 else f"{len(sites)} sites"
+    if kind == "seller":
+        return f"same seller account {value_label.get(key, value.split(':', 1)[1])} on {where}"
+    label = value_label.get(key, f"{KINDS.get(kind, kind)} {value}")
+    return f"same {label} on {where}"
+
+
+def rebuild(conn) -> dict:
+    """Recompute every network in one transaction; returns counts (networks, listings linked, new, merged,
+    dissolved, seconds)."""
+    with conn, conn.cursor() as cur:
+        return relink(cur)
+
+
+def relink(cur) -> dict:
+    """rebuild() inside the caller's transaction."""
+    started = time.monotonic()
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+    cur.execute(KEYS)
+    rows = cur.fetchall()
+    pairs = [(listing_id, key) for listing_id, key, _ in rows]
+    kinds = defaultdict(set)
+    for _, key, kind in rows:
+        kinds[key].add(kind)
+    cur.execute("SELECT listing_id, network_id FROM network_members")
+    previous = dict(cur.fetchall())
+    cur.execute("SELECT coalesce(max(id), 0) + 1 FROM networks")
+    next_id = cur.fetchone()[0]
+    result = link(pairs, previous, next_id)
+    if result.new_ids:
+        execute_values(cur, "INSERT INTO networks (id) VALUES %s", [(i,) for i in result.new_ids])
+        cur.execute("SELECT setval(pg_get_serial_sequence('networks', 'id'), (SELECT max(id) FROM networks))")
+    cur.execute("DELETE FROM network_links")
+    cur.execute("DELETE FROM network_members")
+    execute_values(cur, "INSERT INTO network_members (listing_id, network_id) VALUES %s",
+                   list(result.network_of.items()), page_size=5000)
+    for old, new in result.merged.items():
+        cur.execute("UPDATE networks SET merged_into = %s, listings = 0, updated_at = now() WHERE id = %s",
+                    (new, old))
+    if result.dissolved:
+        cur.execute("UPDATE networks SET listings = 0, updated_at = now() WHERE id = ANY(%s) AND merged_into IS NULL",
+                    (result.dissolved,))
+    _write_links(cur, pairs, kinds, result.network_of)
+    cur.execute("""
+        UPDATE networks n SET listings = s.listings, sites = s.sites, countries = s.countries,
+               months = s.months, updated_at = now(), merged_into = NULL
+        FROM (SELECT m.network_id, count(*) AS listings, count(DISTINCT l.site_id) AS sites,
+                     count(DISTINCT s.country) AS countries,
+                     count(DISTINCT date_trunc('month', coalesce(r.period, l.first_seen_at::date))) AS months
+              FROM network_members m JOIN listings l ON l.id = m.listing_id JOIN sites s ON s.id = l.site_id
+              LEFT JOIN crawl_runs r ON r.id = l.first_run_id
+              GROUP BY m.network_id) s
+        WHERE n.id = s.network_id""")
+    return {"networks": len(set(result.network_of.values())), "listings": len(result.network_of),
+            "new": len(result.new_ids), "merged": len(result.merged), "dissolved": len(result.dissolved),
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def _write_links(cur, pairs, kinds: dict[str, set], network_of: dict[int, int]) -> None:
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for listing_id, key in pairs:
+        if listing_id in network_of:
+            by_key[key].append(listing_id)
+    shared = {k: sorted(set(v)) for k, v in by_key.items() if len(set(v)) > 1}
+    if not shared:
+        return
+    ids = sorted({i for v in shared.values() for i in v})
+    cur.execute("""SELECT l.id, s.name, l.seller FROM listings l JOIN sites s ON s.id = l.site_id
+                   WHERE l.id = ANY(%s)""", (ids,))
+    site_of, seller_of = {}, {}
+    for listing_id, site, seller in cur.fetchall():
+        site_of[listing_id], seller_of[listing_id] = site, seller
+    labels = {}
+    for key, members in shared.items():
+        if key.startswith("seller:"):
+            name = next((seller_of[m] for m in members if seller_of.get(m)), None)
+            labels[key] = f"'{name}'" if name else key.split(":", 2)[2]
+        elif key.startswith("phone:"):
+            named = sorted(KINDS[k] for k in kinds[key] if k != "phone") or ["phone"]
+            labels[key] = "/".join(named) + " " + key[6:]
+    rows = []
+    for key, members in shared.items():
+        sites = sorted({site_of[m] for m in members})
+        rows.append((network_of[members[0]], key, members, _reason(key, sites, labels)))
+    execute_values(cur, "INSERT INTO network_links (network_id, link_key, listing_ids, reason) VALUES %s", rows,
+                   page_size=2000)
