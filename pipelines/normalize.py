@@ -57,7 +57,7 @@ def seller_account(url: str | None, site) -> str | None:
         return None
     canonical = site.canonical_url(url.strip())
     parts = urlsplit(canonical)
-    if parts.netloc.removeprefix("www.") != site.domain.removeprefix("www.") or parts.path in ("", "/"):
+    if (parts.hostname or "").removeprefix("www.") != site.domain.removeprefix("www.") or parts.path in ("", "/"):
         return None  # a link off the site is a contact (an outside shop), not an account here
     return (parts.path + ("?" + parts.query if parts.query else ""))[:300]
 

@@ -41,6 +41,7 @@ ITEM_PIPELINES = {
     "pipelines.store.PostgresStorePipeline": 300,
     "pipelines.enqueue.ReviewQueuePipeline": 400,
     "pipelines.evidence.EvidencePipeline": 500,
+    "pipelines.photos.PhotosPipeline": 550,
 }
 DOWNLOADER_MIDDLEWARES = {
     # before RetryMiddleware (550) sees the response: honour the site's Retry-After first

@@ -1,4 +1,5 @@
 """The DAGs: they import cleanly without touching the database, and run a whole survey end to end."""
+import itertools
 import json
 import os
 import subprocess
@@ -109,6 +110,26 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
                        JOIN listings l ON l.id = m.listing_id JOIN sites s ON s.id = l.site_id GROUP BY m.network_id""")
         found = [set(r[0]) for r in cur.fetchall()]
     assert sorted(map(sorted, found)) == sorted(sorted(g) for g in planted if len(g) > 1)
+    # Photos of every queued listing kept (both of each); a photo re-used by listings no contact or account
+    # links is a possible link only (the demo's two "Carved ivory bangle" posts)
+    with conn.cursor() as cur:
+        cur.execute("""SELECT count(*) FILTER (WHERE p.sha256 IS NULL), count(*), count(DISTINCT p.listing_id),
+                              (SELECT count(*) FROM review_queue WHERE reason <> 'audit')
+                       FROM listing_photos p""")
+        refused, kept_or_not, with_photos, queued_now = cur.fetchone()
+        cur.execute("""SELECT sa.name || '/' || regexp_replace(a.url, '^.*/', ''),
+                              sb.name || '/' || regexp_replace(b.url, '^.*/', '')
+                       FROM photo_links pl JOIN listings a ON a.id = pl.listing_a JOIN sites sa ON sa.id = a.site_id
+                       JOIN listings b ON b.id = pl.listing_b JOIN sites sb ON sb.id = b.site_id""")
+        photo_pairs = {frozenset(r) for r in cur.fetchall()}
+    assert refused == 0 and kept_or_not == 2 * with_photos and with_photos == queued_now
+    listings = {f"{x.site}/{x.id}": x for s in demo.values() for x in s.listings}
+    network_of = {m: i for i, g in enumerate(planted) for m in g}
+    queued_ids = {k for k, x in listings.items() if k in crawled and x.should_queue}
+    want_pairs = {frozenset((a, b)) for a, b in itertools.combinations(sorted(queued_ids), 2)
+                  if listings[a].photo and listings[a].photo == listings[b].photo
+                  and (network_of.get(a) is None or network_of.get(a) != network_of.get(b))}
+    assert photo_pairs == want_pairs and want_pairs
 
 
 @pytest.mark.airflow

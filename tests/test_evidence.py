@@ -47,7 +47,11 @@ def test_every_candidate_gets_a_warc_and_other_listings_none(crawl_env, conn):
         assert title.split()[0] in body.decode("utf-8"), "the archived page is the one the listing came from"
     result = verify(crawl_env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"checked {len({r[2] for r in rows})} evidence files" in result.stdout
+    with conn.cursor() as cur:  # the candidates' photos and their thumbnails are evidence files too
+        cur.execute("SELECT sha256 FROM listing_photos UNION SELECT thumb_sha256 FROM listing_photos")
+        photo_files = {r[0] for r in cur.fetchall()}
+    assert photo_files and len(photo_files) >= 2 * len(queued)
+    assert f"checked {len({r[2] for r in rows} | photo_files)} evidence files" in result.stdout
 
 
 def test_a_rerun_of_the_same_run_keeps_one_capture_per_candidate(crawl_env, conn):

@@ -1,8 +1,10 @@
 """Seller networks in the review app: linked offers and highlighted contacts on the item page, a page per
 network; in Chromium, nothing is requested from anywhere but our own origin."""
+import io
 import re
 
 import pytest
+from PIL import Image
 from fastapi.testclient import TestClient
 
 from helpers import seed_site_and_run, store_with_contacts
@@ -15,8 +17,34 @@ PASSWORD = "correct horse battery"
 HOSTILE_SELLER = '<img src=x onerror=alert(1)> WhatsApp 0712 345 678'
 
 
+def add_photos(conn, listing_id: int, evidence_dir, seeds: list[str]) -> list[int]:
+    """Photos stored as the crawl stores them (the demo's drawings), in the evidence store and the table."""
+    from wildwatch import photos
+    from wildwatch.demo.photos import render
+    from wildwatch.evidence import photos as records
+    from wildwatch.evidence.store import open_store
+
+    store = open_store(evidence_dir)
+    rows = []
+    for position, seed in enumerate(seeds, start=1):
+        photo = photos.check(render(seed), 10**7)
+        rows.append({"position": position, "source_url": f"http://x/img/{seed}.jpg", "sha256": store.put(photo.data),
+                     "thumb_sha256": store.put(photo.thumbnail), "media_type": photo.media_type,
+                     "width": photo.width, "height": photo.height, "size_bytes": len(photo.data),
+                     "phash": photo.phash, "missing_reason": None})
+    rows.append({"position": len(seeds) + 1, "source_url": "http://x/img/evil.svg", "sha256": None,
+                 "thumb_sha256": None, "media_type": None, "width": None, "height": None, "size_bytes": None,
+                 "phash": None, "missing_reason": "SVG or XML, never kept (it can carry script)"})
+    with conn:
+        records.record(conn, listing_id, None, rows)
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM listing_photos WHERE listing_id = %s AND sha256 IS NOT NULL ORDER BY position",
+                    (listing_id,))
+        return [r[0] for r in cur.fetchall()]
+
+
 @pytest.fixture
-def network_app(conn, database_url):
+def network_app(conn, database_url, tmp_path, monkeypatch):
     with conn, conn.cursor() as cur:
         tz, run = seed_site_and_run(cur, "demo_tz", "TZ", "sw")
         cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES ('demo_cm', 'CM', '{fr}', 'http://y')"
@@ -32,6 +60,9 @@ def network_app(conn, database_url):
         "alone": store_with_contacts(conn, tz, run, "http://x/4", "Carved bangle", "Bei 450000", "Juma", "/seller/u9",
                                      queue=True),
     }
+    monkeypatch.setenv("WILDWATCH_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    add_photos(conn, ids["tz"], tmp_path / "evidence", ["tusk", "side"])
+    add_photos(conn, ids["alone"], tmp_path / "evidence", ["tusk"])  # the same photo on an unlinked listing
     store.rebuild(conn)
     with conn, conn.cursor() as cur:
         accounts.add_user(conn, "amina", "analyst", PASSWORD)
@@ -39,7 +70,8 @@ def network_app(conn, database_url):
         queue = dict(cur.fetchall())
         cur.execute("SELECT DISTINCT network_id FROM network_members")
         (network,), = cur.fetchall()
-    client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url)))
+    client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url,
+                                                  evidence_dir=tmp_path / "evidence")))
     client.post("/login", data={"username": "amina", "password": PASSWORD})
     return client, ids, {k: queue.get(v) for k, v in ids.items()}, network
 
@@ -98,6 +130,13 @@ def test_in_chromium_linked_offers_lead_to_the_network_and_nothing_leaves_our_or
         page.goto(f"{base}/item/{queue['tz']}")
         assert page.locator("#linked tr").count() == 3  # a header and two linked offers
         assert page.locator("mark.contact").count() >= 2
+        assert page.locator("#photos a.thumb img").count() == 2
+        page.keyboard.press("p")
+        page.wait_for_function("location.hash === '#photo-1'")
+        assert page.locator("#photo-1 img").is_visible()
+        page.wait_for_function("document.querySelector('#photo-1 img').naturalWidth === 400")
+        page.keyboard.press("Escape")
+        page.wait_for_function("location.hash === '#photos'")
         page.click(f"#linked a[href='/network/{network}']")
         page.wait_for_url(f"{base}/network/{network}")
         assert page.locator("svg.network-graph circle").count() == 3
@@ -106,3 +145,28 @@ def test_in_chromium_linked_offers_lead_to_the_network_and_nothing_leaves_our_or
         browser.close()
     assert errors == []
     assert requests and all(u.startswith(base) for u in requests), [u for u in requests if not u.startswith(base)]
+
+
+def test_photos_are_shown_from_our_own_store_and_a_shared_photo_is_a_possible_link_only(network_app, conn):
+    client, ids, queue, network = network_app
+    page = client.get(f"/item/{queue['tz']}").text
+    gallery = page[page.index('id="photos"'):page.index('id="linked"')]
+    thumbs = re.findall(r'<img src="(/photo/\d+/thumb)"', gallery)
+    larges = re.findall(r'<img src="(/photo/\d+)"', gallery)
+    assert len(thumbs) == len(larges) == 2 and "http://x/img" not in page  # never hot-linked
+    assert "photo 3 not kept: SVG or XML, never kept" in gallery
+    thumb = client.get(thumbs[0])
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert thumb.headers["x-content-type-options"] == "nosniff" and "sandbox" in thumb.headers["content-security-policy"]
+    assert Image.open(io.BytesIO(client.get(larges[0]).content)).size == (400, 300)
+    # the shared photo links the unlinked listing as a possibility, not as a member of the network
+    linked = page[page.index('id="linked"'):]
+    assert "Possible links by photo" in linked and "Carved bangle" in linked and "0 of 64 bits differ" in linked
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM network_members WHERE listing_id = %s", (ids["alone"],))
+        assert cur.fetchone()[0] == 0
+    queue_page = client.get("/").text
+    assert re.search(r'<td class="thumb"><img src="/photo/\d+/thumb"', queue_page)
+    assert client.get("/photo/999999").status_code == 404
+    client.cookies.clear()
+    assert client.get(thumbs[0], follow_redirects=False).status_code in (303, 401)  # photos need a login

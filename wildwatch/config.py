@@ -46,6 +46,8 @@ class Settings:
     evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
     evidence_enabled: bool = True
     evidence_max_bytes: int = 5 * 1024 * 1024
+    photos_per_listing: int = 8
+    photo_max_bytes: int = 8 * 1024 * 1024
     screenshot_timeout_s: float = 20.0
     referrals_dir: Path = PROJECT_ROOT / "var" / "referrals"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
@@ -84,6 +86,8 @@ def load() -> Settings:
         evidence_dir=_path("WILDWATCH_EVIDENCE_DIR", var_dir / "evidence"),
         evidence_enabled=os.environ.get("WILDWATCH_EVIDENCE", "on").lower() not in ("off", "0", "false", "no"),
         evidence_max_bytes=int(os.environ.get("WILDWATCH_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
+        photos_per_listing=int(os.environ.get("WILDWATCH_PHOTOS_PER_LISTING", "8")),
+        photo_max_bytes=int(os.environ.get("WILDWATCH_PHOTO_MAX_BYTES", str(8 * 1024 * 1024))),
         screenshot_timeout_s=float(os.environ.get("WILDWATCH_SCREENSHOT_TIMEOUT", "20")),
         referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
         reports_dir=_path("WILDWATCH_REPORTS_DIR", var_dir / "reports"),

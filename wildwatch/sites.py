@@ -76,6 +76,13 @@ class Site:
     screenshot_static: bool = False
     # A selector present on a listing page once the platform took the listing down (takedown follow-up).
     removed_marker: str | None = None
+    # Hosts other than the site's own that may serve its listing photos (a CDN); photos elsewhere are refused.
+    image_hosts: tuple[str, ...] = ()
+
+    def photo_host_allowed(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        own = self.domain.removeprefix("www.")
+        return any(host == h or host.endswith("." + h) for h in (own, *self.image_hosts))
 
     @property
     def domain(self) -> str:
@@ -160,6 +167,7 @@ def parse(doc: dict, name: str) -> Site:
         checks=tuple(_checks(doc.get("checks") or [], where)),
         screenshot_static=bool((doc.get("evidence") or {}).get("screenshot_static", False)),
         removed_marker=doc.get("removed_marker"),
+        image_hosts=tuple(h.lower().removeprefix("www.") for h in (doc.get("image_hosts") or ())),
     )
 
 

@@ -15,6 +15,7 @@ def replay(conn, spool_dir: Path | None = None, threshold: float | None = None) 
     each replayed file to spool/replayed/."""
     from pipelines.enqueue import enqueue, queue_reason
     from pipelines.store import store_listing
+    from wildwatch.evidence import photos as photo_records
     from wildwatch.evidence.capture import record_capture
 
     settings = config.load()
@@ -44,6 +45,8 @@ def replay(conn, spool_dir: Path | None = None, threshold: float | None = None) 
                     done["queued"] += 1
                     if item.get("evidence"):
                         record_capture(conn, listing_id, item["run_id"], item["evidence"])
+                    if item.get("photos"):
+                        photo_records.record(conn, listing_id, item["run_id"], item["photos"])
         target = spool_dir / "replayed" / path.name
         target.parent.mkdir(exist_ok=True)
         path.rename(target)

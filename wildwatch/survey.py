@@ -153,8 +153,8 @@ def link_sellers() -> dict:
     """Rebuild the seller networks (listings sharing a contact or a seller account); ids stay stable."""
     from wildwatch.networks import store
 
-    with db.transaction() as conn:
-        return store.rebuild(conn)
+    with db.transaction() as conn, conn.cursor() as cur:
+        return store.relink(cur)
 
 
 def audit_sample(run_id: int) -> dict:

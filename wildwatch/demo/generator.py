@@ -25,7 +25,7 @@ VARIANT_SUFFIXES = {
 }
 EPOCH = dt.date(2026, 6, 1)
 LISTING_KEYS = {"label", "group", "variants", "price", "title", "description", "disguise", "cover", "seller", "account",
-                "contacts", "network"}
+                "contacts", "network", "photo", "photo_edits"}
 
 
 @dataclass
@@ -48,6 +48,10 @@ class DemoListing:
     account: str = ""
     # Ground truth of seller networks: listings planted with the same contact share this name.
     network: str | None = None
+    # Ground truth of re-used photos: listings with the same `photo` show copies of one picture, altered by
+    # photo_edit (demo/photos.py).
+    photo: str | None = None
+    photo_edit: str | None = None
 
     @property
     def should_queue(self) -> bool:
@@ -135,6 +139,8 @@ def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random,
             entries.append(dict(
                 title=title, description=description, price=price,
                 seller=entry.get("seller", seller), account=entry.get("account", ""), network=entry.get("network"),
+                photo=entry.get("photo"),
+                photo_edit=(entry.get("photo_edits") or [None])[variant % len(entry.get("photo_edits") or [None])],
                 location=rng.choice(spec["places"]),
                 posted=(EPOCH + dt.timedelta(days=rng.randrange(*days))).isoformat(),
                 label=entry["label"], group=entry.get("group"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from http import HTTPStatus
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
-from wildwatch.demo import generator, skins
+from wildwatch.demo import generator, photos, skins
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,10 @@ class DemoHandler(BaseHTTPRequestHandler):
             if listing:
                 return self._send(skins.detail_page(site, listing))
         if url.path.startswith("/img/"):
-            return self._send(b"", "image/jpeg")
+            m = re.fullmatch(r"/img/([a-z]+\d+)-(\d)\.jpg", url.path)
+            listing = site.get(m.group(1)) if m else None
+            if listing:
+                return self._send(photos.for_listing(listing, int(m.group(2))), "image/jpeg")
         return self._send(skins.page(site, "404", "<h1>404</h1>"), status=HTTPStatus.NOT_FOUND)
 
 

@@ -32,10 +32,16 @@ class Report:
 def verify(conn, store: LocalEvidenceStore) -> Report:
     report = Report()
     with conn.cursor() as cur:
-        cur.execute("SELECT DISTINCT sha256 FROM evidence WHERE sha256 IS NOT NULL ORDER BY sha256")
-        hashes = [row[0] for row in cur.fetchall()]
-        cur.execute("""SELECT listing_id, kind, page_url, missing_reason FROM evidence
-                       WHERE missing_reason IS NOT NULL ORDER BY listing_id, kind""")
+        # pages, screenshots, listing photos and their thumbnails
+        cur.execute("""SELECT sha256 FROM evidence WHERE sha256 IS NOT NULL
+                       UNION SELECT sha256 FROM listing_photos WHERE sha256 IS NOT NULL
+                       UNION SELECT thumb_sha256 FROM listing_photos WHERE thumb_sha256 IS NOT NULL
+                       ORDER BY 1""")
+        hashes = [row[0].strip() for row in cur.fetchall()]
+        cur.execute("""SELECT listing_id, kind, page_url, missing_reason FROM evidence WHERE missing_reason IS NOT NULL
+                       UNION ALL
+                       SELECT listing_id, 'photo', source_url, missing_reason FROM listing_photos
+                       WHERE missing_reason IS NOT NULL ORDER BY 1, 2""")
         report.not_captured = [tuple(row) for row in cur.fetchall()]
     for digest in hashes:
         path = store.path(digest)

@@ -4,11 +4,18 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
+import numpy as np
 from psycopg2.extras import execute_values
 
 from wildwatch.contacts import KINDS
 from wildwatch.networks.link import link
+from wildwatch.networks.photoindex import PhotoIndex
+from wildwatch.photos import unsigned64
 
+# Hamming distance of two 64-bit pHashes at or under which photos count as the same picture: the demo's
+# re-encoded, resized, 4%-cropped and watermarked copies are within 10 of their original, unrelated photos
+# 12 or more apart (README, "Seller networks").
+PHOTO_RADIUS = 10
 LOCK_KEY = 7_281_014  # one rebuild at a time (a DAG task and a CLI call may overlap)
 
 KEYS = """
@@ -63,6 +70,7 @@ def relink(cur) -> dict:
         cur.execute("UPDATE networks SET listings = 0, updated_at = now() WHERE id = ANY(%s) AND merged_into IS NULL",
                     (result.dissolved,))
     _write_links(cur, pairs, kinds, result.network_of)
+    photo_links = _link_photos(cur, result.network_of)
     cur.execute("""
         UPDATE networks n SET listings = s.listings, sites = s.sites, countries = s.countries,
                months = s.months, updated_at = now(), merged_into = NULL
@@ -75,6 +83,7 @@ def relink(cur) -> dict:
         WHERE n.id = s.network_id""")
     return {"networks": len(set(result.network_of.values())), "listings": len(result.network_of),
             "new": len(result.new_ids), "merged": len(result.merged), "dissolved": len(result.dissolved),
+            "photo_links": photo_links,
             "seconds": round(time.monotonic() - started, 3)}
 
 
@@ -106,3 +115,33 @@ def _write_links(cur, pairs, kinds: dict[str, set], network_of: dict[int, int]) 
         rows.append((network_of[members[0]], key, members, _reason(key, sites, labels)))
     execute_values(cur, "INSERT INTO network_links (network_id, link_key, listing_ids, reason) VALUES %s", rows,
                    page_size=2000)
+
+
+def _link_photos(cur, network_of: dict[int, int]) -> int:
+    """Near-identical photos on listings not already in one network: possible links, kept apart from the
+    networks (a stock photo is shared by innocent sellers)."""
+    cur.execute("DELETE FROM photo_links")
+    cur.execute("SELECT id, listing_id, phash FROM listing_photos WHERE phash IS NOT NULL ORDER BY id")
+    rows = cur.fetchall()
+    if len(rows) < 2:
+        return 0
+    photo_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    listings = np.array([r[1] for r in rows], dtype=np.int64)
+    index = PhotoIndex(np.array([unsigned64(r[2]) for r in rows], dtype=np.uint64))
+    best: dict[tuple[int, int], tuple[int, int, int]] = {}
+    for photo_id, listing_id, phash in rows:
+        found, distances = index.query(unsigned64(phash), PHOTO_RADIUS)
+        for j, distance in zip(found.tolist(), distances.tolist(), strict=True):
+            other = int(listings[j])
+            if other == listing_id:
+                continue
+            mine, theirs = network_of.get(listing_id), network_of.get(other)
+            if mine is not None and mine == theirs:
+                continue  # already linked by a contact or an account
+            a, b = sorted((listing_id, other))
+            photos_ab = (photo_id, int(photo_ids[j])) if a == listing_id else (int(photo_ids[j]), photo_id)
+            if (a, b) not in best or distance < best[(a, b)][2]:
+                best[(a, b)] = (*photos_ab, distance)
+    execute_values(cur, "INSERT INTO photo_links (listing_a, listing_b, photo_a, photo_b, distance) VALUES %s",
+                   [(a, b, *v) for (a, b), v in best.items()], page_size=2000)
+    return len(best)

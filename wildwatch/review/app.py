@@ -240,6 +240,30 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                         evidence_dir=evidence_dir, referrals_dir=referrals_dir)
 
+    @app.get("/photo/{photo_id}")
+    def photo(photo_id: int, current=Depends(user)):
+        return _photo(photo_id, thumbnail=False)
+
+    @app.get("/photo/{photo_id}/thumb")
+    def photo_thumbnail(photo_id: int, current=Depends(user)):
+        return _photo(photo_id, thumbnail=True)
+
+    def _photo(photo_id: int, thumbnail: bool) -> Response:
+        # Served from our own store only, with the type its bytes were checked to be: a listing's photo
+        # addresses are never hot-linked, and nothing stored here decodes as anything but an image.
+        with connection() as conn:
+            row = repository.photo(conn, photo_id)
+        sha = row and (row["thumb_sha256"] if thumbnail else row["sha256"])
+        if not sha:
+            raise HTTPException(status_code=404)
+        try:
+            data = open_store(evidence_dir).get(sha.strip())
+        except FileNotFoundError as exc:
+            raise HTTPException(status_code=404, detail="photo missing from the evidence store") from exc
+        return Response(data, media_type="image/jpeg" if thumbnail else row["media_type"],
+                        headers={"Content-Security-Policy": "default-src 'none'; sandbox",
+                                 "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
+
     @app.get("/favicon.ico")
     def favicon(current=Depends(user)):
         return Response(status_code=204)

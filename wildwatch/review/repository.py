@@ -16,6 +16,8 @@ def queue_page(conn, site=None, country=None, group=None, language=None, month=N
         cur.execute("""
             SELECT q.id, q.status, q.priority, q.claimed_by, l.title, l.price, l.currency, s.name AS site, s.country,
                    l.score AS keyword_score, l.rank_score, l.language,
+                   (SELECT p.id FROM listing_photos p WHERE p.listing_id = l.id AND p.thumb_sha256 IS NOT NULL
+                    ORDER BY p.position LIMIT 1) AS thumb,
                    coalesce(array_agg(DISTINCT m.product_group) FILTER (WHERE m.id IS NOT NULL), '{}') AS groups
             FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
             JOIN crawl_runs r ON r.id = q.run_id
@@ -53,12 +55,31 @@ def item(conn, queue_id: int) -> dict | None:
         cur.execute("""SELECT kind, value, field, span_start, span_end FROM listing_contacts WHERE listing_id = %s
                        ORDER BY field, span_start""", (row["id"],))
         row["contacts"] = cur.fetchall()
+        cur.execute("""SELECT id, position, media_type, width, height, size_bytes, missing_reason, sha256, thumb_sha256
+                       FROM listing_photos WHERE listing_id = %s ORDER BY position""", (row["id"],))
+        row["photos"] = cur.fetchall()
+        cur.execute("""SELECT pl.distance, CASE WHEN pl.listing_a = %(id)s THEN pl.photo_a ELSE pl.photo_b END AS mine,
+                              CASE WHEN pl.listing_a = %(id)s THEN pl.photo_b ELSE pl.photo_a END AS theirs,
+                              o.title, s.name AS site, s.country, q.id AS queue_id
+                       FROM photo_links pl
+                       JOIN listings o ON o.id = CASE WHEN pl.listing_a = %(id)s THEN pl.listing_b ELSE pl.listing_a END
+                       JOIN sites s ON s.id = o.site_id LEFT JOIN review_queue q ON q.listing_id = o.id
+                       WHERE pl.listing_a = %(id)s OR pl.listing_b = %(id)s ORDER BY pl.distance, o.id""",
+                    {"id": row["id"]})
+        row["photo_links"] = cur.fetchall()
         cur.execute("""SELECT DISTINCT ON (kind) id, kind, sha256, media_type, page_url, captured_at, missing_reason,
                               crawler_version
                        FROM evidence WHERE listing_id = %s AND purpose = 'capture'
                        ORDER BY kind, captured_at DESC""", (row["id"],))
         row["evidence"] = cur.fetchall()
         return row
+
+
+def photo(conn, photo_id: int) -> dict | None:
+    with dict_cursor(conn) as cur:
+        cur.execute("SELECT id, listing_id, sha256, thumb_sha256, media_type FROM listing_photos WHERE id = %s",
+                    (photo_id,))
+        return cur.fetchone()
 
 
 def evidence(conn, evidence_id: int) -> dict | None:
