@@ -17,7 +17,7 @@ demo: setup
 
 ## The whole test suite against a real PostgreSQL, real crawls and a real Chromium.
 test: setup
-	$(VENV)/bin/pytest -n 3 --dist loadgroup
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 ## Airflow UI, scheduler and DAG processor on 127.0.0.1 (stop with `make airflow-stop`).
 airflow: setup

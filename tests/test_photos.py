@@ -168,3 +168,39 @@ def test_a_crawl_keeps_the_good_photo_and_records_why_each_hostile_one_was_refus
     assert report.ok and report.checked >= 3  # page WARC, photo, thumbnail
     assert sum(kind == "photo" for _, kind, _, _ in report.not_captured) == 7
     assert latest_run(conn)
+
+
+def test_photos_of_listings_decided_not_wildlife_are_purged_after_the_retention_age(conn, tmp_path, monkeypatch):
+    from helpers import seed_site_and_run, store_with_contacts
+    from wildwatch import cli
+    from wildwatch.evidence.store import open_store
+    from test_review_networks import add_photos
+
+    monkeypatch.setenv("WILDWATCH_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    with conn, conn.cursor() as cur:
+        site, run = seed_site_and_run(cur, "demo_tz", "TZ", "sw")
+    innocent = store_with_contacts(conn, site, run, "http://x/1", "Ivory dress", queue=True)
+    offer = store_with_contacts(conn, site, run, "http://x/2", "Pembe", queue=True)
+    add_photos(conn, innocent, tmp_path / "evidence", ["dress", "shared"])
+    add_photos(conn, offer, tmp_path / "evidence", ["tusk", "shared"])  # "shared": the same file, still needed
+    with conn, conn.cursor() as cur:
+        for listing, decision, days in ((innocent, "not_wildlife", 40), (offer, "confirmed", 40)):
+            cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, decided_by, decided_at)
+                           SELECT id, listing_id, %s, 'amina', now() - make_interval(days => %s)
+                           FROM review_queue WHERE listing_id = %s""", (decision, days, listing))
+        cur.execute("SELECT sha256 FROM listing_photos WHERE listing_id = %s ORDER BY position", (innocent,))
+        dress, shared = [r[0].strip() for r in cur.fetchall()[:2]]
+    assert cli.main(["evidence", "purge-photos", "--older-than-days", "60", "--user", "chloe"]) == 0
+    store = open_store(tmp_path / "evidence")
+    assert store.exists(dress)  # decided 40 days ago: kept under a 60-day retention
+    assert cli.main(["evidence", "purge-photos", "--older-than-days", "30", "--dry-run"]) == 0
+    assert store.exists(dress)
+    assert cli.main(["evidence", "purge-photos", "--older-than-days", "30", "--user", "chloe"]) == 0
+    assert not store.exists(dress) and store.exists(shared)  # the confirmed offer's copy stays
+    with conn.cursor() as cur:
+        cur.execute("SELECT listing_id, count(sha256), count(*) FILTER (WHERE missing_reason LIKE 'purged%%') "
+                    "FROM listing_photos GROUP BY 1 ORDER BY 1")
+        assert cur.fetchall() == [(innocent, 0, 2), (offer, 2, 0)]
+        cur.execute("SELECT user_name, after->>'photos' FROM audit_log WHERE action = 'purge_photos'")
+        assert cur.fetchall() == [("chloe", "2")]
+    assert cli.main(["evidence", "purge-photos", "--older-than-days", "-1"]) != 0

@@ -170,3 +170,45 @@ def test_photos_are_shown_from_our_own_store_and_a_shared_photo_is_a_possible_li
     assert client.get("/photo/999999").status_code == 404
     client.cookies.clear()
     assert client.get(thumbs[0], follow_redirects=False).status_code in (303, 401)  # photos need a login
+
+
+def test_a_supervisor_refers_a_whole_network_with_every_members_evidence_and_the_links(network_app, conn, tmp_path):
+    import json
+    import zipfile
+
+    client, ids, queue, network = network_app
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE review_queue SET status = 'decided' WHERE id = %s", (queue["cm"],))
+        cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, product_group, decided_by)
+                       VALUES (%s, %s, 'confirmed', 'ivory', 'amina')""", (queue["cm"], ids["cm"]))
+        accounts.add_user(conn, "chloe", "supervisor", "another long secret")
+    page = client.get(f"/network/{network}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert "Refer this network" not in page  # analysts do not refer
+    assert client.post(f"/network/{network}/referral", data={"csrf_token": token, "agency": "Police", "country": "TZ"},
+                       follow_redirects=False).status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    client.post("/login", data={"username": "chloe", "password": "another long secret"})
+    page = client.get(f"/network/{network}").text
+    assert "Refer this network" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    made = client.post(f"/network/{network}/referral", data={"csrf_token": token, "agency": "Tanzania Police",
+                                                              "country": "tz"}, follow_redirects=False)
+    assert made.status_code == 303
+    referral = int(made.headers["location"].rsplit("/", 1)[1])
+    package = client.get(f"/referrals/{referral}/package")
+    assert package.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(package.content)) as zf:
+        names = zf.namelist()
+        doc = json.loads(zf.read(f"referral-{referral}/network.json"))
+        items = json.loads(zf.read(f"referral-{referral}/items.json"))
+    assert [i["listing_url"] for i in items["items"]] == ["http://y/2"]  # the confirmed offer is the item
+    assert {m["listing"] for m in doc["members"]} == {ids["tz"], ids["cm"], ids["cm2"]}  # the whole network
+    assert any("same WhatsApp +255712345678" in link["reason"] for link in doc["links"])
+    assert {c["value"] for c in doc["contacts"]} == {"+255712345678"}
+    assert sum(n.startswith(f"referral-{referral}/photos/") for n in names) == 2
+    assert f"referral-{referral}/MANIFEST.sha256" in names
+    with conn.cursor() as cur:
+        cur.execute("SELECT action, after->>'network' FROM audit_log WHERE entity = 'referral' ORDER BY id")
+        actions = cur.fetchall()
+    assert ("referral_create", str(network)) in actions and ("export", None) in actions

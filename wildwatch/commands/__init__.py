@@ -1,1 +1,14 @@
 """`wildwatch` command groups that have grown past a few lines, one module each; `wildwatch/cli.py` wires them."""
+
+
+def who(args) -> str:
+    """--user, else the login name (a container's uid may have no passwd entry: then "uid N")."""
+    import getpass
+    import os
+
+    if args.user:
+        return args.user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"

@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from wildwatch.commands import who
+
 
 def _sizes(value: str) -> list[int]:
     try:
@@ -45,7 +47,7 @@ def cmd_train(args, settings) -> int:
     conn = _connect(settings)
     try:
         try:
-            saved = registry.train_and_save(conn, user=_who(args), activate=args.activate)
+            saved = registry.train_and_save(conn, user=who(args), activate=args.activate)
         except registry.NotEnoughDecisions as exc:
             print(f"wildwatch: {exc}", file=sys.stderr)
             return 1
@@ -84,7 +86,7 @@ def cmd_activate(args, settings) -> int:
     conn = _connect(settings)
     try:
         try:
-            done = registry.activate(conn, args.version, user=_who(args))
+            done = registry.activate(conn, args.version, user=who(args))
         except registry.UnknownModel as exc:
             print(f"wildwatch: {exc}", file=sys.stderr)
             return 1
@@ -92,19 +94,6 @@ def cmd_activate(args, settings) -> int:
         conn.close()
     print(f"model {args.version} is active; {done['rescored']} pending queue items re-scored")
     return 0
-
-
-def _who(args) -> str:
-    """--user, else the login name (a container's uid may have no passwd entry: then "uid N")."""
-    import getpass
-    import os
-
-    if args.user:
-        return args.user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid {os.getuid()}"
 
 
 def register(sub) -> None:

@@ -87,6 +87,55 @@ def create_or_refresh(conn, kind: str, recipient: str, month: str, user: str, co
     return draft
 
 
+NETWORK_ITEMS = """
+SELECT q.listing_id, d.id AS decision_id
+FROM network_members m
+JOIN review_queue q ON q.listing_id = m.listing_id
+JOIN LATERAL (SELECT * FROM review_decisions d WHERE d.queue_id = q.id ORDER BY d.id DESC LIMIT 1) d ON true
+WHERE m.network_id = %s AND d.decision = 'confirmed' AND q.status = 'decided'
+ORDER BY q.listing_id
+"""
+
+
+def create_for_network(conn, network_id: int, agency: str, country: str, user: str) -> int:
+    """A draft agency referral of one seller network: its confirmed listings as items; the package carries the
+    whole network (every member's evidence and photos, its contacts and links). Audited: it holds personal data."""
+    from wildwatch.networks import queries
+
+    agency, country = agency.strip()[:200], (country or "").strip().upper()[:2]
+    if not agency or len(country) != 2:
+        raise ReferralError("a network referral needs the agency's name and its country (two letters)")
+    current = queries.resolve(conn, network_id)
+    if current is None:
+        raise ReferralError(f"no seller network {network_id}")
+    with dict_cursor(conn) as cur:
+        cur.execute(NETWORK_ITEMS, (current,))
+        items = cur.fetchall()
+        if not items:
+            raise ReferralError(f"network {current} has no confirmed offer to refer")
+        cur.execute("""SELECT max(coalesce(r.period, date_trunc('month', l.first_seen_at)::date)) AS period
+                       FROM network_members m JOIN listings l ON l.id = m.listing_id
+                       LEFT JOIN crawl_runs r ON r.id = l.last_run_id WHERE m.network_id = %s""", (current,))
+        period = cur.fetchone()["period"]
+        cur.execute("""SELECT id FROM referrals WHERE network_id = %s AND recipient = %s AND status = 'draft'
+                       ORDER BY id LIMIT 1""", (current, agency))
+        found = cur.fetchone()
+        if found:
+            draft = found["id"]
+        else:
+            cur.execute("""INSERT INTO referrals (recipient_kind, recipient, period, country, created_by, network_id)
+                           VALUES ('agency', %s, %s, %s, %s, %s) RETURNING id""",
+                        (agency, period, country, user, current))
+            draft = cur.fetchone()["id"]
+            audit.record(conn, user, "referral_create", "referral", draft, None,
+                         {"recipient_kind": "agency", "recipient": agency, "network": current, "country": country})
+        cur.execute("DELETE FROM referral_items WHERE referral_id = %s", (draft,))
+        for row in items:
+            cur.execute("INSERT INTO referral_items (referral_id, listing_id, decision_id) VALUES (%s, %s, %s)",
+                        (draft, row["listing_id"], row["decision_id"]))
+    return draft
+
+
 def set_status(conn, referral_id: int, status: str, user: str) -> dict:
     with dict_cursor(conn) as cur:
         cur.execute("SELECT id, status, package_sha256 FROM referrals WHERE id = %s FOR UPDATE", (referral_id,))

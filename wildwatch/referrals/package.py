@@ -63,6 +63,48 @@ def _csv(kind: str, rows: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
+
+def _network_files(conn, network_id: int, store: LocalEvidenceStore, not_captured: list[str]) -> dict[str, bytes]:
+    """network.json (members with their review status, links and their reasons, contacts) and the evidence
+    and photos of every member, not only the confirmed ones."""
+    from wildwatch.networks import queries
+
+    found = queries.network(conn, network_id)
+    ids = [m["id"] for m in found["members"]]
+    evidence = _evidence(conn, ids)
+    with dict_cursor(conn) as cur:
+        cur.execute("""SELECT listing_id, position, source_url, sha256, media_type, missing_reason FROM listing_photos
+                       WHERE listing_id = ANY(%s) ORDER BY listing_id, position""", (ids,))
+        photos = cur.fetchall()
+    files: dict[str, bytes] = {}
+    members = []
+    for m in found["members"]:
+        names = [f"evidence/{e['sha256']}.{EXTENSIONS[e['kind']]}" for e in evidence.get(m["id"], []) if e["sha256"]]
+        names += [f"photos/{p['sha256'].strip()}.{PHOTO_EXTENSIONS.get(p['media_type'], 'img')}" for p in photos
+                  if p["listing_id"] == m["id"] and p["sha256"]]
+        members.append({"listing": m["id"], "listing_url": m["url"], "platform": m["site"], "country": m["country"],
+                        "month": m["month"], "title": m["title"], "seller": m["seller"],
+                        "seller_account": m["seller_account"], "review": m["decision"] or m["review_status"],
+                        "on_the_site": m["status"], "files": names})
+        for e in evidence.get(m["id"], []):
+            if e["sha256"]:
+                files[f"evidence/{e['sha256']}.{EXTENSIONS[e['kind']]}"] = store.get(e["sha256"])
+    for p in photos:
+        if p["sha256"]:
+            files[f"photos/{p['sha256'].strip()}.{PHOTO_EXTENSIONS.get(p['media_type'], 'img')}"] = \
+                store.get(p["sha256"].strip())
+        else:
+            not_captured.append(f"{p['source_url']}: photo not kept ({p['missing_reason']})")
+    files["network.json"] = json.dumps({
+        "network": found["id"], "platforms": found["platforms"], "countries": found["country_codes"],
+        "months": found["month_list"], "members": members,
+        "links": [{"reason": link["reason"], "listings": link["listing_ids"]} for link in found["links"]],
+        "contacts": found["contacts"]}, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    return files
+
+
 def build_package(conn, referral_id: int, store: LocalEvidenceStore, out_dir: Path) -> tuple[Path, str]:
     """Write referral-N.zip (and referral-N.zip.sha256) to out_dir; record its hash on the referral."""
     ref = build.get(conn, referral_id)
@@ -80,7 +122,9 @@ def build_package(conn, referral_id: int, store: LocalEvidenceStore, out_dir: Pa
                                   "country": ref["country"], "items": rows},
                                  ensure_ascii=False, indent=1).encode("utf-8"),
     }
-    not_captured = []
+    not_captured: list[str] = []
+    if ref.get("network_id"):
+        files.update(_network_files(conn, ref["network_id"], store, not_captured))
     for it in items:
         for e in evidence.get(it["listing_id"], []):
             if e["sha256"]:
@@ -92,6 +136,9 @@ def build_package(conn, referral_id: int, store: LocalEvidenceStore, out_dir: Pa
         f"{ref['period']:%Y-%m}, {len(items)} listings.\n"
         "items.csv / items.json: the listings. evidence/: what the crawler saw (WARC records, screenshots),\n"
         "each named by its SHA-256. Check every file with: sha256sum -c MANIFEST.sha256\n"
+        + ("network.json: the whole seller network (every listing, how they are linked, the contacts);\n"
+           "photos/: every member's photos. Contains personal data: handle under your data-protection rules.\n"
+           if ref.get("network_id") else "")
         + ("".join(f"\n{line}" for line in not_captured))).encode("utf-8")
     manifest = "".join(f"{sha256_hex(data)}  {name}\n" for name, data in sorted(files.items()))
     files["MANIFEST.sha256"] = manifest.encode("utf-8")

@@ -235,7 +235,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                                        "frame-ancestors 'self'",
             "X-Frame-Options": "SAMEORIGIN"})
 
-    network_routes.add(app, user=user, connection=connection, render=render)
+    network_routes.add(app, user=user, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
+                       evidence_dir=evidence_dir, referrals_dir=referrals_dir)
     report_routes.add(app, supervisor=supervisor, render=render, reports_dir=settings.reports_dir or base.reports_dir)
     referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                         evidence_dir=evidence_dir, referrals_dir=referrals_dir)

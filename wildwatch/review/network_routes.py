@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from wildwatch.contacts import KINDS
+from wildwatch.evidence.store import open_store
 from wildwatch.networks import queries
+from wildwatch.referrals import build, package
 
 MAX_DRAWN = 40  # more listings than this make an unreadable picture: the table says the rest
 
@@ -40,7 +42,7 @@ def graph(members: list[dict], links: list[dict], size: int = 360) -> dict:
     return {"size": size, "nodes": nodes, "edges": edges, "platforms": platforms, "hidden": len(members) - len(drawn)}
 
 
-def add(app, *, user, connection, render) -> None:
+def add(app, *, user, supervisor, csrf, connection, render, evidence_dir, referrals_dir) -> None:
     @app.get("/network/{network_id}", response_class=HTMLResponse)
     def show_network(request: Request, network_id: int, current=Depends(user)):
         with connection() as conn:
@@ -51,6 +53,17 @@ def add(app, *, user, connection, render) -> None:
             return RedirectResponse(f"/network/{found['id']}", status_code=303)
         return render(request, "network.html", network=found, picture=graph(found["members"], found["links"]),
                       contact_label=contact_label)
+
+    @app.post("/network/{network_id}/referral", dependencies=[Depends(csrf)])
+    def refer_network(network_id: int, agency: str = Form(...), country: str = Form(...),
+                      current=Depends(supervisor)):
+        try:
+            with connection() as conn:
+                referral_id = build.create_for_network(conn, network_id, agency, country, current["name"])
+                package.build_package(conn, referral_id, open_store(evidence_dir), referrals_dir)
+        except build.ReferralError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
     @app.get("/networks", response_class=HTMLResponse)
     def list_networks(request: Request, current=Depends(user)):

@@ -33,3 +33,7 @@ CREATE TABLE photo_links (
     CHECK (listing_a < listing_b)
 );
 CREATE INDEX photo_links_b_idx ON photo_links (listing_b);
+
+-- An agency referral for a whole seller network: its confirmed listings are the items, and the package adds
+-- every member's evidence, photos, contacts and the links between them.
+ALTER TABLE referrals ADD COLUMN network_id bigint REFERENCES networks(id);
