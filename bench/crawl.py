@@ -1,6 +1,7 @@
 """Crawl throughput over a 2,000-listing demo marketplace, all in one run of this script:
 
-(a) the full pipeline: `scrapy crawl marketplace` (parse, normalise, match, store, queue, evidence);
+(a) the full pipeline: `scrapy crawl marketplace` (parse, normalise, match, store, queue, evidence, photos),
+    and again without fetching candidates' photos (what photos cost, in listing pages per second);
 (b) a bare Scrapy spider with the same selectors that only parses (no pipelines, no database);
 (c) a sequential requests + BeautifulSoup loop over the same pages;
 and the browser path (the same site rendered in Chromium through scrapy-playwright): pages/s and the
@@ -65,7 +66,9 @@ def scrapy_stats(stderr: str) -> dict:
         m = re.search(rf"'{re.escape(key)}': ([0-9.]+)", stderr)
         return float(m.group(1)) if m else 0.0
     return {"elapsed": num("elapsed_time_seconds"), "responses": num("response_received_count"),
-            "restarts": num("wildwatch/browser_restarts")}
+            "restarts": num("wildwatch/browser_restarts"),
+            "pages": num("wildwatch/pages/search") + num("wildwatch/pages/detail"),
+            "photos": num("wildwatch/photos/fetched") + num("wildwatch/photos/refused")}
 
 
 def run_full(env: dict, *extra: str) -> dict:
@@ -213,6 +216,13 @@ def measure(args) -> int:
             print(f"{name:32s} {r['responses']:6.0f} {r['elapsed']:8.1f} {rate[name[:3]]:8.1f}")
         print(f"(a)/(b) = {rate['(a)'] / rate['(b)']:.2f}   (a)/(c) = {rate['(a)'] / rate['(c)']:.1f}x   "
               "(seconds: Scrapy's own elapsed time, process start excluded)")
+        # Photos of candidates cost requests of their own: the listing pages per second with and without them.
+        no_photos = run_full({**env, "WILDWATCH_PHOTOS_PER_LISTING": "0"})
+        with_photos = rows[0][1]
+        with_rate, without_rate = (r["pages"] / r["elapsed"] for r in (with_photos, no_photos))
+        print(f"\nphoto fetching: {with_photos['photos']:.0f} candidate photos fetched; listing pages/s "
+              f"{with_rate:.1f} with photos, {without_rate:.1f} without: costs {1 - with_rate / without_rate:.0%} "
+              "of the crawl's pages/s")
         if not args.skip_browser:
             benv = {**env, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=True))}
             print(f"\nbrowser path (Chromium, restarted every {100} pages):")

@@ -204,3 +204,18 @@ def test_photos_of_listings_decided_not_wildlife_are_purged_after_the_retention_
         cur.execute("SELECT user_name, after->>'photos' FROM audit_log WHERE action = 'purge_photos'")
         assert cur.fetchall() == [("chloe", "2")]
     assert cli.main(["evidence", "purge-photos", "--older-than-days", "-1"]) != 0
+
+
+def test_photos_come_from_the_sites_own_host_or_the_hosts_its_file_declares(tmp_path, monkeypatch):
+    from wildwatch import sites
+
+    monkeypatch.delenv("WILDWATCH_BASE_URL__DEMO_TZ", raising=False)
+    doc = yaml.safe_load((ROOT / "sites" / "demo_tz.yaml").read_text())
+    doc.update(base_url="https://www.sokoni.example", image_hosts=["cdn.sokoni-img.example"], checks=[])
+    (tmp_path / "demo_tz.yaml").write_text(yaml.safe_dump(doc))
+    site = sites.load("demo_tz", tmp_path)
+    assert site.photo_host_allowed("https://www.sokoni.example/img/1.jpg")
+    assert site.photo_host_allowed("https://static.sokoni.example/img/1.jpg")
+    assert site.photo_host_allowed("https://cdn.sokoni-img.example/a/1.jpg")
+    assert not site.photo_host_allowed("https://sokoni-img.example.evil.com/1.jpg")
+    assert not site.photo_host_allowed("https://tracker.example/pixel.gif")

@@ -1,0 +1,80 @@
+"""Screenshots of review-app pages for the README, at 1366x768, from the demo's database (run `make demo`
+first): the widest seller network's page and the item page of one of its listings.
+
+Run: .venv/bin/python scripts/screenshot-pages.py [--out docs]"""
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wildwatch import db  # noqa: E402
+from wildwatch.networks import queries  # noqa: E402
+from wildwatch.review import accounts  # noqa: E402
+from wildwatch.review.app import create_app  # noqa: E402
+from wildwatch.review.settings import ReviewSettings  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    args = parser.parse_args()
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from spiders.browser import CHROMIUM_ARGS, chromium_path
+
+    url = db.ready()
+    conn = db.connect(url)
+    name, password = f"screenshots-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+    with conn:
+        accounts.add_user(conn, name, "analyst", password)
+    widest = queries.list_networks(conn)[0]
+    network = queries.network(conn, widest["id"])
+    item = next(m["queue_id"] for m in network["members"] if m["queue_id"])
+    conn.close()
+    app = create_app(ReviewSettings(secret_key=secrets.token_hex(32), database_url=url))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.goto(base + "/login")
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", password)
+            page.click("button")
+            page.wait_for_url(base + "/")
+            for path, out in ((f"/network/{widest['id']}", "network-page.png"), (f"/item/{item}", "item-linked.png")):
+                page.goto(base + path)
+                page.wait_for_load_state("networkidle")
+                page.screenshot(path=str(args.out / out), full_page=True)
+                print(f"wrote {args.out / out} ({path})")
+            browser.close()
+    finally:
+        server.should_exit = True
+        disable(url, name)
+
+
+def disable(url: str, name: str) -> None:
+    """The screenshot account is switched off again (accounts are never deleted: the audit log names them)."""
+    conn = db.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE users SET disabled = true WHERE name = %s", (name,))
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()
