@@ -33,7 +33,9 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def airflow(crawl_env, airflow_metadata):
     # Only the runs this test triggers: no scheduled run may take the DAG's single active slot.
-    env = {**crawl_env, **airflow_metadata, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
+    # demo_tz is dead for this Airflow: a survey of it must end red (the rest of the test uses demo_cm)
+    env = {**crawl_env, **airflow_metadata, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+           "WILDWATCH_BASE_URL__DEMO_TZ": f"http://127.0.0.1:{free_port()}"}
     port = free_port()
     started = subprocess.run([*WILDWATCH, "airflow", "start", "--port", str(port)], env=env, capture_output=True,
                              text=True, timeout=300)
@@ -107,6 +109,9 @@ def test_airflow_ui_then_crawl_confirm_refer_approve_remove_and_follow_up(crawl_
                                                                           takedowns):
     airflow, port = airflow
     the_ui_is_private_behind_a_login_and_shows_every_dag(airflow, port)
+    # A survey whose only site is down runs beside the rest of this test; checked at the end.
+    airflow.wait_for_dag("wildwatch_survey")
+    partial = airflow.trigger("wildwatch_survey", {"sites": ["demo_tz"], "product_groups": ["pangolin"]})
     with conn:
         run_id = runs.ensure_run(conn, "e2e-2026-11", "monthly", dt.date(2026, 11, 1))
         accounts.add_user(conn, "amina", "analyst", PASSWORD)
@@ -148,3 +153,13 @@ def test_airflow_ui_then_crawl_confirm_refer_approve_remove_and_follow_up(crawl_
     [stats] = followup.stats_by_platform(conn)
     assert (stats["key"], stats["referred"], stats["removed"]) == ("demo_cm", 6, 2)
     assert stats["share_removed_7d"] == pytest.approx(2 / 6)
+
+    # The survey with a dead site is not green: the run failed, its verdict task says why, and the tasks that
+    # work on partial data (summary aside) still ran.
+    assert airflow.wait_state("wildwatch_survey", partial) == "failed"
+    states = {t["task_id"]: t["state"] for t in airflow.task_instances("wildwatch_survey", partial)}
+    assert states["verdict"] == "failed" and states["link_sellers"] == "success", states
+    assert states["demo_tz.crawl"] == "failed", states
+    failed_runs = airflow.call("GET", "/api/v2/dags/wildwatch_survey/dagRuns?state=failed")
+    assert [r["dag_run_id"] for r in failed_runs["dag_runs"]] == [partial]
+

@@ -124,6 +124,16 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
         linked = link_sellers()
         summary >> linked
 
+        # Runs last, whatever happened: a partial survey ends red in the Airflow UI and its run list, after the
+        # report and everything else that works on partial data has run.
+        @task(trigger_rule="all_done", retries=0)
+        def verdict(survey_run_id: int) -> str:
+            from wildwatch import survey
+
+            return survey.verdict(survey_run_id)
+
+        last = linked
+
         if kind == "monthly":
             # The month's report, whatever happened to single sites: their failures are in it.
             @task(trigger_rule="all_done")
@@ -139,5 +149,7 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
 
                 return survey.audit_sample(survey_run_id)
 
-            linked >> audit_sample(survey_run_id) >> write_report(survey_run_id)
+            last = write_report(survey_run_id)
+            linked >> audit_sample(survey_run_id) >> last
+        last >> verdict(survey_run_id)
     return dag

@@ -149,6 +149,22 @@ def summarize(run_id: int, unplanned: list[str] | None = None) -> dict:
     return summary
 
 
+def verdict(run_id: int) -> str:
+    """The survey's last word: a run with a failed or unplanned site fails this task, so the Airflow run is red
+    (not green because the tasks after the crawls, which run whatever happened, succeeded)."""
+    with db.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT status, summary FROM crawl_runs WHERE id = %s", (run_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise CrawlFailed(f"survey run {run_id} has no record")
+    status, summary = row
+    if status != "succeeded":
+        failed = [f"{s['site']} ({s.get('reason') or s['status']})" for s in (summary or {}).get("sites", [])
+                  if s["status"] != "succeeded"]
+        raise CrawlFailed(f"survey run {run_id} is {status}: {'; '.join(failed) or 'no site completed'}"[:2000])
+    return status
+
+
 def link_sellers() -> dict:
     """Rebuild the seller networks (listings sharing a contact or a seller account); ids stay stable."""
     from wildwatch.networks import store
