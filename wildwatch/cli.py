@@ -437,9 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ranker_commands.register(sub)
 
+    from wildwatch.commands import runs as runs_commands
     from wildwatch.commands import sellers as sellers_commands
 
     sellers_commands.register(sub)
+    runs_commands.register(sub)
 
     p = sub.add_parser("demo-report", help="per-site counts of a survey run against the demo ground truth")
     p.add_argument("--run-key", help="Airflow run id (default: the latest run)")

@@ -12,3 +12,14 @@ def who(args) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return f"uid {os.getuid()}"
+
+
+def with_db(settings, work):
+    """work(conn) on the survey database (started and migrated first when the project manages it)."""
+    from wildwatch import db
+
+    conn = db.connect(db.ready(settings))
+    try:
+        return work(conn)
+    finally:
+        conn.close()

@@ -4,21 +4,13 @@ from __future__ import annotations
 import json
 import sys
 
-
-def _with_db(settings, work):
-    from wildwatch import db
-
-    conn = db.connect(db.ready(settings))
-    try:
-        return work(conn)
-    finally:
-        conn.close()
+from wildwatch.commands import with_db
 
 
 def cmd_link(args, settings) -> int:
     from wildwatch.networks import store
 
-    done = _with_db(settings, store.rebuild)
+    done = with_db(settings, store.rebuild)
     print(f"{done['networks']} networks over {done['listings']} listings ({done['new']} new, {done['merged']} merged, "
           f"{done['dissolved']} dissolved) in {done['seconds']} s")
     return 0
@@ -27,7 +19,7 @@ def cmd_link(args, settings) -> int:
 def cmd_list(args, settings) -> int:
     from wildwatch.networks import queries
 
-    rows = _with_db(settings, lambda conn: queries.list_networks(conn, args.min_listings))
+    rows = with_db(settings, lambda conn: queries.list_networks(conn, args.min_listings))
     if args.json:
         print(json.dumps(rows, default=str, indent=1, ensure_ascii=False))
         return 0
@@ -44,7 +36,7 @@ def cmd_list(args, settings) -> int:
 def cmd_show(args, settings) -> int:
     from wildwatch.networks import queries
 
-    found = _with_db(settings, lambda conn: queries.network(conn, args.id))
+    found = with_db(settings, lambda conn: queries.network(conn, args.id))
     if found is None:
         print(f"wildwatch: no seller network {args.id}", file=sys.stderr)
         return 1
