@@ -49,6 +49,15 @@ def verdict(stats: dict, whole_site: bool = True) -> tuple[str, str | None]:
     return ("failed", "; ".join(reasons)) if reasons else ("succeeded", None)
 
 
+def crawl_scope(groups: list[str], queries: list[str]) -> str:
+    """What a crawl searched: all the site's terms, or the groups or queries it was limited to."""
+    if queries:
+        return "queries=" + ",".join(sorted(queries))
+    if groups:
+        return "groups=" + ",".join(sorted(groups))
+    return "all"
+
+
 class CrawlRunRecorder:
     def __init__(self, crawler):
         self.crawler = crawler
@@ -73,6 +82,8 @@ class CrawlRunRecorder:
                              os.environ.get("WILDWATCH_WORKER") or socket.gethostname())
             return run_id, site_id, keyword_ids
 
+        # A crawl started by hand (no run id) gets a run of its own, which it closes when it ends.
+        self.own_run = spider.run_id is None
         try:
             # The spider learns its ids only once they are committed.
             spider.run_id, spider.site_id, spider.keyword_ids = db.run_in_transaction(self.url, register)
@@ -117,6 +128,8 @@ class CrawlRunRecorder:
             done = runs.finished_shards(conn, spider.run_id, spider.site_id, spider.shards)
             if done is not None:
                 whole.update(self.close_site(conn, spider, done))
+                if getattr(self, "own_run", False):
+                    runs.summarize_run(conn, spider.run_id)
 
         try:
             db.run_in_transaction(self.url, close)
@@ -124,8 +137,10 @@ class CrawlRunRecorder:
             log.error("%s: could not record the end of the %s crawl (%s)", exc, spider.site.name, shard_status)
             return
         label = spider.site.name + (f" shard {spider.shard + 1}/{spider.shards}" if spider.shards > 1 else "")
-        log.info("%s: %s, %d pages, %d errors%s", label, shard_status, stats["pages"], stats["errors"],
-                 f" ({shard_why})" if shard_why else "")
+        # One line, and the same verdict the run records: for an unsplit crawl that is the site's.
+        status, why = (whole["status"], whole["reason"]) if whole and spider.shards == 1 else (shard_status, shard_why)
+        log.info("%s: %s, %d pages, %d errors%s", label, status, stats["pages"], stats["errors"],
+                 f" ({why})" if why else "")
         if whole and spider.shards > 1:
             log.info("site %s, all %d shards: %s%s", spider.site.name, spider.shards, whole["status"],
                      f" ({whole['reason']})" if whole["reason"] else "")
@@ -135,7 +150,9 @@ class CrawlRunRecorder:
         total = shards.aggregate([d["stats"] for d in done])
         total["coverage"] = health.coverage(total["items"], total["field_counts"])
         total["workers"] = sorted({d["worker"] for d in done if d["worker"]})
-        total["health_warnings"] = health.compare(total, runs.previous_site_stats(conn, spider.site_id, spider.run_id))
+        total["scope"] = crawl_scope(spider.groups, spider.queries)
+        total["health_warnings"] = health.compare(
+            total, runs.previous_site_stats(conn, spider.site_id, spider.run_id, total["scope"]))
         status, why = verdict(total)
         failed = [f"shard {d['shard'] + 1}/{len(done)}: {d['reason']}" for d in done
                   if d["status"] != "succeeded" and len(done) > 1]

@@ -417,3 +417,20 @@ def test_a_redesign_between_two_monthly_runs_fails_the_task_with_the_reason_and_
     with conn.cursor() as cur:
         cur.execute("SELECT url, title, price, status FROM listings ORDER BY url")
         assert cur.fetchall() == before, "last month's listings are intact and not taken for gone"
+
+
+def test_a_crawl_started_by_hand_closes_its_run_and_a_restricted_one_is_judged_only_against_its_like(crawl_env,
+                                                                                                    conn):
+    crawl("demo_tz", crawl_env)
+    with conn.cursor() as cur:
+        cur.execute("SELECT kind, status, finished_at IS NOT NULL FROM crawl_runs ORDER BY id")
+        assert cur.fetchall() == [("manual", "succeeded", True)]  # not "running" forever
+    narrow = crawl("demo_tz", crawl_env, "-a", "queries=pembe za ndovu")
+    record = runs.site_crawl(conn, latest_run(conn), "demo_tz")
+    assert record["status"] == "succeeded" and record["listings_seen"] < 22, record  # not "fell from 22 to 3"
+    assert re.search(r"demo_tz: succeeded, \d+ pages", narrow.stderr)  # the console says what the run records
+    with conn.cursor() as cur:
+        cur.execute("SELECT status FROM crawl_runs ORDER BY id")
+        assert [r[0] for r in cur.fetchall()] == ["succeeded", "succeeded"]
+        cur.execute("SELECT count(*) FROM listings WHERE status = 'gone'")
+        assert cur.fetchone()[0] == 0  # a narrow crawl never marks the others gone

@@ -134,11 +134,14 @@ def seen_in_run(conn, run_id: int, urls: list[str]) -> set[str]:
         return {url for (url,) in cur.fetchall()}
 
 
-def previous_site_stats(conn, site_id: int, run_id: int) -> dict | None:
-    """Stats of the same site's last successful crawl in an earlier run."""
+def previous_site_stats(conn, site_id: int, run_id: int, scope: str = "all") -> dict | None:
+    """Stats of the same site's last successful crawl in an earlier run that searched the same terms (scope:
+    "all", or the groups or queries a restricted crawl was limited to): a crawl for three terms is not
+    compared with one for all of them."""
     with conn.cursor() as cur:
         cur.execute("""SELECT stats FROM site_crawls WHERE site_id = %s AND run_id < %s AND status = 'succeeded'
-                       ORDER BY run_id DESC LIMIT 1""", (site_id, run_id))
+                         AND coalesce(stats->>'scope', 'all') = %s
+                       ORDER BY run_id DESC LIMIT 1""", (site_id, run_id, scope))
         row = cur.fetchone()
     return row[0] if row else None
 
