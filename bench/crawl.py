@@ -212,8 +212,9 @@ def measure(args) -> int:
         rate = {}
         print(f"{'':32s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s}")
         for name, r in rows:
-            rate[name[:3]] = r["responses"] / r["elapsed"]
-            print(f"{name:32s} {r['responses']:6.0f} {r['elapsed']:8.1f} {rate[name[:3]]:8.1f}")
+            pages = r.get("pages") or r["responses"]  # listing pages: (a)'s photo responses are not pages
+            rate[name[:3]] = pages / r["elapsed"]
+            print(f"{name:32s} {pages:6.0f} {r['elapsed']:8.1f} {rate[name[:3]]:8.1f}")
         print(f"(a)/(b) = {rate['(a)'] / rate['(b)']:.2f}   (a)/(c) = {rate['(a)'] / rate['(c)']:.1f}x   "
               "(seconds: Scrapy's own elapsed time, process start excluded)")
         # Photos of candidates cost requests of their own: the listing pages per second with and without them.
