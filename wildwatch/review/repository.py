@@ -4,32 +4,38 @@ from __future__ import annotations
 from wildwatch.db import dict_cursor
 
 
-SORTS = {"ranker": "q.priority DESC, q.id", "keywords": "l.score DESC, q.id"}
+# (inside the page query, on the page's rows)
+SORTS = {"ranker": ("q.priority DESC, q.id", "priority DESC, id"),
+         "keywords": ("l.score DESC, q.id", "keyword_score DESC, id")}
 
 
 def queue_page(conn, site=None, country=None, group=None, language=None, month=None, limit=100,
                sort: str = "ranker") -> list[dict]:
     """Items waiting or held; month is the survey month (YYYY-MM) that queued them. sort: 'ranker' (the queue's
-    own order: the active model's score, the keyword score without one) or 'keywords'."""
-    order = SORTS.get(sort, SORTS["ranker"])
+    own order: the active model's score, the keyword score without one) or 'keywords'. The page is chosen
+    first (an index walk in queue order); groups and thumbnails are looked up for its rows only."""
+    inner, outer = SORTS.get(sort, SORTS["ranker"])
     with dict_cursor(conn) as cur:
         cur.execute("""
-            SELECT q.id, q.status, q.priority, q.claimed_by, l.title, l.price, l.currency, s.name AS site, s.country,
-                   l.score AS keyword_score, l.rank_score, l.language,
-                   (SELECT p.id FROM listing_photos p WHERE p.listing_id = l.id AND p.thumb_sha256 IS NOT NULL
-                    ORDER BY p.position LIMIT 1) AS thumb,
-                   coalesce(array_agg(DISTINCT m.product_group) FILTER (WHERE m.id IS NOT NULL), '{}') AS groups
-            FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
-            JOIN crawl_runs r ON r.id = q.run_id
-            LEFT JOIN keyword_matches m ON m.listing_id = l.id
-            WHERE q.status IN ('pending', 'claimed')
-              AND (%(site)s::text IS NULL OR s.name = %(site)s)
-              AND (%(country)s::text IS NULL OR s.country = %(country)s)
-              AND (%(language)s::text IS NULL OR l.language = %(language)s)
-              AND (%(month)s::text IS NULL OR to_char(r.period, 'YYYY-MM') = %(month)s)
-            GROUP BY q.id, l.id, s.id
-            HAVING %(group)s::text IS NULL OR %(group)s = ANY(array_agg(m.product_group))
-            ORDER BY """ + order + """ LIMIT %(limit)s""",
+            WITH page AS (
+                SELECT q.id, q.status, q.priority, q.claimed_by, q.listing_id, l.title, l.price, l.currency,
+                       s.name AS site, s.country, l.score AS keyword_score, l.rank_score, l.language
+                FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
+                JOIN crawl_runs r ON r.id = q.run_id
+                WHERE q.status IN ('pending', 'claimed')
+                  AND (%(site)s::text IS NULL OR s.name = %(site)s)
+                  AND (%(country)s::text IS NULL OR s.country = %(country)s)
+                  AND (%(language)s::text IS NULL OR l.language = %(language)s)
+                  AND (%(month)s::text IS NULL OR to_char(r.period, 'YYYY-MM') = %(month)s)
+                  AND (%(group)s::text IS NULL OR EXISTS (SELECT 1 FROM keyword_matches g
+                                                          WHERE g.listing_id = l.id AND g.product_group = %(group)s))
+                ORDER BY """ + inner + """ LIMIT %(limit)s)
+            SELECT page.*,
+                   coalesce((SELECT array_agg(DISTINCT m.product_group) FROM keyword_matches m
+                             WHERE m.listing_id = page.listing_id), '{}') AS groups,
+                   (SELECT p.id FROM listing_photos p WHERE p.listing_id = page.listing_id
+                      AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb
+            FROM page ORDER BY """ + outer,
                     {"site": site, "country": country, "group": group, "language": language, "month": month,
                      "limit": limit})
         return cur.fetchall()
