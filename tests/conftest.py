@@ -54,13 +54,12 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
 def pytest_collection_modifyitems(config, items):
-    # Under pytest-xdist each worker has its own PostgreSQL and demo marketplaces; Airflow tests share one
-    # worker's Airflow metadata (one `db migrate`), and the Celery cluster test, which measures politeness
-    # timings, gets a worker of its own rather than sharing the CPU with another Airflow start-up.
+    # Under pytest-xdist each worker has its own PostgreSQL and demo marketplaces. Airflow tests run one after
+    # another on one worker: they share its Airflow metadata (one `db migrate`), and two Airflows at once on
+    # two cores starve each other's heartbeats (the Celery cluster test then sees healthy tasks as lost).
     for item in items:
         if item.get_closest_marker("airflow"):
-            group = "cluster" if item.module.__name__.endswith("test_cluster") else "airflow"
-            item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group("airflow"))
 
 
 @pytest.fixture(scope="session")

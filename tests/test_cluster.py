@@ -177,7 +177,7 @@ def test_the_monthly_survey_in_shards_on_two_workers_stays_polite_and_survives_a
 
     airflow.wait_for_dag(DAG)
     run = airflow.trigger(DAG)
-    assert airflow.wait_state(DAG, run, timeout_s=900) == "success"
+    assert airflow.wait_state(DAG, run, timeout_s=900) == "success", why_not(airflow, run, database_url)
     tis = crawl_tis(airflow, run)
     assert {name: len(t) for name, t in tis.items()} == want_shards
     n = want_shards["demo_tz"]
@@ -196,6 +196,16 @@ def test_the_monthly_survey_in_shards_on_two_workers_stays_polite_and_survives_a
     killing_a_worker_mid_survey_loses_and_duplicates_nothing(airflow, env, database_url, want)
 
 
+def why_not(airflow: Airflow, run: str, database_url: str) -> str:
+    """What went wrong in a run: its tasks that did not succeed, and the survey's own summary."""
+    tis = [(t["task_id"], t["map_index"], t["state"], t["try_number"]) for t in airflow.task_instances(DAG, run)
+           if t["state"] != "success"]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT status, summary FROM crawl_runs WHERE run_key = %s", (run,))
+        summary = cur.fetchone()
+    return f"tasks not successful: {tis}; survey record: {summary}"
+
+
 def killing_a_worker_mid_survey_loses_and_duplicates_nothing(airflow, env, database_url, want):
     run = airflow.trigger(DAG)
     deadline = time.monotonic() + 300
@@ -208,7 +218,7 @@ def killing_a_worker_mid_survey_loses_and_duplicates_nothing(airflow, env, datab
     assert len(running) >= 3, running
     pid = int((Path(env["WILDWATCH_VAR_DIR"]) / "airflow" / "pids" / "worker-w1.pid").read_text())
     os.killpg(pid, signal.SIGKILL)
-    assert airflow.wait_state(DAG, run, timeout_s=900) == "success"
+    assert airflow.wait_state(DAG, run, timeout_s=900) == "success", why_not(airflow, run, database_url)
     retried = [t for ts in crawl_tis(airflow, run).values() for t in ts if t["try_number"] > 1]
     assert retried, "w1's shards ran again ..."
     run_id = run_id_of(database_url, run)
