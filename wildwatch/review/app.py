@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from wildwatch import config, db
+from wildwatch import config, db, money
 from wildwatch.review import accounts, claims, export, quality, repository
 from wildwatch.review import audit
 from wildwatch.review.audit import record
@@ -46,6 +46,9 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     evidence_dir = settings.evidence_dir or base.evidence_dir
     referrals_dir = settings.referrals_dir or base.referrals_dir
     templates = Jinja2Templates(directory=str(resources.files("wildwatch.review").joinpath("templates")))
+    templates.env.filters["money"] = money.format_amount
+    templates.env.filters["usd"] = money.about_usd
+    templates.env.globals["rates_date"] = money.rates()["date"]
     app = FastAPI(title="wildwatch review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_s,
                        same_site="strict", https_only=settings.https_only, session_cookie="wildwatch_session")
