@@ -245,3 +245,37 @@ def test_supervisors_open_past_reports_in_the_review_app_and_they_render_in_chro
         page.screenshot(path=str(tmp_path / "report.png"))
         browser.close()
     assert errors == []
+
+
+def test_the_report_says_how_far_review_has_got_and_reads_as_analysts_expect(conn, tmp_path):
+    """Review status first; the trend starts at the first surveyed month; one keyword-yield row per term
+    whatever its case; display names in tables; crawl-health rows labelled by run and date, latest first."""
+    from wildwatch.demo.history import HistorySize
+
+    with conn:
+        seed(conn, MONTH, HistorySize(months=3, listings_per_platform_month=20))
+    with conn, conn.cursor() as cur:  # the same term in two cases on two of the month's candidates
+        cur.execute("""SELECT q.listing_id FROM review_queue q JOIN crawl_runs r ON r.id = q.run_id
+                       WHERE r.period = %s ORDER BY q.id LIMIT 2""", (MONTH,))
+        a, b = (r[0] for r in cur.fetchall())
+        for listing, term in ((a, "Perroquet gris"), (b, "perroquet gris")):
+            cur.execute("""INSERT INTO keyword_matches (listing_id, term, language, product_group, kind, field,
+                                                        span_start, span_end, matched_text)
+                           VALUES (%s, %s, 'fr', 'live_birds', 'product', 'title', 0, 14, %s)""",
+                        (listing, term, term))
+        cur.execute("SELECT count(*) FILTER (WHERE NOT (q.reason = 'audit')), count(*) FILTER (WHERE q.status = 'decided') "
+                    "FROM review_queue q JOIN crawl_runs r ON r.id = q.run_id WHERE r.period = %s", (MONTH,))
+        candidates, decided = cur.fetchone()
+    report = build_report(conn, "2026-10")
+    assert (report.review["candidates"], report.review["decided"]) == (candidates, decided) and decided < candidates
+    assert report.trend_months == ["2026-08", "2026-09", "2026-10"]  # not nine empty months first
+    parrot = [r for r in report.tables["keyword_yield"] if r["term"] == "perroquet gris"]
+    assert len(parrot) == 1 and parrot[0]["queued"] == 2
+    health = report.tables["crawl_health"]
+    assert all(r["run"] and r["started"] for r in health)
+    assert [r["started"] for r in health] == sorted((r["started"] for r in health), reverse=True)
+    html = write(report, tmp_path)["html"].read_text(encoding="utf-8")
+    assert f"{decided} of {candidates} candidates decided; report written" in html and "still under review" in html
+    offers_table = html[html.index('id="table-offers"'):html.index("</table>", html.index('id="table-offers"'))]
+    assert "live birds" in offers_table or "big cats" in offers_table
+    assert "big_cats" not in offers_table and "live_birds" not in offers_table

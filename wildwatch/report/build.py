@@ -41,7 +41,8 @@ TABLES = {
                        "with 95% Wilson intervals",
                        ["measure", "population", "sampled", "decided", "confirmed", "share", "share_low", "share_high",
                         "estimate", "estimate_low", "estimate_high"]),
-    "crawl_health": ("Crawl health per site", ["site", "country", "status", "healthy", "reason", "pages", "items",
+    "crawl_health": ("Crawl health per site and run, latest first", ["site", "country", "run", "started", "status",
+                                                                     "healthy", "reason", "pages", "items",
                                                "title_coverage", "price_coverage", "seller_coverage",
                                                "search_terms", "terms_without_results"]),
 }
@@ -53,6 +54,8 @@ class Report:
     country: str | None
     public: bool
     generated_at: dt.datetime
+    review: dict = field(default_factory=dict)  # candidates, decided: how far review of the month has got
+    trend_months: list[str] = field(default_factory=list)
     tables: dict[str, list[dict]] = field(default_factory=dict)
     plots: dict[str, str | None] = field(default_factory=dict)
 
@@ -88,6 +91,7 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
     with conn:  # the temporary table lives for this transaction
         queries.prepare(conn, p)
         t = report.tables
+        report.review = queries.fetch(conn, queries.REVIEW_STATUS, p)[0]
         t["offers"] = queries.fetch(conn, queries.OFFERS, p)
         t["trend"] = queries.fetch(conn, queries.TREND, p)
         t["lifecycle"] = queries.fetch(conn, queries.LIFECYCLE, p)
@@ -106,7 +110,11 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
         # no network ids that would let a reader match networks across published reports.
         for i, row in enumerate(t["seller_networks"], start=1):
             row["network"] = f"network {i}"
-    months = [f"{queries.add_months(period, -k):%Y-%m}" for k in range(11, -1, -1)]
+    # Months before the first survey are not zeros: the trend starts where the surveys do.
+    first = report.review.get("first_surveyed")
+    months = [f"{queries.add_months(period, -k):%Y-%m}" for k in range(11, -1, -1)
+              if first is None or queries.add_months(period, -k) >= first.replace(day=1)]
+    report.trend_months = months
     scope = f" ({country})" if country else ""
     report.plots["trend"] = plots.trend_small_multiples(t["trend"], months,
                                                         f"Offers per product group, {months[0]} to {months[-1]}{scope}")
@@ -135,6 +143,8 @@ def _fmt(column: str, value) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.1f}"
+    if column == "product_group":
+        return str(value).replace("_", " ")  # "big cats", as the charts say
     return str(value)
 
 

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "DejaVu Sans")
 
@@ -50,6 +51,7 @@ def trend_small_multiples(trend: list[dict], months: list[str], title: str) -> s
         ax.set_title(group.replace("_", " "))
         ax.set_ylabel("listings per month")
         ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # listings are counted: no 0.5 ticks
         ax.set_xticks(x[::3], [months[i] for i in x[::3]], rotation=0)
     for ax in list(axes.flat)[len(groups):]:
         ax.axis("off")

@@ -106,7 +106,7 @@ FROM items GROUP BY recipient_kind, recipient ORDER BY recipient_kind, recipient
 
 # Which matched terms found this month's candidates, and how many of those analysts confirmed.
 KEYWORD_YIELD = """
-WITH hits AS (SELECT DISTINCT i.queue_id, i.settled, i.confirmed, m.term, m.language, m.product_group
+WITH hits AS (SELECT DISTINCT i.queue_id, i.settled, i.confirmed, lower(m.term) AS term, m.language, m.product_group
               FROM report_items i JOIN keyword_matches m ON m.listing_id = i.listing_id
               WHERE i.period = %(month)s AND m.kind NOT IN ('innocent'))
 SELECT term, language, product_group, count(*) AS queued, count(*) FILTER (WHERE settled) AS decided,
@@ -118,7 +118,7 @@ FROM hits GROUP BY term, language, product_group ORDER BY confirmed DESC, queued
 
 # Terms that cost analysts time for nothing over the last twelve months.
 NEVER_YIELD = """
-WITH hits AS (SELECT DISTINCT i.queue_id, i.settled, i.confirmed, m.term, m.language, m.product_group
+WITH hits AS (SELECT DISTINCT i.queue_id, i.settled, i.confirmed, lower(m.term) AS term, m.language, m.product_group
               FROM report_items i JOIN keyword_matches m ON m.listing_id = i.listing_id
               WHERE m.kind NOT IN ('innocent'))
 SELECT term, language, product_group, count(*) AS queued, count(*) FILTER (WHERE settled) AS decided
@@ -146,7 +146,8 @@ ORDER BY platforms DESC, countries DESC, months DESC, confirmed_offers DESC, net
 """
 
 CRAWL_HEALTH = """
-SELECT s.name AS site, s.country, sc.status, coalesce(sc.reason, '') AS reason, sc.pages_fetched AS pages,
+SELECT s.name AS site, s.country, r.run_key AS run, to_char(sc.started_at, 'YYYY-MM-DD HH24:MI') AS started,
+       sc.status, coalesce(sc.reason, '') AS reason, sc.pages_fetched AS pages,
        sc.listings_seen AS items, (sc.stats->'coverage'->>'title')::float AS title_coverage,
        (sc.stats->'coverage'->>'price')::float AS price_coverage,
        (sc.stats->'coverage'->>'seller')::float AS seller_coverage,
@@ -156,7 +157,14 @@ SELECT s.name AS site, s.country, sc.status, coalesce(sc.reason, '') AS reason, 
         WHERE q.value::int = 0) AS terms_without_results
 FROM site_crawls sc JOIN crawl_runs r ON r.id = sc.run_id JOIN sites s ON s.id = sc.site_id
 WHERE r.period = %(month)s AND (%(country)s::text IS NULL OR s.country = %(country)s)
-ORDER BY s.name, sc.started_at
+ORDER BY sc.started_at DESC, s.name
+"""
+
+# The month's review status, for the report's first line: it may be written before analysts are done.
+REVIEW_STATUS = """
+SELECT count(*) FILTER (WHERE NOT audit) AS candidates, count(*) FILTER (WHERE NOT audit AND settled) AS decided,
+       (SELECT min(period) FROM crawl_runs r WHERE r.status <> 'running') AS first_surveyed
+FROM report_items WHERE period = %(month)s
 """
 
 
