@@ -4,6 +4,7 @@ SHA-256 with a thumbnail and a perceptual hash. A photo that fails is recorded w
 stays queued. Photos are fetched from the site's own host, or hosts its file declares (`image_hosts:`)."""
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 import scrapy
@@ -67,7 +68,8 @@ class PhotosPipeline(DatabaseWriter):
         if response.status != 200:
             return _missing(f"HTTP {response.status}")
         try:
-            photo = photos.check(response.body, self.max_bytes)
+            # Decoding and hashing off the reactor's thread: pages keep flowing meanwhile.
+            photo = await asyncio.to_thread(photos.check, response.body, self.max_bytes)
         except photos.NotAPhoto as exc:
             return _missing(str(exc)[:300])
         try:

@@ -14,7 +14,7 @@ from wildwatch.photos import unsigned64
 
 # Hamming distance of two 64-bit pHashes at or under which photos count as the same picture: the demo's
 # re-encoded, resized, 4%-cropped and watermarked copies are within 10 of their original, unrelated photos
-# 12 or more apart (README, "Seller networks").
+# 14 or more apart (README, "Seller networks").
 PHOTO_RADIUS = 10
 LOCK_KEY = 7_281_014  # one rebuild at a time (a DAG task and a CLI call may overlap)
 
