@@ -263,6 +263,14 @@ def test_the_report_says_how_far_review_has_got_and_reads_as_analysts_expect(con
                                                         span_start, span_end, matched_text)
                            VALUES (%s, %s, 'fr', 'live_birds', 'product', 'title', 0, 14, %s)""",
                         (listing, term, term))
+        cur.execute("""UPDATE review_decisions d SET species = 'Loxodonta africana' FROM review_queue q
+                       JOIN crawl_runs r ON r.id = q.run_id
+                       WHERE d.queue_id = q.id AND d.id IN (
+                           SELECT d2.id FROM review_decisions d2 JOIN review_queue q2 ON q2.id = d2.queue_id
+                           JOIN crawl_runs r2 ON r2.id = q2.run_id
+                           WHERE r2.period = %s AND d2.decision = 'confirmed' AND q2.status = 'decided'
+                           ORDER BY d2.id LIMIT 3)""", (MONTH,))
+        named = cur.rowcount
         cur.execute("SELECT count(*) FILTER (WHERE NOT (q.reason = 'audit')), count(*) FILTER (WHERE q.status = 'decided') "
                     "FROM review_queue q JOIN crawl_runs r ON r.id = q.run_id WHERE r.period = %s", (MONTH,))
         candidates, decided = cur.fetchone()
@@ -274,7 +282,16 @@ def test_the_report_says_how_far_review_has_got_and_reads_as_analysts_expect(con
     health = report.tables["crawl_health"]
     assert all(r["run"] and r["started"] for r in health)
     assert [r["started"] for r in health] == sorted((r["started"] for r in health), reverse=True)
+    species = report.tables["species"]
+    assert sum(r["confirmed"] for r in species if r["species"] == "loxodonta africana") == named == 3
+    assert species[0]["species"] == "loxodonta africana"  # named species first, "not recorded" last
+    assert sum(r["confirmed"] for r in species) == report.review["confirmed"]
+    offers_total = report.totals["offers"]
+    assert offers_total["queued"] == sum(r["queued"] for r in report.tables["offers"]) == candidates
     html = write(report, tmp_path)["html"].read_text(encoding="utf-8")
+    assert f"<strong>{candidates}</strong> candidates queued, <strong>{report.review['confirmed']}</strong> offers " \
+           "confirmed on" in html
+    assert '<th>total</th>' in html and f'<th class="n">{offers_total["queued"]}</th>' in html
     assert f"{decided} of {candidates} candidates decided; report written" in html and "still under review" in html
     offers_table = html[html.index('id="table-offers"'):html.index("</table>", html.index('id="table-offers"'))]
     assert "live birds" in offers_table or "big cats" in offers_table

@@ -16,11 +16,15 @@ from wildwatch.report import plots, queries, terms
 from wildwatch.review.export import _cell
 
 # name -> (title, columns). The order here is the order in the report, the CSVs and the workbook.
+# Tables whose count columns add up to something meaningful: they get a totals row.
+TOTALS = ("offers", "species", "lifecycle")
+COUNTS = {"queued", "confirmed", "queued_prev", "confirmed_prev", "confirmed_change", "new", "seen_again", "gone"}
 LINK_KINDS = {**KINDS, "seller": "seller account"}
 TABLES = {
     "offers": ("Candidates queued and offers confirmed, by product group, platform, country and language",
                ["product_group", "platform", "country", "language", "queued", "confirmed", "queued_prev",
                 "confirmed_prev", "confirmed_change"]),
+    "species": ("Confirmed offers by species, as analysts recorded them", ["species", "product_group", "confirmed"]),
     "trend": ("Twelve-month trend per product group",
               ["product_group", "month", "queued", "confirmed"]),
     "lifecycle": ("Listings new, seen again and gone since last month", ["platform", "new", "seen_again", "gone"]),
@@ -56,6 +60,7 @@ class Report:
     generated_at: dt.datetime
     review: dict = field(default_factory=dict)  # candidates, decided: how far review of the month has got
     trend_months: list[str] = field(default_factory=list)
+    totals: dict[str, dict] = field(default_factory=dict)  # per table: the sum of each count column
     tables: dict[str, list[dict]] = field(default_factory=dict)
     plots: dict[str, str | None] = field(default_factory=dict)
 
@@ -93,6 +98,7 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
         t = report.tables
         report.review = queries.fetch(conn, queries.REVIEW_STATUS, p)[0]
         t["offers"] = queries.fetch(conn, queries.OFFERS, p)
+        t["species"] = queries.fetch(conn, queries.SPECIES, p)
         t["trend"] = queries.fetch(conn, queries.TREND, p)
         t["lifecycle"] = queries.fetch(conn, queries.LIFECYCLE, p)
         t["referrals"] = queries.fetch(conn, queries.REFERRALS, p)
@@ -115,6 +121,8 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
     months = [f"{queries.add_months(period, -k):%Y-%m}" for k in range(11, -1, -1)
               if first is None or queries.add_months(period, -k) >= first.replace(day=1)]
     report.trend_months = months
+    for name in TOTALS:
+        report.totals[name] = {c: sum(r.get(c) or 0 for r in t[name]) for c in TABLES[name][1] if c in COUNTS}
     scope = f" ({country})" if country else ""
     report.plots["trend"] = plots.trend_small_multiples(t["trend"], months,
                                                         f"Offers per product group, {months[0]} to {months[-1]}{scope}")

@@ -27,12 +27,12 @@ WITH scope AS (
     WHERE m.kind <> 'innocent'
     GROUP BY m.listing_id, m.product_group ORDER BY m.listing_id, count(*) DESC, m.product_group
 )
-SELECT scope.*, ld.decision, ld.decided_by,
+SELECT scope.*, ld.decision, ld.decided_by, nullif(trim(ld.species), '') AS species,
        coalesce(nullif(lower(trim(ld.product_group)), ''), tg.product_group, 'unknown') AS product_group,
        (scope.status = 'decided' AND ld.decision IS NOT NULL) AS settled,
        (scope.status = 'decided' AND ld.decision = 'confirmed') AS confirmed
 FROM scope
-LEFT JOIN LATERAL (SELECT d.decision, d.product_group, d.decided_by FROM review_decisions d
+LEFT JOIN LATERAL (SELECT d.decision, d.product_group, d.species, d.decided_by FROM review_decisions d
                    WHERE d.queue_id = scope.queue_id ORDER BY d.id DESC LIMIT 1) ld ON true
 LEFT JOIN top_group tg ON tg.listing_id = scope.listing_id
 """
@@ -163,6 +163,9 @@ ORDER BY sc.started_at DESC, s.name
 # The month's review status, for the report's first line: it may be written before analysts are done.
 REVIEW_STATUS = """
 SELECT count(*) FILTER (WHERE NOT audit) AS candidates, count(*) FILTER (WHERE NOT audit AND settled) AS decided,
+       count(*) FILTER (WHERE confirmed) AS confirmed,
+       count(DISTINCT platform) FILTER (WHERE confirmed) AS platforms,
+       count(DISTINCT country) FILTER (WHERE confirmed) AS countries,
        (SELECT min(period) FROM crawl_runs r WHERE r.status <> 'running') AS first_surveyed
 FROM report_items WHERE period = %(month)s
 """
@@ -185,3 +188,11 @@ def prepare(conn, p: dict) -> None:
         cur.execute("CREATE INDEX ON report_items (period)")
         cur.execute("CREATE INDEX ON report_items (listing_id)")
         cur.execute("ANALYZE report_items")
+
+# What analysts named: confirmed offers by the species they recorded (lower-cased, so spellings of one name
+# that differ only in case count together).
+SPECIES = """
+SELECT coalesce(lower(species), 'not recorded') AS species, product_group, count(*) AS confirmed
+FROM report_items WHERE period = %(month)s AND confirmed
+GROUP BY 1, 2 ORDER BY (coalesce(lower(species), 'not recorded') = 'not recorded'), confirmed DESC, 1
+"""
