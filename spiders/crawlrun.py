@@ -151,8 +151,15 @@ class CrawlRunRecorder:
         total["coverage"] = health.coverage(total["items"], total["field_counts"])
         total["workers"] = sorted({d["worker"] for d in done if d["worker"]})
         total["scope"] = crawl_scope(spider.groups, spider.queries)
+        # Listings are counted as the run saw them (its sightings), not as this crawl's items: a shard run
+        # again after its worker died skips what its first attempt already stored, and is not a site in decline.
+        with conn.cursor() as cur:
+            cur.execute("""SELECT count(*) FROM sightings s JOIN listings l ON l.id = s.listing_id
+                           WHERE s.run_id = %s AND l.site_id = %s""", (spider.run_id, spider.site_id))
+            seen = cur.fetchone()[0]
         total["health_warnings"] = health.compare(
-            total, runs.previous_site_stats(conn, spider.site_id, spider.run_id, total["scope"]))
+            {**total, "items": max(total["items"], seen)},
+            runs.previous_site_stats(conn, spider.site_id, spider.run_id, total["scope"]))
         status, why = verdict(total)
         failed = [f"shard {d['shard'] + 1}/{len(done)}: {d['reason']}" for d in done
                   if d["status"] != "succeeded" and len(done) > 1]
