@@ -31,6 +31,18 @@ def read_fields(selector, selectors: dict[str, str]) -> dict:
     return out
 
 
+LINK_FIELDS = ("image", "images", "seller_url")
+
+
+def _absolute(fields: dict, response) -> dict:
+    """Link fields (photos, the seller's profile) as absolute addresses."""
+    for key in LINK_FIELDS:
+        value = fields.get(key)
+        if value:
+            fields[key] = [response.urljoin(u) for u in value] if isinstance(value, list) else response.urljoin(value)
+    return fields
+
+
 @dataclass
 class SearchPage:
     results: list[dict] = field(default_factory=list)  # each: url + search-page fields
@@ -77,10 +89,7 @@ def _extract_embedded(site: Site, response) -> SearchPage:
         seen.add(url)
         fields = {name: (str(item[key]).strip() if item.get(key) not in (None, "") else None)
                   for name, key in site.search.fields.items()}
-        for key in ("image", "seller_url"):
-            if fields.get(key):
-                fields[key] = response.urljoin(fields[key])
-        page.results.append({"url": url, "link": link, **fields})
+        page.results.append({"url": url, "link": link, **_absolute(fields, response)})
     return page
 
 
@@ -97,10 +106,8 @@ def extract_search(site: Site, response) -> SearchPage:
         if url in seen:
             continue
         seen.add(url)
-        fields = read_fields(node, site.search.fields)
-        if fields.get("seller_url"):
-            fields["seller_url"] = response.urljoin(fields["seller_url"])
-        page.results.append({"url": url, "link": response.urljoin(href.strip()), **fields})
+        page.results.append({"url": url, "link": response.urljoin(href.strip()),
+                             **_absolute(read_fields(node, site.search.fields), response)})
     if site.search.next_page:
         href = select(response, site.search.next_page).get()
         page.next_url = response.urljoin(href.strip()) if href else None
@@ -126,8 +133,4 @@ def extract_detail(site: Site, response) -> dict:
             fields["currency_hint"] = declared["currency"]
         if filled:
             fields["_structured"] = filled
-    if fields.get("images"):
-        fields["images"] = [response.urljoin(u) for u in fields["images"]]
-    if fields.get("seller_url"):
-        fields["seller_url"] = response.urljoin(fields["seller_url"])
-    return fields
+    return _absolute(fields, response)
