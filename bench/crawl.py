@@ -68,7 +68,7 @@ def scrapy_stats(stderr: str) -> dict:
         m = re.search(rf"'{re.escape(key)}': ([0-9.]+)", stderr)
         return float(m.group(1)) if m else 0.0
     return {"elapsed": num("elapsed_time_seconds"), "responses": num("response_received_count"),
-            "restarts": num("wildwatch/browser_restarts"),
+            "restarts": num("wildwatch/browser_restarts"), "skipped": num("wildwatch/details_skipped"),
             "pages": num("wildwatch/pages/search") + num("wildwatch/pages/detail"),
             "photos": num("wildwatch/photos/fetched") + num("wildwatch/photos/refused")}
 

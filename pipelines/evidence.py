@@ -3,11 +3,14 @@ for browser pages (or sites that ask for it), a screenshot. Other listings keep 
 candidates, not with pages. Missing evidence is recorded with its reason; the listing stays queued."""
 from __future__ import annotations
 
+import scrapy
+
 from pipelines.dbwriter import DatabaseWriter
 from wildwatch import config
 from wildwatch.evidence import capture
 from wildwatch.evidence.screenshot import Renderer
 from wildwatch.evidence.store import open_store
+from wildwatch.evidence.warc import PageCapture
 
 
 class EvidencePipeline(DatabaseWriter):
@@ -30,6 +33,13 @@ class EvidencePipeline(DatabaseWriter):
 
     async def process_item(self, item):
         page = item.pop("_page", None)
+        reused = item.get("_detail_reused")
+        if self.enabled and page is None and reused and not reused["in_queue"] and item.get("queued"):
+            # Re-read without a fetch (incremental survey) and a candidate for the first time (a new keyword,
+            # a new ranker): its page was never kept, so it is fetched now.
+            page = await self._fetch_page(item)
+            if page is None:
+                return item
         # A listing spooled while the database was away is queued when the spool is replayed: its evidence
         # is captured now, while the page is at hand, and spooled with it.
         will_queue = item.get("spooled") and item.get("score", 0) >= self.threshold
@@ -53,6 +63,21 @@ class EvidencePipeline(DatabaseWriter):
         else:
             self.write(item, self._record)
         return item
+
+    async def _fetch_page(self, item) -> PageCapture | None:
+        spider = self.crawler.spider
+        detail = spider.site.detail
+        meta = spider.page_meta(detail.wait_for, detail.needs_browser) if detail else {}
+        self.crawler.stats.inc_value("wildwatch/pages/evidence_refetch")
+        try:
+            response = await self.crawler.engine.download_async(scrapy.Request(item["url"], dont_filter=True,
+                                                                               meta=meta))
+        except Exception as exc:  # noqa: BLE001 - timeouts, refusals, robots.txt: recorded, the listing stays
+            item["evidence"] = [capture.missing_row("warc", item["url"], self.version,
+                                                    f"page not fetched: {exc or type(exc).__name__}"[:300])]
+            self.write(item, self._record)
+            return None
+        return PageCapture.from_response(response)
 
     def _record(self, conn, item):
         capture.record_capture(conn, item["listing_id"], self.crawler.spider.run_id, item["evidence"])

@@ -31,6 +31,8 @@ class PhotosPipeline(DatabaseWriter):
         will_queue = item.get("spooled") and item.get("score", 0) >= self.threshold
         if not self.enabled or not (item.get("queued") or will_queue) or not item.get("image_urls"):
             return item
+        if (item.get("_detail_reused") or {}).get("has_photos"):
+            return item  # kept when its page was last fetched; the card (and so the listing) is unchanged
         rows = []
         for position, url in enumerate(item["image_urls"][:self.cap], start=1):
             row = await self._fetch(url)

@@ -8,10 +8,12 @@ from pipelines.dbwriter import DatabaseWriter
 
 UPSERT_LISTING = """
 INSERT INTO listings (site_id, url, title, description, price, currency, seller, seller_account, location, posted_at,
-                      image_urls, language, score, score_reasons, rank_score, rank_model, first_run_id, last_run_id)
+                      image_urls, language, score, score_reasons, rank_score, rank_model, first_run_id, last_run_id,
+                      card_hash, detail_fields, detail_fetched_at)
 VALUES (%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s, %(seller_account)s,
         %(location)s, %(posted)s, %(image_urls)s, %(language)s, %(score)s, %(score_reasons)s,
-        %(rank_score)s, %(rank_model)s, %(run_id)s, %(run_id)s)
+        %(rank_score)s, %(rank_model)s, %(run_id)s, %(run_id)s,
+        %(card_hash)s, %(detail_fields)s, CASE WHEN %(detail_fields)s IS NOT NULL THEN now() END)
 ON CONFLICT (url) DO UPDATE SET
     title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
     currency = EXCLUDED.currency, seller = EXCLUDED.seller, seller_account = EXCLUDED.seller_account,
@@ -20,6 +22,10 @@ ON CONFLICT (url) DO UPDATE SET
     language = EXCLUDED.language,
     rank_score = EXCLUDED.rank_score, rank_model = EXCLUDED.rank_model, score_reasons = EXCLUDED.score_reasons,
     last_run_id = EXCLUDED.last_run_id, last_seen_at = now(),
+    -- an item re-read from the last detail fetch (or replayed from the spool) keeps that fetch's record
+    card_hash = CASE WHEN EXCLUDED.detail_fields IS NOT NULL THEN EXCLUDED.card_hash ELSE listings.card_hash END,
+    detail_fields = COALESCE(EXCLUDED.detail_fields, listings.detail_fields),
+    detail_fetched_at = COALESCE(EXCLUDED.detail_fetched_at, listings.detail_fetched_at),
     status = 'active', gone_run_id = NULL, gone_at = NULL, gone_reason = NULL
 RETURNING id
 """
@@ -46,8 +52,10 @@ ON CONFLICT DO NOTHING
 
 def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict) -> int:
     with conn.cursor() as cur:
+        detail = item.get("_detail")
         row = {"rank_score": None, "rank_model": None, "seller_account": None, **item, "site_id": site_id, "run_id": run_id,
-               "score_reasons": Json(item.get("score_reasons", []))}
+               "score_reasons": Json(item.get("score_reasons", [])), "card_hash": item.get("_card"),
+               "detail_fields": Json(detail) if detail else None}
         cur.execute(UPSERT_LISTING, row)
         listing_id = cur.fetchone()[0]
         cur.execute(UPSERT_SIGHTING, (listing_id, run_id, item.get("search_query"), item.get("search_url"),

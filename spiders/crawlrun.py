@@ -98,6 +98,10 @@ class CrawlRunRecorder:
         detail = s.get_value("wildwatch/pages/detail", 0)
         return {
             "pages": search + detail, "search_pages": search, "detail_pages": detail,
+            # Incremental surveys: listing pages not fetched because their search card was unchanged.
+            "details_skipped": s.get_value("wildwatch/details_skipped", 0),
+            # Every request sent (pages, robots.txt, photos, retries): the budget a site's politeness limits.
+            "requests": s.get_value("downloader/request_count", 0),
             "errors": s.get_value("wildwatch/request_errors", 0),
             "error_reasons": s.get_value("wildwatch/error_reasons", {}),
             "layout_empty_pages": s.get_value("wildwatch/layout/empty_search_pages", 0),

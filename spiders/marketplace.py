@@ -13,6 +13,7 @@ from scrapy_playwright.page import PageMethod
 from spiders import browser
 from spiders.extract import extract_detail, extract_search
 from wildwatch import config, keywords
+from wildwatch.incremental import card_hash, detail_item
 from wildwatch import shards as sharding
 from wildwatch.evidence.warc import PageCapture
 from wildwatch.sites import load as load_site
@@ -64,7 +65,7 @@ class MarketplaceSpider(scrapy.Spider):
             terms = [t.term for t in kb.search_queries(self.site.languages, self.groups)]
         return sharding.part(terms, self.shard, self.shards)
 
-    def _meta(self, wait_for: str | None, browser: bool | None = None) -> dict:
+    def page_meta(self, wait_for: str | None, browser: bool | None = None) -> dict:
         if not (self.site.needs_browser if browser is None else browser):
             return {}
         methods = [PageMethod("wait_for_selector", wait_for, timeout=15_000)] if wait_for else []
@@ -75,7 +76,7 @@ class MarketplaceSpider(scrapy.Spider):
             return
         for query in self.search_terms():
             yield scrapy.Request(self.site.search_url(query), callback=self.parse_search,
-                                 errback=self.on_error, meta=self._meta(self.site.search.wait_for),
+                                 errback=self.on_error, meta=self.page_meta(self.site.search.wait_for),
                                  cb_kwargs={"query": query, "page_no": 1})
 
     def parse_search(self, response, query: str, page_no: int):
@@ -93,7 +94,9 @@ class MarketplaceSpider(scrapy.Spider):
                     "search_url": response.url, "language": self.site.languages[0],
                     **{k: v for k, v in result.items() if k not in ("url", "link")}}
             if self.site.detail:
-                meta = {**self._meta(self.site.detail.wait_for, self.site.detail.needs_browser),
+                # The card's fingerprint lets the next survey skip this page while the card stays the same.
+                seed["_card"] = card_hash(result)
+                meta = {**self.page_meta(self.site.detail.wait_for, self.site.detail.needs_browser),
                         "listing_url": result["url"]}
                 yield response.follow(result["url"], callback=self.parse_detail, errback=self.on_error,
                                       meta=meta, cb_kwargs={"seed": seed})
@@ -101,7 +104,7 @@ class MarketplaceSpider(scrapy.Spider):
                 yield {**seed, "_page": PageCapture.from_response(response)}
         if page.next_url and page_no < self.site.max_pages_per_query:
             yield response.follow(page.next_url, callback=self.parse_search, errback=self.on_error,
-                                  meta=self._meta(self.site.search.wait_for),
+                                  meta=self.page_meta(self.site.search.wait_for),
                                   cb_kwargs={"query": query, "page_no": page_no + 1})
 
     def parse_detail(self, response, seed: dict):
@@ -109,10 +112,9 @@ class MarketplaceSpider(scrapy.Spider):
         fields = extract_detail(self.site, response)
         for key in fields.pop("_structured", []):
             self.crawler.stats.inc_value(f"wildwatch/structured_fallback/{key}")
-        item = {**seed, "_page": PageCapture.from_response(response)}
-        for key, value in fields.items():
-            if value:
-                item["image_urls" if key == "images" else key] = value
+        item = detail_item(seed, fields)
+        item["_page"] = PageCapture.from_response(response)
+        item["_detail"] = {k: v for k, v in fields.items() if v}  # what the next survey may re-read
         if not fields.get("title") and not seed.get("title"):
             self.crawler.stats.inc_value("wildwatch/layout/empty_detail_pages")
         yield item

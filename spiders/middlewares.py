@@ -10,7 +10,9 @@ import psycopg2
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 
-from wildwatch import db, runs
+from wildwatch import config, db, runs
+from wildwatch.incremental import detail_item
+from wildwatch.incremental import reusable as incremental_reuse
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +65,13 @@ class RetryAfterMiddleware:
         return retry
 
 
-class SeenInRunFilter:
-    """Drops a request for a listing page this survey run has already stored: the same listing found by
-    terms in two keyword shards (two processes, no shared duplicate filter) is fetched once, not twice.
-    One query per search page; without a database it lets everything through (the store will say why)."""
+class KnownListingFilter:
+    """Listing-page requests for listings already stored, decided with one query per search page:
+    - stored by this survey run already (the same listing found by terms in two keyword shards: two processes,
+      no shared duplicate filter): dropped, it is fetched once;
+    - stored by an earlier run, with the same search card and a recent detail fetch (incremental surveys):
+      replaced by the item that fetch made (wildwatch/incremental.py), re-matched and stored as seen.
+    Without a database everything is fetched (the store will say why)."""
 
     RETRY_AFTER_S = 60.0  # after a failure, stop asking for a while: a hung server costs seconds per try
 
@@ -74,35 +79,46 @@ class SeenInRunFilter:
         self.crawler = crawler
         self.conn = None
         self.retry_at = 0.0
+        self.refetch_days = config.load().refetch_after_days
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _seen(self, spider, urls: list[str]) -> set[str]:
+    def _known(self, spider, urls: list[str]) -> dict[str, dict]:
         run_id = getattr(spider, "run_id", None)
         if run_id is None or not urls or time.monotonic() < self.retry_at:
-            return set()
+            return {}
         try:
             if self.conn is None or self.conn.closed:
                 self.conn = db.connect()
                 self.conn.autocommit = True
-            return runs.seen_in_run(self.conn, run_id, urls)
+            return runs.known_listings(self.conn, run_id, urls, self.refetch_days)
         except (psycopg2.Error, db.DatabaseUnavailable) as exc:
-            log.warning("cannot check which listings this run already has (%s): fetching them all", exc)
+            log.warning("cannot check which listings are already stored (%s): fetching them all", exc)
             self.close()
             self.retry_at = time.monotonic() + self.RETRY_AFTER_S
-            return set()
+            return {}
 
     def _filter(self, spider, out: list):
         listing_urls = [r.meta["listing_url"] for r in out if isinstance(r, Request) and "listing_url" in r.meta]
-        seen = self._seen(spider, listing_urls)
+        known = self._known(spider, listing_urls)
+        incremental = self.refetch_days > 0 and getattr(spider.site, "incremental", False)
+        stats = self.crawler.stats
         for entry in out:
-            if isinstance(entry, Request) and entry.meta.get("listing_url") in seen:
-                self.crawler.stats.inc_value("wildwatch/skipped_seen_in_run")
-                continue
-            yield entry
+            stored = known.get(entry.meta.get("listing_url")) if isinstance(entry, Request) else None
+            if stored is None:
+                yield entry
+            elif stored["seen_in_run"]:
+                stats.inc_value("wildwatch/skipped_seen_in_run")
+            elif incremental and incremental_reuse(stored, entry.cb_kwargs.get("seed", {}).get("_card")):
+                stats.inc_value("wildwatch/details_skipped")
+                item = detail_item(entry.cb_kwargs["seed"], stored["detail_fields"])
+                item["_detail_reused"] = {"in_queue": stored["in_queue"], "has_photos": stored["has_photos"]}
+                yield item
+            else:
+                yield entry
 
     def process_spider_output(self, response, result, spider=None):
         yield from self._filter(spider or self.crawler.spider, list(result))

@@ -49,7 +49,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 RETRY_AFTER_MAX_WAIT = 600
 SPIDER_MIDDLEWARES = {
-    "spiders.middlewares.SeenInRunFilter": 950,  # sees what callbacks yield first
+    "spiders.middlewares.KnownListingFilter": 950,  # sees what callbacks yield first
 }
 EXTENSIONS = {
     "spiders.crawlrun.CrawlRunRecorder": 500,

@@ -165,6 +165,15 @@ def test_every_number_in_the_report_matches_the_raw_tables(conn, history, tmp_pa
         terms_found = {n: (a, b) for n, a, b in cur.fetchall()}
     assert {r["site"]: (r["search_terms"], r["terms_without_results"]) for r in t["crawl_health"]} == terms_found
     assert terms_found["hist_market"][1] == 1 and terms_found["hist_cn"][1] == 0
+    # Harvest: candidates and confirmed offers per 1,000 requests of each site's crawl.
+    for r in t["crawl_health"]:
+        mine = [i for i in this_month if i["platform"] == r["site"]]
+        assert (r["candidates"], r["confirmed"]) == (len(mine), sum(i["confirmed"] for i in mine))
+        assert r["requests"] > r["pages"] and r["details_skipped"] == 0
+        assert float(r["candidates_per_1k_requests"]) == pytest.approx(1000 * len(mine) / r["requests"], abs=0.05)
+        assert float(r["confirmed_per_1k_requests"]) == pytest.approx(
+            1000 * r["confirmed"] / r["requests"], abs=0.05)
+    assert any(r["confirmed"] for r in t["crawl_health"])
 
     # Suggested terms: the planted code word, and nothing already in the keyword lists.
     suggested = [r["term"] for r in t["suggested_terms"]]

@@ -53,6 +53,9 @@ class Settings:
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
     # Search terms per crawl task: a site with more is split into shards that workers crawl side by side.
     shard_size: int = 50
+    # Incremental surveys: a listing whose search card is unchanged is not fetched again until its last
+    # detail fetch is this old (0: every survey fetches every listing page).
+    refetch_after_days: int = 90
     # The ranker: below these many decisions (in all, and per class) the keyword score alone orders the queue.
     ranker_min_decisions: int = 50
     ranker_min_per_class: int = 10
@@ -92,6 +95,7 @@ def load() -> Settings:
         referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
         reports_dir=_path("WILDWATCH_REPORTS_DIR", var_dir / "reports"),
         shard_size=int(os.environ.get("WILDWATCH_SHARD_SIZE", "50")),
+        refetch_after_days=int(os.environ.get("WILDWATCH_REFETCH_AFTER_DAYS", "90")),
         ranker_min_decisions=int(os.environ.get("WILDWATCH_RANKER_MIN_DECISIONS", "50")),
         ranker_min_per_class=int(os.environ.get("WILDWATCH_RANKER_MIN_PER_CLASS", "10")),
         ranker_recall_target=float(os.environ.get("WILDWATCH_RANKER_RECALL_TARGET", "0.95")),

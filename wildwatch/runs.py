@@ -123,15 +123,27 @@ def finish_site_crawl(conn, run_id: int, site_id: int, status: str, reason: str 
                      _json(stats), run_id, site_id))
 
 
-def seen_in_run(conn, run_id: int, urls: list[str]) -> set[str]:
-    """Which of these canonical listing URLs this run has already stored a sighting of."""
+def known_listings(conn, run_id: int, urls: list[str], refetch_days: int) -> dict[str, dict]:
+    """What is already stored of these canonical listing URLs: whether this run has a sighting of it, the
+    search card and detail fields of its last detail fetch (when that is recent enough to trust), and whether
+    it is a candidate without a page capture (whose page must be fetched again)."""
     with conn.cursor() as cur:
-        # A per-listing subplan, never a join: the running run's sightings look like ~1 row to the planner,
+        # Per-listing subplans, never joins: the running run's sightings look like ~1 row to the planner,
         # which would then scan all of them (100,000s by the end of a big run) for every search page.
-        cur.execute("""SELECT l.url FROM listings l WHERE l.url = ANY(%s)
-                         AND (SELECT true FROM sightings s WHERE s.listing_id = l.id AND s.run_id = %s LIMIT 1)""",
-                    (list(urls), run_id))
-        return {url for (url,) in cur.fetchall()}
+        cur.execute("""SELECT l.url,
+                              EXISTS (SELECT 1 FROM sightings s WHERE s.listing_id = l.id AND s.run_id = %(run)s),
+                              l.card_hash,
+                              CASE WHEN l.detail_fetched_at > now() - make_interval(days => %(days)s)
+                                   THEN l.detail_fields END,
+                              EXISTS (SELECT 1 FROM review_queue q WHERE q.listing_id = l.id),
+                              EXISTS (SELECT 1 FROM review_queue q WHERE q.listing_id = l.id)
+                                AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.listing_id = l.id
+                                                AND e.purpose = 'capture' AND e.sha256 IS NOT NULL),
+                              EXISTS (SELECT 1 FROM listing_photos p WHERE p.listing_id = l.id)
+                       FROM listings l WHERE l.url = ANY(%(urls)s)""",
+                    {"run": run_id, "urls": list(urls), "days": refetch_days})
+        keys = ("seen_in_run", "card_hash", "detail_fields", "in_queue", "candidate_without_capture", "has_photos")
+        return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in cur.fetchall()}
 
 
 def previous_site_stats(conn, site_id: int, run_id: int, scope: str = "all") -> dict | None:

@@ -78,6 +78,9 @@ class Site:
     removed_marker: str | None = None
     # Hosts other than the site's own that may serve its listing photos (a CDN); photos elsewhere are refused.
     image_hosts: tuple[str, ...] = ()
+    # Incremental surveys (listings whose search card is unchanged are not fetched again); a site whose cards
+    # do not show what changes on the listing page opts out.
+    incremental: bool = True
 
     def photo_host_allowed(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -168,6 +171,7 @@ def parse(doc: dict, name: str) -> Site:
         screenshot_static=bool((doc.get("evidence") or {}).get("screenshot_static", False)),
         removed_marker=doc.get("removed_marker"),
         image_hosts=tuple(h.lower().removeprefix("www.") for h in (doc.get("image_hosts") or ())),
+        incremental=bool(doc.get("incremental", True)),
     )
 
 

@@ -128,6 +128,8 @@ def seed(conn, end_month: dt.date, size: HistorySize | None = None, rng_seed: in
                 queue_ids = dict(execute_values(cur, """INSERT INTO review_queue (listing_id, run_id, priority, status)
                                                        VALUES %s RETURNING listing_id, id""", queue, fetch=True))
                 counts["queued"] += len(queue_ids)
+                cur.execute("UPDATE sightings SET queued = true WHERE run_id = %s AND listing_id = ANY(%s)",
+                            (run_id, list(queue_ids)))
                 if decisions:
                     execute_values(cur, """INSERT INTO review_decisions (queue_id, listing_id, decision, product_group,
                                            decided_by, decided_at) VALUES %s""",
@@ -138,6 +140,7 @@ def seed(conn, end_month: dt.date, size: HistorySize | None = None, rng_seed: in
                                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                             (run_id, site_id, "succeeded", len(seen) // 5 + 3, len(seen), len(queue_ids),
                              json.dumps({"coverage": {"title": 1.0, "price": 0.96, "seller": 0.9, "location": 0.8},
+                                         "requests": len(seen) // 5 + 3 + len(queue_ids), "details_skipped": 0,
                                          "query_results": {t: (0 if t == NEVER_YIELD_TERM else 5)
                                                            for ts in terms.values() for t in ts}}),
                              month, month + dt.timedelta(hours=2)))

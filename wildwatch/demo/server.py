@@ -2,6 +2,7 @@
 robots.txt), serving generated listings. Used by `make demo` and by the tests."""
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import re
@@ -56,6 +57,8 @@ class DemoHandler(BaseHTTPRequestHandler):
         if self.latency_s:
             time.sleep(self.latency_s)
         url = urlsplit(self.path)
+        with self.site_log.lock:
+            self.site_log.paths[url.path] += 1
         params = parse_qs(url.query)
         site = self.site
         if url.path == "/robots.txt":
@@ -100,6 +103,18 @@ class DemoHandler(BaseHTTPRequestHandler):
         return self._send(skins.page(site, "404", "<h1>404</h1>"), status=HTTPStatus.NOT_FOUND)
 
 
+class RequestLog:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.paths: collections.Counter = collections.Counter()
+
+    def take(self) -> collections.Counter:
+        """The requests counted so far, and a fresh count from now."""
+        with self.lock:
+            taken, self.paths = self.paths, collections.Counter()
+        return taken
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default backlog of 5 drops connections under a crawler's bursts
@@ -112,10 +127,14 @@ class DemoMarketplaces:
         self.host, self.base_port, self.latency_s = host, base_port, latency_s
         self.sites = generator.generate()
         self.servers: dict[str, ThreadingHTTPServer] = {}
+        # What each site was asked for (path -> requests): tests and benchmarks count a crawl's requests.
+        self.served = {name: RequestLog() for name in self.sites}
+        self._prices: dict[tuple[str, str], int] = {}
 
     def start(self) -> dict[str, str]:
         for i, name in enumerate(SITE_ORDER):
-            handler = type(f"Handler_{name}", (DemoHandler,), {"site": self.sites[name], "latency_s": self.latency_s})
+            handler = type(f"Handler_{name}", (DemoHandler,), {"site": self.sites[name], "latency_s": self.latency_s,
+                                                               "site_log": self.served[name]})
             port = self.base_port + i if self.base_port else 0
             server = _Server((self.host, port), handler)
             threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True).start()
@@ -129,6 +148,12 @@ class DemoMarketplaces:
             raise KeyError(f"{site} has no listings {unknown}")
         self.sites[site].removed.update(listing_ids)
 
+    def reprice(self, site: str, listing_id: str, price: int) -> None:
+        """A seller changes a listing's price (its search card changes with it)."""
+        listing = self.sites[site].get(listing_id)
+        self._prices.setdefault((site, listing_id), listing.price)
+        listing.price = price
+
     def next_month(self) -> None:
         """The sellers' next month: the catalog's `next_month` listings go up on every site."""
         for site in self.sites.values():
@@ -139,6 +164,9 @@ class DemoMarketplaces:
         for site in self.sites.values():
             site.removed.clear()
             site.first_month()
+        for (site, listing_id), price in self._prices.items():
+            self.sites[site].get(listing_id).price = price
+        self._prices.clear()
 
     def urls(self) -> dict[str, str]:
         return {name: f"http://{self.host}:{s.server_address[1]}" for name, s in self.servers.items()}

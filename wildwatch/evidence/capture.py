@@ -26,6 +26,10 @@ def _row(kind: str, page_url: str, version: str, *, sha256=None, size=None, medi
             "missing_reason": missing}
 
 
+def missing_row(kind: str, page_url: str, version: str, reason: str) -> dict:
+    return _row(kind, page_url, version, missing=reason)
+
+
 def _keep(store: EvidenceStore, kind: str, data: bytes, media_type: str, page_url: str, version: str) -> dict:
     try:
         digest = store.put(data)

@@ -48,7 +48,9 @@ TABLES = {
     "crawl_health": ("Crawl health per site and run, latest first", ["site", "country", "run", "started", "status",
                                                                      "healthy", "reason", "pages", "items",
                                                "title_coverage", "price_coverage", "seller_coverage",
-                                               "search_terms", "terms_without_results"]),
+                                               "search_terms", "terms_without_results", "requests",
+                                               "details_skipped", "candidates", "confirmed",
+                                               "candidates_per_1k_requests", "confirmed_per_1k_requests"]),
 }
 
 

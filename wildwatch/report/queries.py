@@ -154,8 +154,19 @@ SELECT s.name AS site, s.country, r.run_key AS run, to_char(sc.started_at, 'YYYY
        (sc.status = 'succeeded') AS healthy,
        (SELECT count(*) FROM jsonb_each_text(coalesce(sc.stats->'query_results', '{}'::jsonb)) q) AS search_terms,
        (SELECT count(*) FROM jsonb_each_text(coalesce(sc.stats->'query_results', '{}'::jsonb)) q
-        WHERE q.value::int = 0) AS terms_without_results
+        WHERE q.value::int = 0) AS terms_without_results,
+       h.requests, h.details_skipped, sc.candidates_queued AS candidates, h.confirmed,
+       round(1000.0 * sc.candidates_queued / nullif(h.requests, 0), 1) AS candidates_per_1k_requests,
+       round(1000.0 * h.confirmed / nullif(h.requests, 0), 1) AS confirmed_per_1k_requests
 FROM site_crawls sc JOIN crawl_runs r ON r.id = sc.run_id JOIN sites s ON s.id = sc.site_id
+-- The harvest rate (as focused crawlers report it): what a site's crawl yields for the requests it costs.
+CROSS JOIN LATERAL (
+    SELECT (sc.stats->>'requests')::int AS requests, (sc.stats->>'details_skipped')::int AS details_skipped,
+           (SELECT count(*) FROM sightings si JOIN listings l ON l.id = si.listing_id
+                   JOIN review_queue q ON q.listing_id = si.listing_id
+            WHERE si.run_id = sc.run_id AND l.site_id = sc.site_id AND si.queued AND q.status = 'decided'
+              AND (SELECT d.decision FROM review_decisions d WHERE d.queue_id = q.id
+                   ORDER BY d.id DESC LIMIT 1) = 'confirmed') AS confirmed) h
 WHERE r.period = %(month)s AND (%(country)s::text IS NULL OR s.country = %(country)s)
 ORDER BY sc.started_at DESC, s.name
 """
