@@ -1,6 +1,7 @@
 """Find wildlife keywords in the listing's title and description and score the listing."""
 from __future__ import annotations
 
+import gc
 from dataclasses import asdict
 
 from wildwatch import config, keywords, matching
@@ -12,7 +13,11 @@ class KeywordMatchPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(matching.Matcher(keywords.load(config.load().keywords_dir)))
+        pipeline = cls(matching.Matcher(keywords.load(config.load().keywords_dir)))
+        # The matcher's automata and term objects (tens of thousands with large lists) live as long as the
+        # crawl: out of the collector's sight, they are not rescanned on every collection (bench/matching.py).
+        gc.freeze()
+        return pipeline
 
     def process_item(self, item):
         found = self.matcher.match_listing(item.get("title"), item.get("description"))

@@ -9,11 +9,12 @@ the original text, for highlighting.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
-import ahocorasick
+import ahocorasick_rs
 import opencc
 
 from wildwatch.keywords import KeywordBase, Term
@@ -31,8 +32,8 @@ MIN_JOINED_LENGTH = 6  # "ngavoi" for "ngà voi"; shorter joined forms ("tete") 
 # Look-alike characters read as the letter they imitate, in skeletons only ("1v0ry", "p@ngolin").
 CONFUSABLES = {"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
                "!": "i", "|": "i"}
-_CONFUSABLE_TABLE = str.maketrans(CONFUSABLES)
 _SUBSTITUTES = set(CONFUSABLES) - {"l"}
+_SYMBOL_SUBSTITUTES = frozenset(c for c in CONFUSABLES if not c.isalnum())
 _NON_WORD = re.compile(r"[\W_]+")
 _SPACES = re.compile(r" {2,}")
 _T2S = opencc.OpenCC("t2s")
@@ -63,7 +64,13 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 
 
+# ASCII text folds to lower case with every whitespace character a space (what _FOLD gives it, faster).
+_ASCII_SPACES = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
+
+
 def fold(text: str) -> str:
+    if text.isascii():
+        return _SPACES.sub(" ", text.lower().translate(_ASCII_SPACES))
     return _SPACES.sub(" ", text.translate(_FOLD))
 
 
@@ -81,7 +88,7 @@ _WIDTH = _WidthTable()
 
 def _origin(text: str, folded: str | None = None) -> list[int] | range:
     """For each character of fold(text), the index of the original character it came from."""
-    if folded is not None and len(folded) == len(text) and "x" not in text.translate(_WIDTH):
+    if folded is not None and len(folded) == len(text) and (text.isascii() or "x" not in text.translate(_WIDTH)):
         return range(len(text))  # the usual case: one folded character per original one
     origin: list[int] = []
     space = False
@@ -97,19 +104,67 @@ def _origin(text: str, folded: str | None = None) -> list[int] | range:
     return origin
 
 
+def _read_confusables(folded: str) -> str:
+    """folded with look-alikes read as letters: a few substring replacements beat a per-character table."""
+    for fake, letter in CONFUSABLES.items():
+        if fake in folded:
+            folded = folded.replace(fake, letter)
+    return folded
+
+
 def skeleton(folded: str) -> str:
-    return _NON_WORD.sub("", folded.translate(_CONFUSABLE_TABLE))
+    return _NON_WORD.sub("", _read_confusables(folded))
 
 
 _WORD_RUN = re.compile(r"[^\W_]+")
 
 
-def _skeleton_index(folded: str) -> list[int]:
-    """For each character of skeleton(folded), its index in folded."""
-    index: list[int] = []
-    for run in _WORD_RUN.finditer(folded.translate(_CONFUSABLE_TABLE)):
-        index.extend(range(run.start(), run.end()))
-    return index
+class _Folded:
+    """A field's text as the passes see it: folded, its skeleton, and (worked out only when a skeleton hit
+    needs placing) where the skeleton's word runs sit."""
+
+    def __init__(self, folded: str):
+        self.folded = folded
+        self.translated = _read_confusables(folded)
+        # The word runs of the translated text (and empty strings at its ends): joined, the skeleton.
+        self.runs = _NON_WORD.split(self.translated)
+        self.skeleton = "".join(self.runs)
+        self._edges: tuple[set[int], set[int]] | None | bool = False
+        self._skeleton_hits: list | None = None
+
+    def skeleton_hits(self, automaton: "_Automaton") -> list[tuple[int, int, int]]:
+        if self._skeleton_hits is None:
+            self._skeleton_hits = automaton.hits(self.skeleton)
+        return self._skeleton_hits
+
+    def run_edges(self) -> tuple[set[int], set[int]] | None:
+        """Skeleton offsets where word runs start and end; None when a symbol read as a letter ("p@ngolin")
+        makes a run's edge differ from a word's."""
+        if self._edges is False:
+            if not any(c in self.folded for c in _SYMBOL_SUBSTITUTES):
+                lengths = list(map(len, self.runs))
+                self._edges = set(itertools.accumulate(lengths, initial=0)), set(itertools.accumulate(lengths))
+            else:
+                self._edges = None
+        return self._edges
+
+
+class _SkeletonIndex:
+    """For a character of skeleton(folded), its index in folded: word runs and where each starts, looked up
+    by bisection (built per word, not per character, and only when a skeleton hit needs placing)."""
+
+    def __init__(self, translated: str):
+        self.starts: list[int] = []
+        self.offsets: list[int] = []
+        n = 0
+        for run in _WORD_RUN.finditer(translated):
+            self.starts.append(run.start())
+            self.offsets.append(n)
+            n += run.end() - run.start()
+
+    def __getitem__(self, s: int) -> int:
+        k = bisect.bisect_right(self.offsets, s) - 1
+        return self.starts[k] + s - self.offsets[k]
 
 
 def _is_cjk(text: str) -> bool:
@@ -141,30 +196,39 @@ class Score:
     reasons: list[str] = field(default_factory=list)
 
 
+TERMS, INNOCENT = 0, 1  # the two kinds of pattern each automaton holds
+
+
 class _Automaton:
-    """Aho-Corasick over folded terms (or their skeletons)."""
+    """Aho-Corasick over folded terms (or their skeletons): the wildlife terms and the innocent contexts in
+    one automaton, so one pass over a text serves both."""
 
-    def __init__(self, terms: list[Term], use_skeleton: bool = False):
-        by_key: dict[str, list[Term]] = {}
-        for t in terms:
-            folded = fold(t.term).strip()
-            key = skeleton(folded) if use_skeleton else folded
-            if key:
-                by_key.setdefault(key, []).append(t)
-        self.automaton = ahocorasick.Automaton()
-        for key, group in by_key.items():
-            folded = fold(group[0].term).strip()
-            self.automaton.add_word(key, (key, tuple(group), not _is_cjk(key), _separators(folded),
-                                          " " in folded))
-        self.size = len(by_key)
+    def __init__(self, terms: list[Term], innocent: list[Term], use_skeleton: bool = False):
+        by_key: dict[str, tuple[list[Term], list[Term]]] = {}
+        for which, group in ((TERMS, terms), (INNOCENT, innocent)):
+            for t in group:
+                folded = fold(t.term).strip()
+                key = skeleton(folded) if use_skeleton else folded
+                if key:
+                    by_key.setdefault(key, ([], []))[which].append(t)
+        # Per pattern, its payload as a term and as an innocent context (None when it is not one).
+        self.payloads: list[tuple[tuple | None, tuple | None]] = []
+        for key, groups in by_key.items():
+            self.payloads.append(tuple(self._payload(key, group) if group else None for group in groups))
         self.skeleton_of = {key: skeleton(key) for key in by_key}
-        if self.size:
-            self.automaton.make_automaton()
+        # Every hit, overlapping ones included ("ivory" inside "mammoth ivory"), as character offsets.
+        self.automaton = ahocorasick_rs.AhoCorasick(list(by_key)) if by_key else None
 
-    def iter(self, text: str):
-        if not self.size:
-            return iter(())
-        return self.automaton.iter(text)
+    @staticmethod
+    def _payload(key: str, group: list[Term]) -> tuple:
+        folded = fold(group[0].term).strip()
+        return key, tuple(group), not _is_cjk(key), _separators(folded), " " in folded
+
+    def hits(self, text: str) -> list[tuple[int, int, int]]:
+        """(pattern index, start, end) of every hit."""
+        if self.automaton is None:
+            return []
+        return self.automaton.find_matches_as_indexes(text, overlapping=True)
 
 
 class _Coverage:
@@ -217,39 +281,61 @@ class Matcher:
         self.kb = kb
         terms = [t for t in kb.terms if t.kind != "innocent"]
         innocent = [t for t in kb.terms if t.kind == "innocent"]
-        self._terms = (_Automaton(terms), _Automaton(terms, use_skeleton=True))
-        self._innocent = (_Automaton(innocent), _Automaton(innocent, use_skeleton=True))
+        self._plain = _Automaton(terms, innocent)
+        self._skeleton = _Automaton(terms, innocent, use_skeleton=True)
 
     @property
     def size(self) -> int:
         return len(self.kb.terms)
 
-    @staticmethod
-    def _find(folded: str, skel: str, automata) -> list[tuple[int, int, tuple, bool]]:
-        """(start, end, terms, obfuscated) in folded coordinates."""
-        plain, skeletons = automata
+    def _find(self, text: _Folded, plain_hits: list, which: int) -> list[tuple[int, int, tuple, bool]]:
+        """(start, end, terms, obfuscated) in folded coordinates, of the terms (which=TERMS) or the innocent
+        contexts (INNOCENT)."""
+        folded = text.folded
         found = []
-        plain_skeletons: dict[str, int] = {}
-        for end_index, (key, terms, latin, _, _) in plain.iter(folded):
-            start, end = end_index - len(key) + 1, end_index + 1
-            if latin and not _bounded(folded, start, end):
+        # Occurrences as written, by their skeleton: all of them, and those bounded as a word must be.
+        written: dict[str, int] = {}
+        written_bounded: dict[str, int] = {}
+        payloads, skeleton_of = self._plain.payloads, self._plain.skeleton_of
+        n = len(folded)
+        for i, start, end in plain_hits:
+            payload = payloads[i][which]
+            if payload is None:
                 continue
+            key, terms, latin, _, _ = payload
+            skel_key = skeleton_of[key]
+            written[skel_key] = written.get(skel_key, 0) + 1
+            if latin and ((start and folded[start - 1].isalnum()) or (end < n and folded[end].isalnum())):
+                continue
+            written_bounded[skel_key] = written_bounded.get(skel_key, 0) + 1
             found.append((start, end, terms, False))
-            skel_key = plain.skeleton_of[key]
-            plain_skeletons[skel_key] = plain_skeletons.get(skel_key, 0) + 1
-        skel_hits = list(skeletons.iter(skel))
+        payloads = self._skeleton.payloads
+        skel_hits = [h for h in text.skeleton_hits(self._skeleton) if payloads[h[0]][which] is not None]
         if not skel_hits:
             return _drop_contained(found)
+        edges = text.run_edges()
+        if edges is not None:
+            # A Latin hit must start and end where words do: in skeleton offsets, at the edges of word runs.
+            # Each bounded occurrence as written shows there too, so the counts tell whether the skeleton
+            # found anything else.
+            run_starts, run_ends = edges
+            skel_hits = [h for h in skel_hits
+                         if not payloads[h[0]][which][2] or (h[1] in run_starts and h[2] in run_ends)]
+            reference = written_bounded
+        else:
+            # Every occurrence as written is its own skeleton hit at the same place; each hit is checked below.
+            reference = written
         counts: dict[str, int] = {}
-        for _, payload in skel_hits:
-            counts[payload[0]] = counts.get(payload[0], 0) + 1
-        if all(plain_skeletons.get(k, 0) >= n for k, n in counts.items()):
+        for i, _, _ in skel_hits:
+            key = payloads[i][which][0]
+            counts[key] = counts.get(key, 0) + 1
+        if all(reference.get(k, 0) >= c for k, c in counts.items()):
             return _drop_contained(found)  # the skeleton found nothing the plain pass had not
-        index = _skeleton_index(folded)
+        index = _SkeletonIndex(text.translated)
         covered = _Coverage(found)
-        for end_index, (key, terms, latin, term_seps, multiword) in skel_hits:
-            s = end_index - len(key) + 1
-            start, end = index[s], index[end_index] + 1
+        for i, s, e in skel_hits:
+            key, terms, latin, term_seps, multiword = payloads[i][which]
+            start, end = index[s], index[e - 1] + 1
             if covered.covers(start, end):  # already found as written
                 continue
             if latin and not _bounded(folded, start, end):
@@ -266,12 +352,13 @@ class Matcher:
         if not text:
             return []
         folded = fold(text)
-        skel = skeleton(folded)
-        hits = self._find(folded, skel, self._terms)
+        prepared = _Folded(folded)
+        plain_hits = self._plain.hits(folded)
+        hits = self._find(prepared, plain_hits, TERMS)
         if not hits:
             return []
         origin = _origin(text, folded)
-        innocent = [(start, end, terms) for start, end, terms, _ in self._find(folded, skel, self._innocent)]
+        innocent = [(start, end, terms) for start, end, terms, _ in self._find(prepared, plain_hits, INNOCENT)]
         matches = []
         for start, end, terms, obfuscated in hits:
             o_start, o_end = origin[start], origin[end - 1] + 1
