@@ -135,7 +135,7 @@ def test_month_two_fetches_only_changed_listings_and_stores_what_a_full_crawl_wo
         with full.cursor() as cur:
             cur.execute("SELECT stats FROM site_crawls WHERE run_id = %s", (second,))
             assert cur.fetchone()[0]["details_skipped"] == 0
-        assert sum(month2.values()) < sum(month2_full.values())  # bench/incremental.py measures by how much
+        assert sum(month2.values()) < sum(month2_full.values())  # bench/survey_requests.py measures by how much
     finally:
         full.close()
         inc.close()

@@ -4,7 +4,7 @@ runs incrementally (unchanged listings re-read from their last detail fetch) and
 the same month, for comparison. Requests are counted by the demo server (pages, photos, robots.txt).
 
 Writes into a scratch database on the project's own PostgreSQL (bench/scratch.py), never the survey's.
-Run: .venv/bin/python bench/incremental.py [--listings 2000] [--latency-ms 50]
+Run: .venv/bin/python bench/survey_requests.py [--listings 2000] [--latency-ms 50]
 """
 from __future__ import annotations
 
