@@ -202,9 +202,11 @@ def measure(args) -> int:
     demo = big_market(args.listings, args.latency_ms / 1000)
     urls = demo.start()
     base = urls[SITE]
+    # Every run fetches every page (no incremental re-reading of the listings an earlier run stored): this
+    # measures the cost of a page; bench/survey_requests.py measures how many pages a survey needs.
     env = {**os.environ, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False)),
            "WILDWATCH_EVIDENCE_DIR": str(work / "evidence"), "WILDWATCH_SPOOL_DIR": str(work / "spool"),
-           **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
+           "WILDWATCH_REFETCH_AFTER_DAYS": "0", **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
     search_url = f"{base}/search?q={QUERY}"
     try:
         print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "
