@@ -1,7 +1,9 @@
-"""What the storing pipelines share: a connection that survives one server restart, and a spool file
-that keeps every listing the database could not take, so a lost database loses nothing collected."""
+"""What the storing pipelines share: writes grouped into transactions off the crawl's thread, a connection
+that survives server restarts, and a spool file that keeps every listing the database could not take, so a
+lost database loses nothing collected."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -29,17 +31,28 @@ def _first_line(exc: Exception) -> str:
 
 
 class DatabaseWriter:
+    """Each item's write is its own function of (connection, item), with UPSERTs only. Writes are grouped
+    (group commit): items queue while a batch is being written, and the next batch, up to BATCH_MAX items, goes
+    in one transaction in a worker thread. Under load PostgreSQL sees one commit per batch; when the crawl is
+    quiet a batch is one item, written at once; and the crawl's thread never waits on the database."""
+
+    BATCH_MAX = 100
+
     def __init__(self, crawler, name: str):
         self.crawler, self.name = crawler, name
         self.url = db.database_url()
         self.conn = None
         self.spool_dir = config.load().spool_dir
+        self.pending: list[tuple[dict, object, asyncio.Future]] = []
+        self.flushing: asyncio.Task | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def close_spider(self):
+    async def close_spider(self):
+        if self.flushing is not None:
+            await self.flushing  # the last batch (a clean shutdown, SIGTERM included, waits for it)
         if self.conn is not None:
             self.conn.close()
 
@@ -48,28 +61,59 @@ class DatabaseWriter:
             self.conn = db.connect(self.url)
         return self.conn
 
-    def write(self, item, work) -> bool:
-        """Run work(conn, item) in one transaction. A lost connection is retried; what still cannot be
+    async def write(self, item, work) -> bool:
+        """Run work(conn, item) in a transaction (shared with the other items of its batch). What cannot be
         stored (the server stays away, or it rejects this item) goes to the spool with the reason."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.pending.append((item, work, done))
+        if self.flushing is None:
+            self.flushing = loop.create_task(self._flush())
+        reason = await done
+        if reason is None:
+            return True
+        self.spool(item, reason)
+        return False
+
+    async def _flush(self):
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[:self.BATCH_MAX], self.pending[self.BATCH_MAX:]
+                try:
+                    reasons = await asyncio.to_thread(self._write_batch, [(item, work) for item, work, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - a bug in a write must not hang the crawl
+                    log.exception("%s: batch write failed", self.name)
+                    reasons = [_first_line(exc)] * len(batch)
+                for (_, _, done), reason in zip(batch, reasons, strict=True):
+                    if not done.done():
+                        done.set_result(reason)
+        finally:
+            self.flushing = None
+
+    def _write_batch(self, batch: list) -> list[str | None]:
+        """In a worker thread: the batch in one transaction; None per item stored, else the reason. A lost
+        connection is retried; an item the server rejects is found by writing the batch one item at a time."""
         reason = None
         for attempt in range(1, 4):
             try:
                 conn = self._connection()
                 with conn:
-                    work(conn, item)
-                return True
+                    for item, work in batch:
+                        work(conn, item)
+                return [None] * len(batch)
             except (psycopg2.OperationalError, psycopg2.InterfaceError, db.DatabaseUnavailable) as exc:
                 reason = _first_line(exc)
                 log.warning("%s: database connection lost (attempt %d): %s", self.name, attempt, reason)
                 if self.conn is not None and not self.conn.closed:
                     self.conn.close()
                 self.conn = None
-            except psycopg2.Error as exc:  # this item, not the server: do not retry it
+            except psycopg2.Error as exc:  # an item, not the server: do not retry it
+                if len(batch) > 1:
+                    return [r for item, work in batch for r in self._write_batch([(item, work)])]
                 reason = _first_line(exc)
-                log.error("%s: database refused %s: %s", self.name, item.get("url"), reason)
+                log.error("%s: database refused %s: %s", self.name, batch[0][0].get("url"), reason)
                 break
-        self.spool(item, reason)
-        return False
+        return [reason] * len(batch)
 
     def spool(self, item, reason: str | None = None, count: bool = True) -> None:
         spider = self.crawler.spider

@@ -37,12 +37,12 @@ class ReviewQueuePipeline(DatabaseWriter):
     def _enqueue(self, conn, item):
         enqueue(conn, item["listing_id"], self.crawler.spider.run_id, *item["_queue"])
 
-    def process_item(self, item):
+    async def process_item(self, item):
         decision = queue_reason(item, self.threshold)
         if item.get("spooled") or decision is None:
             return item
         item["_queue"] = decision
-        if self.write(item, self._enqueue):
+        if await self.write(item, self._enqueue):
             item["queued"] = True
             self.crawler.stats.inc_value("wildwatch/queued")
             if decision[1] == "ranker":

@@ -26,7 +26,7 @@ class EvidencePipeline(DatabaseWriter):
 
     async def close_spider(self):
         await self.renderer.close()
-        super().close_spider()
+        await super().close_spider()
 
     def _wanted_screenshot(self, page) -> bool:
         return page.browser or self.crawler.spider.site.screenshot_static
@@ -61,7 +61,7 @@ class EvidencePipeline(DatabaseWriter):
         if will_queue:
             self.spool(item, "evidence of a spooled candidate", count=False)
         else:
-            self.write(item, self._record)
+            await self.write(item, self._record)
         return item
 
     async def _fetch_page(self, item) -> PageCapture | None:
@@ -75,7 +75,7 @@ class EvidencePipeline(DatabaseWriter):
         except Exception as exc:  # noqa: BLE001 - timeouts, refusals, robots.txt: recorded, the listing stays
             item["evidence"] = [capture.missing_row("warc", item["url"], self.version,
                                                     f"page not fetched: {exc or type(exc).__name__}"[:300])]
-            self.write(item, self._record)
+            await self.write(item, self._record)
             return None
         return PageCapture.from_response(response)
 

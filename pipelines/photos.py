@@ -44,7 +44,7 @@ class PhotosPipeline(DatabaseWriter):
         if will_queue:
             self.spool(item, "photos of a spooled candidate", count=False)
         else:
-            self.write(item, self._record)
+            await self.write(item, self._record)
         return item
 
     def _record(self, conn, item):

@@ -40,7 +40,7 @@ ON CONFLICT (listing_id, run_id) DO UPDATE SET seen_at = now(), title = EXCLUDED
 INSERT_MATCH = """
 INSERT INTO keyword_matches (listing_id, keyword_id, term, language, product_group, kind, field,
                              span_start, span_end, matched_text)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+VALUES %s
 ON CONFLICT DO NOTHING
 """
 
@@ -61,10 +61,11 @@ def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict
         cur.execute(UPSERT_SIGHTING, (listing_id, run_id, item.get("search_query"), item.get("search_url"),
                                       item["title"], item.get("price"), item.get("currency")))
         cur.execute("DELETE FROM keyword_matches WHERE listing_id = %s", (listing_id,))
-        for m in item.get("matches", []):
-            cur.execute(INSERT_MATCH, (listing_id, keyword_ids.get((m["term"], m["language"], m["group"], m["kind"])),
-                                       m["term"], m["language"], m["group"], m["kind"], m["field"], m["start"],
-                                       m["end"], m["text"]))
+        if item.get("matches"):
+            execute_values(cur, INSERT_MATCH, [
+                (listing_id, keyword_ids.get((m["term"], m["language"], m["group"], m["kind"])), m["term"],
+                 m["language"], m["group"], m["kind"], m["field"], m["start"], m["end"], m["text"])
+                for m in item["matches"]])
         cur.execute("DELETE FROM listing_contacts WHERE listing_id = %s", (listing_id,))
         if item.get("contacts"):
             execute_values(cur, INSERT_CONTACTS, [(listing_id, c["kind"], c["value"], c["link_key"], c["field"],
@@ -80,8 +81,8 @@ class PostgresStorePipeline(DatabaseWriter):
         spider = self.crawler.spider
         item["listing_id"] = store_listing(conn, item, spider.site_id, spider.run_id, spider.keyword_ids)
 
-    def process_item(self, item):
+    async def process_item(self, item):
         item.setdefault("score", 0.0)
-        if self.write(item, self._store):
+        if await self.write(item, self._store):
             self.crawler.stats.inc_value("wildwatch/stored")
         return item

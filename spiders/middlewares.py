@@ -80,6 +80,9 @@ class KnownListingFilter:
         self.conn = None
         self.retry_at = 0.0
         self.refetch_days = config.load().refetch_after_days
+        # Listings re-read this crawl: another term's results page may list one again before it is stored
+        # (Scrapy's duplicate filter sees requests, and these are items).
+        self.reused: set[str] = set()
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
     @classmethod
@@ -107,12 +110,14 @@ class KnownListingFilter:
         incremental = self.refetch_days > 0 and getattr(spider.site, "incremental", False)
         stats = self.crawler.stats
         for entry in out:
-            stored = known.get(entry.meta.get("listing_url")) if isinstance(entry, Request) else None
+            url = entry.meta.get("listing_url") if isinstance(entry, Request) else None
+            stored = known.get(url)
             if stored is None:
                 yield entry
-            elif stored["seen_in_run"]:
+            elif stored["seen_in_run"] or url in self.reused:
                 stats.inc_value("wildwatch/skipped_seen_in_run")
             elif incremental and incremental_reuse(stored, entry.cb_kwargs.get("seed", {}).get("_card")):
+                self.reused.add(url)
                 stats.inc_value("wildwatch/details_skipped")
                 item = detail_item(entry.cb_kwargs["seed"], stored["detail_fields"])
                 item["_detail_reused"] = {"in_queue": stored["in_queue"], "has_photos": stored["has_photos"]}
