@@ -69,9 +69,12 @@ class PhotosPipeline(DatabaseWriter):
             return _missing(f"fetch failed: {message}"[:300])
         if response.status != 200:
             return _missing(f"HTTP {response.status}")
+        # Decoding, hashing and storing off the reactor's thread: pages keep flowing meanwhile.
+        return await asyncio.to_thread(self._keep, response.body)
+
+    def _keep(self, body: bytes) -> dict:
         try:
-            # Decoding and hashing off the reactor's thread: pages keep flowing meanwhile.
-            photo = await asyncio.to_thread(photos.check, response.body, self.max_bytes)
+            photo = photos.check(body, self.max_bytes)
         except photos.NotAPhoto as exc:
             return _missing(str(exc)[:300])
         try:
