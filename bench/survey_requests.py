@@ -1,7 +1,8 @@
 """Requests a monthly survey needs with incremental surveys: month 1 crawls a 2,000-listing demo marketplace;
-before month 2, 10% of the listings are new, 5% change price and 5% are taken down (80% unchanged). Month 2
-runs incrementally (unchanged listings re-read from their last detail fetch) and then again as a full crawl of
-the same month, for comparison. Requests are counted by the demo server (pages, photos, robots.txt).
+before month 2, 10% of the listings change price, 10% are taken down and as many new ones go up: month 2 lists
+2,000 listings, 80% of them unchanged. Month 2 runs incrementally (unchanged listings re-read from their last
+detail fetch) and then again as a full crawl of the same month, for comparison. Requests are counted by the
+demo server (pages, photos, robots.txt).
 
 Writes into a scratch database on the project's own PostgreSQL (bench/scratch.py), never the survey's.
 Run: .venv/bin/python bench/survey_requests.py [--listings 2000] [--latency-ms 50]
@@ -22,7 +23,7 @@ from crawl import QUERY, SITE, big_market, run_full, site_dir  # noqa: E402
 from scratch import scratch_database  # noqa: E402
 
 
-def plant_changes(demo, rng: random.Random, new_share=0.10, repriced_share=0.05, removed_share=0.05) -> dict:
+def plant_changes(demo, rng: random.Random, new_share=0.10, repriced_share=0.10, removed_share=0.10) -> dict:
     site = demo.sites[SITE]
     listings = list(site.listings)
     n = len(listings)
@@ -62,8 +63,9 @@ def measure(args) -> int:
         rows.append(("month 1 (first survey)", run_full(env), served.take()))
         changes = plant_changes(demo, random.Random(7))
         unchanged = args.listings - changes["repriced"] - changes["removed"]
+        listed = args.listings - changes["removed"] + changes["new"]
         print(f"between the months: {changes['new']} new, {changes['repriced']} repriced, {changes['removed']} "
-              f"taken down; {unchanged / args.listings:.0%} of month 1's listings unchanged")
+              f"taken down; {unchanged} of month 2's {listed} listings ({unchanged / listed:.0%}) unchanged")
         rows.append(("month 2, incremental", run_full(env), served.take()))
         rows.append(("month 2, full (refetch all)", run_full({**env, "WILDWATCH_REFETCH_AFTER_DAYS": "0"}),
                      served.take()))

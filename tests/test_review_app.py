@@ -114,8 +114,55 @@ def test_claim_decide_with_csrf(app_client, conn):
         assert cur.fetchone() == ("confirmed", "amina", "carved, not resin")
         cur.execute("SELECT action FROM audit_log ORDER BY id")
         assert [r[0] for r in cur.fetchall()] == ["user_add", "claim", "decide"]
+    assert done.headers["location"] == "/"  # nothing else waits
+    assert "Recorded on item 1: confirmed (ivory). Nothing left to review in your filter." in app_client.get("/").text
+    # A second press (a double click, a key held) changes nothing and says so: no error page.
     again = app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "legal"}, follow_redirects=False)
-    assert again.status_code == 409
+    assert again.status_code == 303
+    assert "Item 1 was already decided: confirmed. Nothing changed." in app_client.get("/").text
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM review_decisions")
+        assert cur.fetchone()[0] == 1
+    # Deciding on an item one never held is refused with a page that says why.
+    accounts.add_user(conn, "baraka", "analyst", "correct horse battery")
+    conn.commit()
+    app_client.post("/logout", data={"csrf_token": token})
+    app_client.post("/login", data={"username": "baraka", "password": "correct horse battery"})
+    refused = app_client.post("/item/1/decide", data={"csrf_token": csrf_of(app_client), "decision": "legal"})
+    assert refused.status_code == 409 and "<h1>Not recorded</h1>" in refused.text and "not held by baraka" in refused.text
+
+
+def test_deciding_moves_on_to_the_next_item_of_the_analysts_filter(app_client, conn):
+    """A language desk filtered to Tanzania: "Next item" and each decision hand out Tanzanian items only, the
+    next one at once with a line saying what was recorded, until none is left."""
+    with conn, conn.cursor() as cur:
+        tz, run = 1, 1
+        cur.execute("INSERT INTO sites (name, country, languages, base_url) VALUES ('demo_cm', 'CM', '{fr}', 'http://x')"
+                    " RETURNING id")
+        cm = cur.fetchone()[0]
+        for site, title, priority in ((cm, "Ivoire brut", 9), (tz, "Pembe za ndovu", 2), (cm, "Défense", 8)):
+            cur.execute("""INSERT INTO listings (site_id, url, title, score) VALUES (%s, %s, %s, 3)
+                           RETURNING id""", (site, f"http://x/{title}", title))
+            cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, %s, %s)",
+                        (cur.fetchone()[0], run, priority))
+    login(app_client)
+    app_client.get("/?country=tz")  # the filter sticks for "Next item"
+    token = csrf_of(app_client)
+    first = app_client.post("/next", data={"csrf_token": token}, follow_redirects=False)
+    assert first.headers["location"] == "/item/1"  # priority 3, Tanzanian; the Cameroon items rank higher
+    second = app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed"},
+                             follow_redirects=False)
+    assert second.headers["location"] == "/item/3"  # the other Tanzanian item, claimed for this analyst
+    page = app_client.get("/item/3").text
+    assert "Recorded on item 1: confirmed." in page and 'data-key="1"' in page
+    last = app_client.post("/item/3/decide", data={"csrf_token": token, "decision": "not_wildlife"},
+                           follow_redirects=False)
+    assert last.headers["location"] == "/"
+    assert "Nothing left to review in your filter." in app_client.get("/?country=TZ").text
+    with conn.cursor() as cur:
+        cur.execute("""SELECT s.country, q.status FROM review_queue q JOIN listings l ON l.id = q.listing_id
+                       JOIN sites s ON s.id = l.site_id ORDER BY q.id""")
+        assert cur.fetchall() == [("TZ", "decided"), ("CM", "pending"), ("TZ", "decided"), ("CM", "pending")]
 
 
 @pytest.mark.browser
@@ -217,7 +264,8 @@ def test_in_chromium_a_second_analyst_never_gets_a_claimed_item_and_hostile_titl
         pages["bao"].keyboard.press("n")
         pages["bao"].wait_for_url(base + "/item/2")  # not amina's item 1, though it scores higher
         pages["bao"].keyboard.press("n")  # holding item 2 already: nothing else is left for bao
-        pages["bao"].wait_for_url(base + "/?empty=1")
+        pages["bao"].wait_for_url(base + "/")
+        assert pages["bao"].locator(".flash").inner_text() == "Nothing left to review in your filter."
         pages["amina"].wait_for_timeout(300)
         browser.close()
     assert dialogs == [] and errors == []

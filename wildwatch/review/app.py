@@ -91,7 +91,22 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     def render(request: Request, name: str, **context):
         return templates.TemplateResponse(request, name, {"user": request.session.get("user"),
-                                                          "csrf": request.session.get("csrf"), **context})
+                                                          "csrf": request.session.get("csrf"),
+                                                          "flash": request.session.pop("flash", None), **context})
+
+    def working_slice(request: Request) -> dict:
+        """The part of the queue the analyst works on: the queue page's last filters (they stick, as in Label
+        Studio, until cleared), so "Next item" and deciding stay within a language desk's slice."""
+        return request.session.get("slice") or {}
+
+    def advance(request: Request, name: str) -> RedirectResponse:
+        """After a decision: the next item of the analyst's slice, or the queue when none is left."""
+        with connection() as conn:
+            claimed = claims.claim_next(conn, name, settings.lease_s, **working_slice(request))
+        if not claimed:
+            request.session["flash"] = (request.session.get("flash", "") + " Nothing left to review in your filter.").strip()
+            return RedirectResponse("/", status_code=303)
+        return RedirectResponse(f"/item/{claimed['queue_id']}", status_code=303)
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
@@ -125,9 +140,13 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     @app.get("/", response_class=HTMLResponse)
     def queue(request: Request, site: str | None = None, country: str | None = None, group: str | None = None,
-              language: str | None = None, month: str | None = None, sort: str = "ranker", current=Depends(user)):
+              language: str | None = None, month: str | None = None, sort: str = "ranker", clear: str = "",
+              current=Depends(user)):
         filters = {"site": site or None, "country": (country or "").upper() or None, "group": group or None,
                    "language": language or None, "month": month or None}
+        if not any(filters.values()) and not clear:
+            filters.update(working_slice(request))  # back on the queue, the analyst's filter still holds
+        request.session["slice"] = {k: v for k, v in filters.items() if v}
         sort = sort if sort in repository.SORTS else "ranker"
         with connection() as conn:
             rows = repository.queue_page(conn, **filters, sort=sort)
@@ -136,11 +155,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     @app.post("/next", dependencies=[Depends(csrf)])
     def next_item(request: Request, current=Depends(user)):
-        with connection() as conn:
-            claimed = claims.claim_next(conn, current["name"], settings.lease_s)
-        if not claimed:
-            return RedirectResponse("/?empty=1", status_code=303)
-        return RedirectResponse(f"/item/{claimed['queue_id']}", status_code=303)
+        return advance(request, current["name"])
 
     def is_supervisor(current: dict) -> bool:
         return current["role"] in ("supervisor", "admin")
@@ -177,14 +192,24 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     @app.post("/item/{queue_id}/decide", dependencies=[Depends(csrf)])
     def decide(request: Request, queue_id: int, decision: str = Form(...), product_group: str = Form(""),
                species: str = Form(""), note: str = Form(""), current=Depends(user)):
+        group = product_group.strip()[:100] or None
         try:
             with connection() as conn:
-                claims.decide(conn, queue_id, current["name"], decision, product_group.strip()[:100] or None,
-                              species.strip()[:200] or None, note[:2000] or None,
-                              second_review=settings.second_review, final=is_supervisor(current))
+                claims.decide(conn, queue_id, current["name"], decision, group, species.strip()[:200] or None,
+                              note[:2000] or None, second_review=settings.second_review, final=is_supervisor(current))
         except claims.ClaimError as exc:
-            raise HTTPException(status_code=409, detail=str(exc)) from exc
-        return RedirectResponse("/", status_code=303)
+            with connection() as conn:
+                mine = claims.latest_decision(conn, queue_id, current["name"])
+            if mine is None:
+                response = render(request, "error.html", heading="Not recorded", message=str(exc))
+                response.status_code = 409
+                return response
+            # A second press on an item already decided (a double click, a key held): nothing changes.
+            request.session["flash"] = f"Item {queue_id} was already decided: {mine.replace('_', ' ')}. Nothing changed."
+        else:
+            request.session["flash"] = (f"Recorded on item {queue_id}: {decision.replace('_', ' ')}"
+                                        + (f" ({group})" if group else "") + ".")
+        return advance(request, current["name"])
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request, user_name: str | None = None, action: str | None = None,

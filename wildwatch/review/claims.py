@@ -12,7 +12,8 @@ class ClaimError(RuntimeError):
 
 
 def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None = None,
-               country: str | None = None, group: str | None = None) -> dict | None:
+               country: str | None = None, group: str | None = None, language: str | None = None,
+               month: str | None = None) -> dict | None:
     """The highest-priority item nobody holds (pending, or claimed with an expired lease), leased to `user`.
     FOR UPDATE SKIP LOCKED: two analysts asking at once get two different items."""
     with conn.cursor() as cur:
@@ -38,11 +39,15 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None
               AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.queue_id = q.id AND d.decided_by = %(user)s)
               AND (%(site)s::text IS NULL OR s.name = %(site)s)
               AND (%(country)s::text IS NULL OR s.country = %(country)s)
+              AND (%(language)s::text IS NULL OR l.language = %(language)s)
+              AND (%(month)s::text IS NULL OR EXISTS (SELECT 1 FROM crawl_runs r WHERE r.id = q.run_id
+                                                       AND to_char(r.period, 'YYYY-MM') = %(month)s))
               AND (%(group)s::text IS NULL OR EXISTS (SELECT 1 FROM keyword_matches m
                                                        WHERE m.listing_id = l.id AND m.product_group = %(group)s))
             ORDER BY q.priority DESC, q.id
             LIMIT 1
-            FOR UPDATE OF q SKIP LOCKED""", {"site": site, "country": country, "group": group, "user": user})
+            FOR UPDATE OF q SKIP LOCKED""", {"site": site, "country": country, "group": group, "user": user,
+                                              "language": language, "month": month})
         row = cur.fetchone()
         if row is None:
             return None
@@ -100,3 +105,12 @@ def decide(conn, queue_id: int, user: str, decision: str, product_group: str | N
            {"status": new_status, "decision": decision, "product_group": product_group, "species": species,
             "note": note})
     return decision_id
+
+
+def latest_decision(conn, queue_id: int, user: str) -> str | None:
+    """The user's own latest decision on an item, if any."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT decision FROM review_decisions WHERE queue_id = %s AND decided_by = %s
+                       ORDER BY id DESC LIMIT 1""", (queue_id, user))
+        row = cur.fetchone()
+    return row[0] if row else None
