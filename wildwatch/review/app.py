@@ -32,6 +32,7 @@ from wildwatch.review.highlight import segments
 from wildwatch.review.ranking import explain_ranking
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "connect-src 'self'; "  # the item page's beacon that lets go of an item the analyst leaves
        "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 STATIC = Path(str(resources.files("wildwatch.review").joinpath("static")))
 
@@ -92,7 +93,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     def render(request: Request, name: str, **context):
         return templates.TemplateResponse(request, name, {"user": request.session.get("user"),
                                                           "csrf": request.session.get("csrf"),
-                                                          "flash": request.session.pop("flash", None), **context})
+                                                          "flash": request.session.pop("flash", None),
+                                                          "undo": request.session.pop("undo", None), **context})
 
     def working_slice(request: Request) -> dict:
         """The part of the queue the analyst works on: the queue page's last filters (they stick, as in Label
@@ -103,6 +105,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         """After a decision: the next item of the analyst's slice, or the queue when none is left."""
         with connection() as conn:
             claimed = claims.claim_next(conn, name, settings.lease_s, **working_slice(request))
+            if claimed:
+                claims.release(conn, name, keep=claimed["queue_id"])  # an item skipped with "n" is free again
         if not claimed:
             request.session["flash"] = (request.session.get("flash", "") + " Nothing left to review in your filter.").strip()
             return RedirectResponse("/", status_code=303)
@@ -135,6 +139,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     @app.post("/logout", dependencies=[Depends(csrf)])
     def logout(request: Request, current=Depends(user)):
+        with connection() as conn:
+            claims.release(conn, current["name"])  # nobody waits for the lease on what they held
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -149,6 +155,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         request.session["slice"] = {k: v for k, v in filters.items() if v}
         sort = sort if sort in repository.SORTS else "ranker"
         with connection() as conn:
+            claims.release(conn, current["name"])  # back on the queue: the item left is free for others
             rows = repository.queue_page(conn, **filters, sort=sort)
         return render(request, "queue.html", rows=rows, filters=filters, sort=sort,
                       query={k: v for k, v in filters.items() if v})
@@ -209,7 +216,26 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         else:
             request.session["flash"] = (f"Recorded on item {queue_id}: {decision.replace('_', ' ')}"
                                         + (f" ({group})" if group else "") + ".")
+            request.session["undo"] = queue_id
         return advance(request, current["name"])
+
+    @app.post("/item/{queue_id}/undo", dependencies=[Depends(csrf)])
+    def undo_decision(request: Request, queue_id: int, current=Depends(user)):
+        try:
+            with connection() as conn:
+                withdrawn = claims.undo(conn, queue_id, current["name"], settings.undo_s, settings.lease_s)
+        except claims.ClaimError as exc:
+            request.session["flash"] = f"Not undone: {exc}."
+            return RedirectResponse("/", status_code=303)
+        request.session["flash"] = f"Undone: your decision on item {queue_id} ({withdrawn.replace('_', ' ')}) is withdrawn."
+        return RedirectResponse(f"/item/{queue_id}", status_code=303)
+
+    @app.post("/item/{queue_id}/release", dependencies=[Depends(csrf)])
+    def release_item(request: Request, queue_id: int, current=Depends(user)):
+        """Sent by the item page when the analyst follows a link away from an item they hold."""
+        with connection() as conn:
+            claims.release(conn, current["name"], queue_id)
+        return Response(status_code=204)
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request, user_name: str | None = None, action: str | None = None,

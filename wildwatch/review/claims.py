@@ -114,3 +114,56 @@ def latest_decision(conn, queue_id: int, user: str) -> str | None:
                        ORDER BY id DESC LIMIT 1""", (queue_id, user))
         row = cur.fetchone()
     return row[0] if row else None
+
+
+def _back_to(cur, queue_id: int) -> str:
+    """Where an item goes when its holder lets go: second review when someone decided on it already."""
+    cur.execute("SELECT EXISTS (SELECT 1 FROM review_decisions WHERE queue_id = %s)", (queue_id,))
+    return "second_review" if cur.fetchone()[0] else "pending"
+
+
+def release(conn, user: str, queue_id: int | None = None, keep: int | None = None) -> list[int]:
+    """Let go of items the user holds (one, or all but `keep`): an analyst who walks away from an item does
+    not keep it from the others for the rest of the lease. Returns the items released."""
+    released = []
+    with conn.cursor() as cur:
+        cur.execute("""SELECT id FROM review_queue WHERE status = 'claimed' AND claimed_by = %s
+                         AND (%s::bigint IS NULL OR id = %s) AND (%s::bigint IS NULL OR id <> %s)
+                       ORDER BY id FOR UPDATE""", (user, queue_id, queue_id, keep, keep))
+        for (item,) in cur.fetchall():
+            status = _back_to(cur, item)
+            cur.execute("""UPDATE review_queue SET status = %s, claimed_by = NULL, lease_expires_at = NULL
+                           WHERE id = %s""", (status, item))
+            record(conn, user, "release", "review_queue", item, {"status": "claimed", "claimed_by": user},
+                   {"status": status})
+            released.append(item)
+    return released
+
+
+def undo(conn, queue_id: int, user: str, window_s: int, lease_s: int = DEFAULT_LEASE_S) -> str:
+    """Withdraw the user's decision on an item: only their latest one, within `window_s` seconds. The item is
+    theirs again to decide (whatever else they held is let go); the audit log keeps what was withdrawn."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT id, queue_id, decision, product_group, species, note,
+                              decided_at > now() - make_interval(secs => %s)
+                       FROM review_decisions WHERE decided_by = %s ORDER BY id DESC LIMIT 1""", (window_s, user))
+        row = cur.fetchone()
+        if row is None or row[1] != queue_id:
+            raise ClaimError(f"only your latest decision can be undone, and item {queue_id} is not it")
+        decision_id, _, decision, group, species, note, recent = row
+        if not recent:
+            raise ClaimError(f"the {window_s} s to undo the decision on item {queue_id} have passed")
+        cur.execute("SELECT status FROM review_queue WHERE id = %s FOR UPDATE", (queue_id,))
+        status = cur.fetchone()[0]
+        cur.execute("SELECT 1 FROM referral_items WHERE decision_id = %s", (decision_id,))
+        if cur.fetchone():
+            raise ClaimError(f"the decision on item {queue_id} is already part of a referral")
+        cur.execute("DELETE FROM review_decisions WHERE id = %s", (decision_id,))
+        cur.execute("""UPDATE review_queue SET status = 'claimed', claimed_by = %s, claimed_at = now(),
+                           lease_expires_at = now() + make_interval(secs => %s) WHERE id = %s""",
+                    (user, lease_s, queue_id))
+    release(conn, user, keep=queue_id)
+    record(conn, user, "undo", "review_queue", queue_id,
+           {"status": status, "decision": decision, "product_group": group, "species": species, "note": note},
+           {"status": "claimed", "claimed_by": user})
+    return decision

@@ -18,6 +18,8 @@ class ReviewSettings:
     database_url: str | None = None
     # A confirmation needs a second analyst's before it counts (exports, referrals).
     second_review: bool = False
+    # How long an analyst may take back their latest decision (until their next one).
+    undo_s: int = 30
     # None: from the environment (WILDWATCH_EVIDENCE_DIR, WILDWATCH_REFERRALS_DIR), as the crawler writes them.
     evidence_dir: Path | None = None
     referrals_dir: Path | None = None
@@ -35,5 +37,6 @@ def load() -> ReviewSettings:
     return ReviewSettings(secret_key=key,
                           session_max_age_s=int(os.environ.get("WILDWATCH_SESSION_MAX_AGE", 8 * 3600)),
                           lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
+                          undo_s=int(os.environ.get("WILDWATCH_UNDO_SECONDS", 30)),
                           https_only=base.env != "development",
                           second_review=os.environ.get("WILDWATCH_SECOND_REVIEW", "off").lower() in ("on", "1", "true", "yes"))

@@ -1,0 +1,131 @@
+"""The analyst's flow in the review app: undo, letting go of items one walks away from, keyboard help."""
+# ruff: noqa: F811 - app_client is test_review_app's fixture, imported for these tests
+import pytest
+from fastapi.testclient import TestClient
+
+from test_review_app import app_client, csrf_of, login  # noqa: F401
+from wildwatch.review.app import create_app
+from wildwatch.review.settings import ReviewSettings
+
+
+def add_items(conn, n: int) -> None:
+    """n more queue items on the fixture's site and run, below its first item's priority."""
+    with conn, conn.cursor() as cur:
+        for i in range(n):
+            cur.execute("INSERT INTO listings (site_id, url, title, score) VALUES (1, %s, %s, 3) RETURNING id",
+                        (f"http://x/{i}", f"Pembe {i}"))
+            cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, 1, %s)",
+                        (cur.fetchone()[0], 2 - i * 0.1))
+
+
+def states(conn) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, status, claimed_by FROM review_queue ORDER BY id")
+        return cur.fetchall()
+
+
+def actions(conn) -> list[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT action FROM audit_log WHERE action <> 'user_add' ORDER BY id")
+        return [a for (a,) in cur.fetchall()]
+
+
+def test_an_analyst_undoes_the_last_decision_within_the_window_and_the_audit_keeps_both(app_client, conn):
+    add_items(conn, 1)
+    login(app_client)
+    token = csrf_of(app_client)
+    app_client.post("/next", data={"csrf_token": token})
+    done = app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "not_wildlife"},
+                           follow_redirects=False)
+    assert done.headers["location"] == "/item/2"
+    page = app_client.get("/item/2").text
+    assert 'action="/item/1/undo"' in page and "Undo (u)" in page
+    assert 'action="/item/1/undo"' not in app_client.get("/item/2").text, "offered once, on the next page"
+
+    undone = app_client.post("/item/1/undo", data={"csrf_token": token}, follow_redirects=False)
+    assert undone.headers["location"] == "/item/1"
+    page = app_client.get("/item/1").text
+    assert "Undone: your decision on item 1 (not wildlife) is withdrawn." in page and 'data-key="1"' in page
+    assert states(conn) == [(1, "claimed", "amina"), (2, "pending", None)], "item 2 let go, item 1 held again"
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM review_decisions")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT before->>'decision' FROM audit_log WHERE action = 'undo'")
+        assert cur.fetchone() == ("not_wildlife",)
+    assert actions(conn) == ["claim", "decide", "claim", "release", "undo"]
+
+    # Decided again; an undo of anything but the latest decision is refused, as is a second undo.
+    app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed"})
+    app_client.post("/item/2/decide", data={"csrf_token": token, "decision": "legal"})
+    refused = app_client.post("/item/1/undo", data={"csrf_token": token})
+    assert "Not undone: only your latest decision can be undone" in refused.text
+    with conn.cursor() as cur:
+        cur.execute("SELECT queue_id, decision FROM review_decisions ORDER BY id")
+        assert cur.fetchall() == [(1, "confirmed"), (2, "legal")]
+
+
+def test_an_undo_after_the_window_is_refused(conn, database_url, app_client):
+    client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url, undo_s=0)))
+    login(client)
+    token = csrf_of(client)
+    client.post("/next", data={"csrf_token": token})
+    client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed"})
+    refused = client.post("/item/1/undo", data={"csrf_token": token})
+    assert "Not undone: the 0 s to undo the decision on item 1 have passed" in refused.text
+    assert states(conn) == [(1, "decided", "amina")]
+
+
+def test_items_one_walks_away_from_are_let_go_at_once(app_client, conn):
+    add_items(conn, 2)
+    login(app_client)
+    token = csrf_of(app_client)
+    app_client.post("/next", data={"csrf_token": token})
+    app_client.get("/")  # back on the queue
+    assert states(conn)[0] == (1, "pending", None)
+
+    app_client.post("/next", data={"csrf_token": token})
+    skipped = app_client.post("/next", data={"csrf_token": token}, follow_redirects=False)  # "n" on an item
+    assert skipped.headers["location"] == "/item/2"
+    assert states(conn)[:2] == [(1, "pending", None), (2, "claimed", "amina")]
+
+    assert app_client.post("/item/2/release", data={"csrf_token": token}).status_code == 204  # a link followed
+    assert states(conn)[1] == (2, "pending", None)
+    assert app_client.post("/item/2/release", data={}).status_code == 403  # CSRF, as every POST
+
+    app_client.post("/next", data={"csrf_token": token})
+    app_client.post("/logout", data={"csrf_token": token})
+    assert all(status == "pending" for _, status, _ in states(conn))
+    assert actions(conn).count("release") == 4
+
+
+@pytest.mark.browser
+def test_question_mark_shows_the_shortcuts_and_a_link_away_lets_the_item_go_in_chromium(app_client, conn):
+    from playwright.sync_api import sync_playwright
+
+    from helpers import browser_login, served
+    from spiders.browser import CHROMIUM_ARGS, chromium_path
+
+    errors = []
+    with served(app_client.app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        browser_login(page, base, "amina", "correct horse battery")
+        page.keyboard.press("n")
+        page.wait_for_url(base + "/item/1")
+        assert not page.locator("#help").is_visible()
+        page.keyboard.press("?")
+        assert page.locator("#help").is_visible()
+        assert "undo your last decision" in page.locator("#help").inner_text()
+        page.keyboard.press("Escape")
+        assert not page.locator("#help").is_visible()
+        assert page.locator('#decide button[data-key="1"]').is_visible(), "decision buttons above the fold"
+        page.click("text=Audit")
+        page.wait_for_url(base + "/audit")
+        for _ in range(50):
+            if states(conn)[0][1] == "pending":
+                break
+            page.wait_for_timeout(100)
+        browser.close()
+    assert states(conn)[0] == (1, "pending", None)
+    assert errors == []
