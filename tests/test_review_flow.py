@@ -129,3 +129,29 @@ def test_question_mark_shows_the_shortcuts_and_a_link_away_lets_the_item_go_in_c
         browser.close()
     assert states(conn)[0] == (1, "pending", None)
     assert errors == []
+
+
+def test_search_value_lists_progress_and_my_decisions(app_client, conn):
+    add_items(conn, 3)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE listings SET seller = 'Mzee Juma 100%' WHERE title = 'Pembe 1'")
+    login(app_client)
+    page = app_client.get("/").text
+    assert "4 left in your filter · 0 decided today" in page
+    # Filters are lists of what the data holds, not free text.
+    assert '<option value="demo_tz">demo_tz</option>' in page and '<option value="TZ">TZ</option>' in page
+    assert '<option value="ivory">' in page and '<option value="2026-11">2026-11</option>' in page
+    # Text search over title, description and seller; LIKE wildcards in it are literal.
+    found = app_client.get("/?q=juma 100%").text
+    assert "Pembe 1" in found and "Pembe 0" not in found and "1 left in your filter" in found
+    assert "Nothing waits" in app_client.get("/?q=juma 100_").text
+    assert "Carved ivory bangle" in app_client.get("/?q=ELEPHANT").text  # the description, any case
+    # "Next item" follows the search too.
+    app_client.get("/?q=mzee")
+    token = csrf_of(app_client)
+    assert app_client.post("/next", data={"csrf_token": token}, follow_redirects=False).headers[
+        "location"] == "/item/3"
+    app_client.post("/item/3/decide", data={"csrf_token": token, "decision": "legal", "note": "ceramic"})
+    mine = app_client.get("/mine").text
+    assert "1 decided today · 0 left in your filter" in mine
+    assert "Pembe 1" in mine and "legal" in mine and "ceramic" in mine

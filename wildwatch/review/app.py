@@ -6,6 +6,8 @@ own script and style files.
 """
 from __future__ import annotations
 
+import functools
+
 import hmac
 import re
 import secrets
@@ -18,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from wildwatch import config, db, money
+from wildwatch import config, db, keywords, money
 from wildwatch.review import accounts, claims, export, quality, repository
 from wildwatch.review import audit
 from wildwatch.review.audit import record
@@ -96,6 +98,11 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                                                           "flash": request.session.pop("flash", None),
                                                           "undo": request.session.pop("undo", None), **context})
 
+    @functools.lru_cache(maxsize=1)
+    def keyword_groups() -> dict[str, str]:
+        """Product groups (id -> label) of the keyword lists, for the queue's group filter."""
+        return dict(keywords.load(config.load().keywords_dir).groups)
+
     def working_slice(request: Request) -> dict:
         """The part of the queue the analyst works on: the queue page's last filters (they stick, as in Label
         Studio, until cleared), so "Next item" and deciding stay within a language desk's slice."""
@@ -146,10 +153,10 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     @app.get("/", response_class=HTMLResponse)
     def queue(request: Request, site: str | None = None, country: str | None = None, group: str | None = None,
-              language: str | None = None, month: str | None = None, sort: str = "ranker", clear: str = "",
-              current=Depends(user)):
+              language: str | None = None, month: str | None = None, q: str | None = None, sort: str = "ranker",
+              clear: str = "", current=Depends(user)):
         filters = {"site": site or None, "country": (country or "").upper() or None, "group": group or None,
-                   "language": language or None, "month": month or None}
+                   "language": language or None, "month": month or None, "q": (q or "").strip()[:200] or None}
         if not any(filters.values()) and not clear:
             filters.update(working_slice(request))  # back on the queue, the analyst's filter still holds
         request.session["slice"] = {k: v for k, v in filters.items() if v}
@@ -157,8 +164,17 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         with connection() as conn:
             claims.release(conn, current["name"])  # back on the queue: the item left is free for others
             rows = repository.queue_page(conn, **filters, sort=sort)
-        return render(request, "queue.html", rows=rows, filters=filters, sort=sort,
-                      query={k: v for k, v in filters.items() if v})
+            choices = repository.filter_choices(conn, list(keyword_groups()))
+            progress = repository.progress(conn, current["name"], **filters)
+        return render(request, "queue.html", rows=rows, filters=filters, sort=sort, choices=choices,
+                      progress=progress, labels=keyword_groups(), query={k: v for k, v in filters.items() if v})
+
+    @app.get("/mine", response_class=HTMLResponse)
+    def my_decisions(request: Request, current=Depends(user)):
+        with connection() as conn:
+            rows = repository.my_decisions(conn, current["name"])
+            progress = repository.progress(conn, current["name"], **working_slice(request))
+        return render(request, "mine.html", rows=rows, progress=progress)
 
     @app.post("/next", dependencies=[Depends(csrf)])
     def next_item(request: Request, current=Depends(user)):

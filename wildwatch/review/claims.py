@@ -1,6 +1,7 @@
 """Taking work from the review queue: one analyst per item, through leases that run out."""
 from __future__ import annotations
 
+from wildwatch.review import repository
 from wildwatch.review.audit import record
 
 DECISIONS = ("confirmed", "legal", "not_wildlife", "unsure")
@@ -11,11 +12,10 @@ class ClaimError(RuntimeError):
     pass
 
 
-def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None = None,
-               country: str | None = None, group: str | None = None, language: str | None = None,
-               month: str | None = None) -> dict | None:
-    """The highest-priority item nobody holds (pending, or claimed with an expired lease), leased to `user`.
-    FOR UPDATE SKIP LOCKED: two analysts asking at once get two different items."""
+def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, **filters) -> dict | None:
+    """The highest-priority item nobody holds (pending, or claimed with an expired lease), leased to `user`,
+    among those the queue filters select (repository.FILTERS). FOR UPDATE SKIP LOCKED: two analysts asking at
+    once get two different items."""
     with conn.cursor() as cur:
         # Leases that ran out go back first (to pending, or to second review when someone decided already),
         # so the claim below scans one index instead of OR-ing two conditions over the whole queue.
@@ -37,17 +37,10 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, site: str | None
             WHERE q.status IN ('pending', 'second_review')
               -- a second review is never done by the analyst who gave the first
               AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.queue_id = q.id AND d.decided_by = %(user)s)
-              AND (%(site)s::text IS NULL OR s.name = %(site)s)
-              AND (%(country)s::text IS NULL OR s.country = %(country)s)
-              AND (%(language)s::text IS NULL OR l.language = %(language)s)
-              AND (%(month)s::text IS NULL OR EXISTS (SELECT 1 FROM crawl_runs r WHERE r.id = q.run_id
-                                                       AND to_char(r.period, 'YYYY-MM') = %(month)s))
-              AND (%(group)s::text IS NULL OR EXISTS (SELECT 1 FROM keyword_matches m
-                                                       WHERE m.listing_id = l.id AND m.product_group = %(group)s))
+              AND """ + repository.FILTER_SQL + """
             ORDER BY q.priority DESC, q.id
             LIMIT 1
-            FOR UPDATE OF q SKIP LOCKED""", {"site": site, "country": country, "group": group, "user": user,
-                                              "language": language, "month": month})
+            FOR UPDATE OF q SKIP LOCKED""", {**repository.filter_params(**filters), "user": user})
         row = cur.fetchone()
         if row is None:
             return None

@@ -9,7 +9,31 @@ SORTS = {"ranker": ("q.priority DESC, q.id", "priority DESC, id"),
          "keywords": ("l.score DESC, q.id", "keyword_score DESC, id")}
 
 
-def queue_page(conn, site=None, country=None, group=None, language=None, month=None, limit=100,
+# The filters an analyst can set on the queue; "Next item" follows the same ones (claims.claim_next).
+FILTERS = ("site", "country", "group", "language", "month", "q")
+
+# A queue item matching the filters (parameters named as in FILTERS). `q` is a text search in the title,
+# description and seller; LIKE's own wildcards in it are taken literally.
+FILTER_SQL = """
+      (%(site)s::text IS NULL OR s.name = %(site)s)
+  AND (%(country)s::text IS NULL OR s.country = %(country)s)
+  AND (%(language)s::text IS NULL OR l.language = %(language)s)
+  AND (%(month)s::text IS NULL OR EXISTS (SELECT 1 FROM crawl_runs r WHERE r.id = q.run_id
+                                           AND to_char(r.period, 'YYYY-MM') = %(month)s))
+  AND (%(group)s::text IS NULL OR EXISTS (SELECT 1 FROM keyword_matches g
+                                          WHERE g.listing_id = l.id AND g.product_group = %(group)s))
+  AND (%(q)s::text IS NULL OR concat_ws(' ', l.title, l.description, l.seller) ILIKE %(q_like)s)
+"""
+
+
+def filter_params(**filters) -> dict:
+    params = {key: filters.get(key) or None for key in FILTERS}
+    text = params["q"] or ""
+    params["q_like"] = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return params
+
+
+def queue_page(conn, site=None, country=None, group=None, language=None, month=None, q=None, limit=100,
                sort: str = "ranker") -> list[dict]:
     """Items waiting or held; month is the survey month (YYYY-MM) that queued them. sort: 'ranker' (the queue's
     own order: the active model's score, the keyword score without one) or 'keywords'. The page is chosen
@@ -21,14 +45,7 @@ def queue_page(conn, site=None, country=None, group=None, language=None, month=N
                 SELECT q.id, q.status, q.priority, q.claimed_by, q.listing_id, l.title, l.price, l.currency,
                        s.name AS site, s.country, l.score AS keyword_score, l.rank_score, l.language
                 FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
-                JOIN crawl_runs r ON r.id = q.run_id
-                WHERE q.status IN ('pending', 'claimed')
-                  AND (%(site)s::text IS NULL OR s.name = %(site)s)
-                  AND (%(country)s::text IS NULL OR s.country = %(country)s)
-                  AND (%(language)s::text IS NULL OR l.language = %(language)s)
-                  AND (%(month)s::text IS NULL OR to_char(r.period, 'YYYY-MM') = %(month)s)
-                  AND (%(group)s::text IS NULL OR EXISTS (SELECT 1 FROM keyword_matches g
-                                                          WHERE g.listing_id = l.id AND g.product_group = %(group)s))
+                WHERE q.status IN ('pending', 'claimed') AND """ + FILTER_SQL + """
                 ORDER BY """ + inner + """ LIMIT %(limit)s)
             SELECT page.*,
                    coalesce((SELECT array_agg(DISTINCT m.product_group) FROM keyword_matches m
@@ -36,8 +53,45 @@ def queue_page(conn, site=None, country=None, group=None, language=None, month=N
                    (SELECT p.id FROM listing_photos p WHERE p.listing_id = page.listing_id
                       AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb
             FROM page ORDER BY """ + outer,
-                    {"site": site, "country": country, "group": group, "language": language, "month": month,
+                    {**filter_params(site=site, country=country, group=group, language=language, month=month, q=q),
                      "limit": limit})
+        return cur.fetchall()
+
+
+def filter_choices(conn, groups: list[str]) -> dict[str, list[str]]:
+    """The values each queue filter can take, from the data (small tables only: this is on every queue page)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT name FROM sites ORDER BY 1")
+        sites = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT DISTINCT country FROM sites ORDER BY 1")
+        countries = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT DISTINCT unnest(languages) FROM sites ORDER BY 1")
+        languages = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT DISTINCT to_char(period, 'YYYY-MM') FROM crawl_runs ORDER BY 1 DESC")
+        months = [r[0] for r in cur.fetchall()]
+    return {"site": sites, "country": countries, "group": sorted(groups), "language": languages, "month": months}
+
+
+def progress(conn, user: str, **filters) -> dict:
+    """What is left in the analyst's filter and what they decided today."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT count(*) FROM review_queue q JOIN listings l ON l.id = q.listing_id
+                       JOIN sites s ON s.id = l.site_id
+                       WHERE q.status IN ('pending', 'second_review') AND """ + FILTER_SQL, filter_params(**filters))
+        left = cur.fetchone()[0]
+        cur.execute("""SELECT count(*) FROM review_decisions WHERE decided_by = %s
+                         AND decided_at >= date_trunc('day', now())""", (user,))
+        today = cur.fetchone()[0]
+    return {"left": left, "decided_today": today}
+
+
+def my_decisions(conn, user: str, limit: int = 200) -> list[dict]:
+    with dict_cursor(conn) as cur:
+        cur.execute("""SELECT d.queue_id, d.decision, d.product_group, d.species, d.note, d.decided_at, l.title,
+                              s.name AS site, s.country, q.status
+                       FROM review_decisions d JOIN listings l ON l.id = d.listing_id
+                       JOIN sites s ON s.id = l.site_id JOIN review_queue q ON q.id = d.queue_id
+                       WHERE d.decided_by = %s ORDER BY d.id DESC LIMIT %s""", (user, limit))
         return cur.fetchall()
 
 
