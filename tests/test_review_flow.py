@@ -105,6 +105,8 @@ def test_question_mark_shows_the_shortcuts_and_a_link_away_lets_the_item_go_in_c
     from helpers import browser_login, served
     from spiders.browser import CHROMIUM_ARGS, chromium_path
 
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE listings SET description = %s", ("Pembe halisi, bei nafuu. " * 300,))
     errors = []
     with served(app_client.app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -119,7 +121,11 @@ def test_question_mark_shows_the_shortcuts_and_a_link_away_lets_the_item_go_in_c
         assert "undo your last decision" in page.locator("#help").inner_text()
         page.keyboard.press("Escape")
         assert not page.locator("#help").is_visible()
-        assert page.locator('#decide button[data-key="1"]').is_visible(), "decision buttons above the fold"
+        # The decision controls in view without scrolling at 1366x768 (a long description included).
+        for selector in ('#decide button[data-key="4"]', '#decide input[name="product_group"]',
+                         '#decide input[name="species"]', '#decide textarea[name="note"]'):
+            box = page.locator(selector).bounding_box()
+            assert box and 0 <= box["y"] and box["y"] + box["height"] <= 768, (selector, box)
         page.click("text=Audit")
         page.wait_for_url(base + "/audit")
         for _ in range(50):
