@@ -1,5 +1,7 @@
 """Screenshots of review-app pages for the README, at 1366x768, from the demo's database (run `make demo`
-first): the widest seller network's page and the item page of one of its listings.
+first): the widest seller network's page and the item page of one of its listings (whole pages), and what an
+analyst sees at work (the window only): the queue, and an item claimed with "Next item" and its decision bar.
+The claimed item is let go again (the queue page does that), and the screenshot account is switched off.
 
 Run: .venv/bin/python scripts/screenshot-pages.py [--out docs]"""
 from __future__ import annotations
@@ -60,6 +62,15 @@ def main() -> None:
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(args.out / out), full_page=True)
                 print(f"wrote {args.out / out} ({path})")
+            page.goto(base + "/?clear=1")
+            page.screenshot(path=str(args.out / "queue.png"))
+            print(f"wrote {args.out / 'queue.png'} (the queue, 1366x768 window)")
+            page.keyboard.press("n")
+            page.wait_for_url(base + "/item/*")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(args.out / "item-decide.png"))
+            print(f"wrote {args.out / 'item-decide.png'} ({page.url}, 1366x768 window)")
+            page.goto(base + "/")  # lets the item go
             browser.close()
     finally:
         server.should_exit = True

@@ -161,3 +161,51 @@ def test_search_value_lists_progress_and_my_decisions(app_client, conn):
     mine = app_client.get("/mine").text
     assert "1 decided today · 0 left in your filter" in mine
     assert "Pembe 1" in mine and "legal" in mine and "ceramic" in mine
+
+
+def test_the_demo_near_duplicates_group_and_the_rest_stay_apart():
+    from wildwatch.review import neardup
+
+    titles = ["Vòng ngà voi thật", "Nhẫn nga voi chuan", "Vòng ngà voi thật hàng đẹp", "象牙雕刻观音摆件",
+              "Vòng ngà voi thật giá tốt", "象牙雕刻观音摆件 精品", "Vòng ngà voi Châu Phi", "Xe máy Honda Wave",
+              "Perroquet gris du Gabon jeune", "Perroquet gris du Gabon jeune prix à débattre", "熊胆粉 正品 精品"]
+    groups = [[r["title"] for r in g] for g in neardup.group([{"title": t} for t in titles])]
+    assert groups == [["Vòng ngà voi thật", "Vòng ngà voi thật hàng đẹp", "Vòng ngà voi thật giá tốt"],
+                      ["Nhẫn nga voi chuan"], ["象牙雕刻观音摆件", "象牙雕刻观音摆件 精品"], ["Vòng ngà voi Châu Phi"],
+                      ["Xe máy Honda Wave"], ["Perroquet gris du Gabon jeune",
+                                              "Perroquet gris du Gabon jeune prix à débattre"], ["熊胆粉 正品 精品"]]
+    # Different titles with the same photo (a re-post, re-encoded: a few bits apart) are one offer too.
+    photo = [{"title": "Ivory bangle", "phashes": [0x0F0F_0F0F_0F0F_0F0F]},
+             {"title": "Bracelet ancien", "phashes": [0x0F0F_0F0F_0F0F_0F0E]},
+             {"title": "Old bracelet", "phashes": [0x7777_0000_7777_0000]}]
+    assert [len(g) for g in neardup.group(photo)] == [2, 1]
+
+
+def test_one_decision_for_a_group_of_near_identical_offers_gives_each_its_own(app_client, conn):
+    with conn, conn.cursor() as cur:
+        for title, priority in (("Vòng ngà voi thật", 2), ("Vòng ngà voi thật hàng đẹp", 1.9),
+                                ("Vòng ngà voi thật giá tốt", 1.8)):
+            cur.execute("INSERT INTO listings (site_id, url, title, score) VALUES (1, %s, %s, 3) RETURNING id",
+                        (f"http://x/{priority}", title))
+            cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, 1, %s)",
+                        (cur.fetchone()[0], priority))
+    login(app_client)
+    page = app_client.get("/").text
+    assert "3 near-identical offers" in page and 'href="/group?ids=2,3,4"' in page
+    group = app_client.get("/group?ids=2,3,4").text
+    assert all(t in group for t in ("Vòng ngà voi thật hàng đẹp", "Vòng ngà voi thật giá tốt", "confirmed (all 3)"))
+    # Someone else holds one of them: it is left alone.
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE review_queue SET status = 'claimed', claimed_by = 'bao', lease_expires_at = now() + "
+                    "interval '10 minutes' WHERE id = 4")
+    done = app_client.post("/group/decide", data={"csrf_token": csrf_of(app_client), "ids": "2,3,4",
+                                                  "decision": "confirmed", "product_group": "ivory"})
+    assert "Recorded confirmed (ivory) on 2 items (2, 3). Not yours to decide, left as they were: 4." in done.text
+    with conn.cursor() as cur:
+        cur.execute("SELECT queue_id, decision, product_group, decided_by FROM review_decisions ORDER BY queue_id")
+        assert cur.fetchall() == [(2, "confirmed", "ivory", "amina"), (3, "confirmed", "ivory", "amina")]
+        cur.execute("SELECT action, entity_id FROM audit_log WHERE user_name = 'amina' AND action <> 'user_add' "
+                    "ORDER BY id")
+        assert cur.fetchall() == [("claim", "2"), ("decide", "2"), ("claim", "3"), ("decide", "3")]
+    assert states(conn)[1:] == [(2, "decided", "amina"), (3, "decided", "amina"), (4, "claimed", "bao")]
+    assert app_client.get("/group?ids=2,x").status_code == 400

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from wildwatch import config, db, keywords, money
-from wildwatch.review import accounts, claims, export, quality, repository
+from wildwatch.review import accounts, claims, export, neardup, quality, repository
 from wildwatch.review import audit
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
@@ -166,8 +166,42 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             rows = repository.queue_page(conn, **filters, sort=sort)
             choices = repository.filter_choices(conn, list(keyword_groups()))
             progress = repository.progress(conn, current["name"], **filters)
-        return render(request, "queue.html", rows=rows, filters=filters, sort=sort, choices=choices,
-                      progress=progress, labels=keyword_groups(), query={k: v for k, v in filters.items() if v})
+        return render(request, "queue.html", groups=neardup.group(rows), filters=filters, sort=sort,
+                      choices=choices, progress=progress, labels=keyword_groups(),
+                      query={k: v for k, v in filters.items() if v})
+
+    def group_ids(ids: str) -> list[int]:
+        try:
+            out = list(dict.fromkeys(int(x) for x in ids.split(",") if x.strip()))
+        except ValueError:
+            raise HTTPException(status_code=400, detail="ids: queue item numbers, comma-separated") from None
+        if not 1 <= len(out) <= 100:
+            raise HTTPException(status_code=400, detail="a group is 1 to 100 items")
+        return out
+
+    @app.get("/group", response_class=HTMLResponse)
+    def group_page(request: Request, ids: str, current=Depends(user)):
+        """Near-identical items side by side: the analyst sees each before deciding for all of them."""
+        with connection() as conn:
+            rows = repository.items_brief(conn, group_ids(ids))
+        return render(request, "group.html", rows=rows, ids=",".join(str(r["id"]) for r in rows),
+                      decisions=claims.DECISIONS)
+
+    @app.post("/group/decide", dependencies=[Depends(csrf)])
+    def decide_group(request: Request, ids: str = Form(...), decision: str = Form(...), product_group: str = Form(""),
+                     species: str = Form(""), note: str = Form(""), current=Depends(user)):
+        if decision not in claims.DECISIONS:
+            raise HTTPException(status_code=400, detail="unknown decision")
+        group = product_group.strip()[:100] or None
+        with connection() as conn:
+            decided, skipped = claims.decide_group(conn, group_ids(ids), current["name"], decision, group,
+                                                   species.strip()[:200] or None, note[:2000] or None,
+                                                   second_review=settings.second_review, lease_s=settings.lease_s)
+        request.session["flash"] = (f"Recorded {decision.replace('_', ' ')}" + (f" ({group})" if group else "")
+                                    + f" on {len(decided)} items ({', '.join(map(str, decided)) or 'none'})."
+                                    + (f" Not yours to decide, left as they were: {', '.join(map(str, skipped))}."
+                                       if skipped else ""))
+        return RedirectResponse("/", status_code=303)
 
     @app.get("/mine", response_class=HTMLResponse)
     def my_decisions(request: Request, current=Depends(user)):

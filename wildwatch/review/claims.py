@@ -160,3 +160,42 @@ def undo(conn, queue_id: int, user: str, window_s: int, lease_s: int = DEFAULT_L
            {"status": status, "decision": decision, "product_group": group, "species": species, "note": note},
            {"status": "claimed", "claimed_by": user})
     return decision
+
+
+def claim_item(conn, queue_id: int, user: str, lease_s: int = DEFAULT_LEASE_S) -> bool:
+    """Lease one given item to the user, if it is free for them (waiting, never decided by them) or theirs."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT status, claimed_by, lease_expires_at > now(),
+                              EXISTS (SELECT 1 FROM review_decisions d WHERE d.queue_id = q.id AND d.decided_by = %s)
+                       FROM review_queue q WHERE id = %s FOR UPDATE""", (user, queue_id))
+        row = cur.fetchone()
+        if row is None:
+            return False
+        status, holder, live, decided_by_me = row
+        if status == "claimed" and holder == user and live:
+            return True
+        free = status in ("pending", "second_review") or (status == "claimed" and not live)
+        if not free or decided_by_me:
+            return False
+        cur.execute("""UPDATE review_queue SET status = 'claimed', claimed_by = %s, claimed_at = now(),
+                           lease_expires_at = now() + make_interval(secs => %s) WHERE id = %s
+                       RETURNING lease_expires_at""", (user, lease_s, queue_id))
+        lease = cur.fetchone()[0]
+    record(conn, user, "claim", "review_queue", queue_id, {"status": status, "claimed_by": holder},
+           {"status": "claimed", "claimed_by": user, "lease_expires_at": lease})
+    return True
+
+
+def decide_group(conn, queue_ids: list[int], user: str, decision: str, product_group: str | None = None,
+                 species: str | None = None, note: str | None = None, second_review: bool = False,
+                 lease_s: int = DEFAULT_LEASE_S) -> tuple[list[int], list[int]]:
+    """One decision for a group of near-identical items the analyst has seen: each item free for them is
+    claimed and decided on its own (its own decision and audit rows). Returns (decided, skipped)."""
+    decided, skipped = [], []
+    for queue_id in queue_ids:
+        if claim_item(conn, queue_id, user, lease_s):
+            decide(conn, queue_id, user, decision, product_group, species, note, second_review=second_review)
+            decided.append(queue_id)
+        else:
+            skipped.append(queue_id)
+    return decided, skipped

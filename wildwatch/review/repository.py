@@ -51,7 +51,9 @@ def queue_page(conn, site=None, country=None, group=None, language=None, month=N
                    coalesce((SELECT array_agg(DISTINCT m.product_group) FROM keyword_matches m
                              WHERE m.listing_id = page.listing_id), '{}') AS groups,
                    (SELECT p.id FROM listing_photos p WHERE p.listing_id = page.listing_id
-                      AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb
+                      AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb,
+                   (SELECT array_agg(p.phash) FROM listing_photos p WHERE p.listing_id = page.listing_id
+                      AND p.phash IS NOT NULL) AS phashes
             FROM page ORDER BY """ + outer,
                     {**filter_params(site=site, country=country, group=group, language=language, month=month, q=q),
                      "limit": limit})
@@ -147,3 +149,16 @@ def evidence(conn, evidence_id: int) -> dict | None:
         cur.execute("SELECT id, listing_id, kind, sha256, media_type, page_url FROM evidence WHERE id = %s",
                     (evidence_id,))
         return cur.fetchone()
+
+
+def items_brief(conn, queue_ids: list[int]) -> list[dict]:
+    """Queue items side by side (the near-duplicate group page), in the order asked."""
+    with dict_cursor(conn) as cur:
+        cur.execute("""SELECT q.id, q.status, q.claimed_by, l.title, l.description, l.price, l.currency, l.seller,
+                              s.name AS site, s.country,
+                              (SELECT p.id FROM listing_photos p WHERE p.listing_id = l.id
+                                 AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb
+                       FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
+                       WHERE q.id = ANY(%s)""", (queue_ids,))
+        found = {r["id"]: r for r in cur.fetchall()}
+    return [found[i] for i in queue_ids if i in found]
