@@ -209,3 +209,34 @@ def test_one_decision_for_a_group_of_near_identical_offers_gives_each_its_own(ap
         assert cur.fetchall() == [("claim", "2"), ("decide", "2"), ("claim", "3"), ("decide", "3")]
     assert states(conn)[1:] == [(2, "decided", "amina"), (3, "decided", "amina"), (4, "claimed", "bao")]
     assert app_client.get("/group?ids=2,x").status_code == 400
+
+
+def test_a_supervisor_writes_the_months_report_again_once_decisions_are_in(app_client, conn, database_url, tmp_path):
+    from wildwatch.report.build import build_report, write
+    from wildwatch.review import accounts
+
+    reports = tmp_path / "reports"
+    first = build_report(conn, "2026-11")
+    write(first, reports / first.label)
+    assert "0 of 1 candidates decided" in (reports / "2026-11" / "report-2026-11.html").read_text()
+    login(app_client)
+    token = csrf_of(app_client)
+    app_client.post("/next", data={"csrf_token": token})
+    app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed", "product_group": "ivory"})
+    accounts.add_user(conn, "sam", "supervisor", "correct horse battery")
+    conn.commit()
+    client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url,
+                                                  reports_dir=reports)))
+    assert client.post("/login", data={"username": "sam", "password": "correct horse battery"}).status_code == 200
+    page = client.get("/reports").text
+    assert 'action="/reports/2026-11/regenerate"' in page
+    done = client.post("/reports/2026-11/regenerate", data={"csrf_token": csrf_of(client)})
+    assert "Report 2026-11 written again: 1 of 1 candidates decided." in done.text
+    html = (reports / "2026-11" / "report-2026-11.html").read_text()
+    assert "1 of 1 candidates decided" in html
+    with conn.cursor() as cur:
+        cur.execute("SELECT user_name, entity_id, after->>'decided' FROM audit_log WHERE action = 'report_regenerate'")
+        assert cur.fetchall() == [("sam", "2026-11", "1")]
+    # Analysts cannot, and nothing outside the reports folder can be named.
+    assert app_client.post("/reports/2026-11/regenerate", data={"csrf_token": token}).status_code == 403
+    assert client.post("/reports/..%2F..%2Fetc/regenerate", data={"csrf_token": csrf_of(client)}).status_code == 404

@@ -341,7 +341,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
 
     network_routes.add(app, user=user, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                        evidence_dir=evidence_dir, referrals_dir=referrals_dir)
-    report_routes.add(app, supervisor=supervisor, render=render, reports_dir=settings.reports_dir or base.reports_dir)
+    report_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
+                      reports_dir=settings.reports_dir or base.reports_dir, database_url=settings.database_url)
     referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                         evidence_dir=evidence_dir, referrals_dir=referrals_dir)
 
