@@ -120,6 +120,7 @@ def test_claim_decide_with_csrf(app_client, conn):
     again = app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "legal"}, follow_redirects=False)
     assert again.status_code == 303
     assert "Item 1 was already decided: confirmed. Nothing changed." in app_client.get("/").text
+    assert "You decided: <strong>confirmed</strong> (status decided)" in app_client.get("/item/1").text
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM review_decisions")
         assert cur.fetchone()[0] == 1

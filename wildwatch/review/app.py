@@ -230,6 +230,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                 raise HTTPException(status_code=404)
             # Second reviews are blind: only supervisors see earlier decisions.
             earlier = quality.decisions(conn, queue_id) if is_supervisor(current) else []
+            mine = claims.latest_decision(conn, queue_id, current["name"])
             ranking = explain_ranking(conn, row)
             linked = network_queries.linked_offers(conn, row["id"])
         spans = {"title": [], "description": [], "seller": []}
@@ -242,7 +243,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         return render(request, "item.html", item=row, title_parts=segments(row["title"], spans["title"]),
                       description_parts=segments(row["description"], spans["description"]),
                       decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"] and row["status"] == "claimed",
-                      settle=settle, earlier=earlier, suggested_group=groups[0] if len(groups) == 1 else "",
+                      settle=settle, earlier=earlier, mine=mine, suggested_group=groups[0] if len(groups) == 1 else "",
                       ranking=ranking, linked=linked, network_id=linked[0]["network_id"] if linked else None,
                       seller_parts=segments(row["seller"], spans["seller"]))
 
