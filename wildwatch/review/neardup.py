@@ -22,14 +22,16 @@ def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)} or {text}
 
 
-def similar_titles(a: str, b: str) -> bool:
-    """a and b are compact folded titles."""
+def similar_titles(a: str, b: str, bigrams: tuple[set[str], set[str]] | None = None) -> bool:
+    """a and b are compact folded titles (their bigram sets may be given, worked out once per title)."""
     if not a or not b:
         return False
     short, long = sorted((a, b), key=len)
     if short == long or (len(short) >= MIN_CONTAINED and short in long):
         return True
-    x, y = _bigrams(a), _bigrams(b)
+    x, y = bigrams or (_bigrams(a), _bigrams(b))
+    if min(len(x), len(y)) < MIN_BIGRAM_JACCARD * max(len(x), len(y)):
+        return False  # the overlap cannot reach the threshold
     return len(x & y) / len(x | y) >= MIN_BIGRAM_JACCARD
 
 
@@ -41,6 +43,7 @@ def group(rows: list[dict]) -> list[list[dict]]:
     """The rows (each with "title" and optionally "phashes") in groups of near-identical items, each group in
     the rows' order and the groups in the order of their first member."""
     keys = [compact(r["title"]) for r in rows]
+    grams = [_bigrams(k) for k in keys]
     parent = list(range(len(rows)))
 
     def find(i: int) -> int:
@@ -53,7 +56,7 @@ def group(rows: list[dict]) -> list[list[dict]]:
         for j in range(i + 1, len(rows)):
             if find(i) == find(j):
                 continue
-            if similar_titles(keys[i], keys[j]) or _photos_meet(rows[i].get("phashes") or [],
+            if similar_titles(keys[i], keys[j], (grams[i], grams[j])) or _photos_meet(rows[i].get("phashes") or [],
                                                                  rows[j].get("phashes") or []):
                 parent[max(find(i), find(j))] = min(find(i), find(j))
     groups: dict[int, list[dict]] = {}

@@ -74,17 +74,22 @@ def filter_choices(conn, groups: list[str]) -> dict[str, list[str]]:
     return {"site": sites, "country": countries, "group": sorted(groups), "language": languages, "month": months}
 
 
+PROGRESS_CAP = 500  # "500+ left": counting a 100,000-item queue on every page view is not worth it
+
+
 def progress(conn, user: str, **filters) -> dict:
-    """What is left in the analyst's filter and what they decided today."""
+    """What is left in the analyst's filter (counted up to PROGRESS_CAP) and what they decided today."""
     with conn.cursor() as cur:
-        cur.execute("""SELECT count(*) FROM review_queue q JOIN listings l ON l.id = q.listing_id
-                       JOIN sites s ON s.id = l.site_id
-                       WHERE q.status IN ('pending', 'second_review') AND """ + FILTER_SQL, filter_params(**filters))
+        cur.execute("""SELECT count(*) FROM (
+                           SELECT 1 FROM review_queue q JOIN listings l ON l.id = q.listing_id
+                           JOIN sites s ON s.id = l.site_id
+                           WHERE q.status IN ('pending', 'second_review') AND """ + FILTER_SQL + """
+                           LIMIT %(cap)s) AS waiting""", {**filter_params(**filters), "cap": PROGRESS_CAP + 1})
         left = cur.fetchone()[0]
         cur.execute("""SELECT count(*) FROM review_decisions WHERE decided_by = %s
                          AND decided_at >= date_trunc('day', now())""", (user,))
         today = cur.fetchone()[0]
-    return {"left": left, "decided_today": today}
+    return {"left": left, "more": left > PROGRESS_CAP, "cap": PROGRESS_CAP, "decided_today": today}
 
 
 def my_decisions(conn, user: str, limit: int = 200) -> list[dict]:
