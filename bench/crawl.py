@@ -63,6 +63,13 @@ def site_dir(work: Path, browser: bool, image_hosts: list[str] | None = None) ->
     return folder
 
 
+def crawl_env(work: Path, urls: dict[str, str], **extra: str) -> dict:
+    """The environment of a benchmark crawl: the grown site file, evidence and spool in `work`, the demo's ports."""
+    return {**os.environ, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False)),
+            "WILDWATCH_EVIDENCE_DIR": str(work / "evidence"), "WILDWATCH_SPOOL_DIR": str(work / "spool"),
+            **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}, **extra}
+
+
 def scrapy_stats(stderr: str) -> dict:
     def num(key):
         m = re.search(rf"'{re.escape(key)}': ([0-9.]+)", stderr)
@@ -204,9 +211,7 @@ def measure(args) -> int:
     base = urls[SITE]
     # Every run fetches every page (no incremental re-reading of the listings an earlier run stored): this
     # measures the cost of a page; bench/survey_requests.py measures how many pages a survey needs.
-    env = {**os.environ, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False)),
-           "WILDWATCH_EVIDENCE_DIR": str(work / "evidence"), "WILDWATCH_SPOOL_DIR": str(work / "spool"),
-           "WILDWATCH_REFETCH_AFTER_DAYS": "0", **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
+    env = crawl_env(work, urls, WILDWATCH_REFETCH_AFTER_DAYS="0")
     search_url = f"{base}/search?q={QUERY}"
     try:
         print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import random
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crawl import QUERY, SITE, big_market, run_full, site_dir  # noqa: E402
+from crawl import QUERY, SITE, big_market, crawl_env, run_full  # noqa: E402
 from scratch import scratch_database  # noqa: E402
 
 
@@ -51,9 +50,7 @@ def measure(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="wildwatch-bench-incremental-"))
     demo = big_market(args.listings, args.latency_ms / 1000)
     urls = demo.start()
-    env = {**os.environ, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False)),
-           "WILDWATCH_EVIDENCE_DIR": str(work / "evidence"), "WILDWATCH_SPOOL_DIR": str(work / "spool"),
-           **{f"WILDWATCH_BASE_URL__{n.upper()}": u for n, u in urls.items()}}
+    env = crawl_env(work, urls)
     served = demo.served[SITE]
     try:
         print(f"demo marketplace: {args.listings} listings found by the query {QUERY!r}, "

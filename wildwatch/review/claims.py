@@ -45,13 +45,20 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, **filters) -> di
         if row is None:
             return None
         queue_id, listing_id, status, previous_holder = row
+    lease = _lease(conn, queue_id, user, lease_s, status, previous_holder)
+    return {"queue_id": queue_id, "listing_id": listing_id, "lease_expires_at": lease}
+
+
+def _lease(conn, queue_id: int, user: str, lease_s: int, status: str, holder: str | None):
+    """The item leased to `user` (its row already locked by the caller), audited as a claim; the lease's end."""
+    with conn.cursor() as cur:
         cur.execute("""UPDATE review_queue SET status = 'claimed', claimed_by = %s, claimed_at = now(),
                            lease_expires_at = now() + make_interval(secs => %s)
                        WHERE id = %s RETURNING lease_expires_at""", (user, lease_s, queue_id))
         lease = cur.fetchone()[0]
-    record(conn, user, "claim", "review_queue", queue_id, {"status": status, "claimed_by": previous_holder},
+    record(conn, user, "claim", "review_queue", queue_id, {"status": status, "claimed_by": holder},
            {"status": "claimed", "claimed_by": user, "lease_expires_at": lease})
-    return {"queue_id": queue_id, "listing_id": listing_id, "lease_expires_at": lease}
+    return lease
 
 
 def _next_status(decision: str, earlier: list[str], second_review: bool, final: bool) -> str:
@@ -177,12 +184,7 @@ def claim_item(conn, queue_id: int, user: str, lease_s: int = DEFAULT_LEASE_S) -
         free = status in ("pending", "second_review") or (status == "claimed" and not live)
         if not free or decided_by_me:
             return False
-        cur.execute("""UPDATE review_queue SET status = 'claimed', claimed_by = %s, claimed_at = now(),
-                           lease_expires_at = now() + make_interval(secs => %s) WHERE id = %s
-                       RETURNING lease_expires_at""", (user, lease_s, queue_id))
-        lease = cur.fetchone()[0]
-    record(conn, user, "claim", "review_queue", queue_id, {"status": status, "claimed_by": holder},
-           {"status": "claimed", "claimed_by": user, "lease_expires_at": lease})
+    _lease(conn, queue_id, user, lease_s, status, holder)
     return True
 
 
