@@ -103,6 +103,8 @@ class CrawlRunRecorder:
             # Every request sent (pages, robots.txt, photos, retries): the budget a site's politeness limits.
             "requests": s.get_value("downloader/request_count", 0),
             "errors": s.get_value("wildwatch/request_errors", 0),
+            # Listing pages another shard of the run already failed on: not asked for again.
+            "skipped_failed": s.get_value("wildwatch/skipped_failed_in_run", 0),
             "error_reasons": s.get_value("wildwatch/error_reasons", {}),
             "layout_empty_pages": s.get_value("wildwatch/layout/empty_search_pages", 0),
             "layout_empty_detail_pages": s.get_value("wildwatch/layout/empty_detail_pages", 0),

@@ -11,6 +11,7 @@ import scrapy
 from scrapy_playwright.page import PageMethod
 
 from spiders import browser
+from spiders.signals import listing_page_failed
 from spiders.extract import extract_detail, extract_search
 from wildwatch import config, keywords
 from wildwatch.incremental import card_hash, detail_item
@@ -130,3 +131,6 @@ class MarketplaceSpider(scrapy.Spider):
         errors[key] = errors.get(key, 0) + 1
         self.crawler.stats.set_value("wildwatch/error_reasons", errors)
         self.logger.warning("request failed: %s (%s)", failure.request.url, key)
+        if "listing_url" in failure.request.meta:
+            self.crawler.signals.send_catch_log(listing_page_failed, spider=self,
+                                                url=failure.request.meta["listing_url"], reason=key)

@@ -10,6 +10,7 @@ import psycopg2
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 
+from spiders.signals import listing_page_failed
 from wildwatch import config, db, runs
 from wildwatch.incremental import detail_item
 from wildwatch.incremental import reusable as incremental_reuse
@@ -70,7 +71,8 @@ class KnownListingFilter:
     - stored by this survey run already (the same listing found by terms in two keyword shards: two processes,
       no shared duplicate filter): dropped, it is fetched once;
     - stored by an earlier run, with the same search card and a recent detail fetch (incremental surveys):
-      replaced by the item that fetch made (wildwatch/incremental.py), re-matched and stored as seen.
+      replaced by the item that fetch made (wildwatch/incremental.py), re-matched and stored as seen;
+    - failed in another shard of this run after its retries: dropped, a broken page is fetched once a run.
     Without a database everything is fetched (the store will say why)."""
 
     RETRY_AFTER_S = 60.0  # after a failure, stop asking for a while: a hung server costs seconds per try
@@ -84,35 +86,51 @@ class KnownListingFilter:
         # (Scrapy's duplicate filter sees requests, and these are items).
         self.reused: set[str] = set()
         crawler.signals.connect(self.close, signal=signals.spider_closed)
+        crawler.signals.connect(self.page_failed, signal=listing_page_failed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _known(self, spider, urls: list[str]) -> dict[str, dict]:
-        run_id = getattr(spider, "run_id", None)
-        if run_id is None or not urls or time.monotonic() < self.retry_at:
-            return {}
+    def _db(self, what: str, query, default):
+        """query(conn) on our autocommit connection; when the database is away, `default` for a while."""
+        if time.monotonic() < self.retry_at:
+            return default
         try:
             if self.conn is None or self.conn.closed:
                 self.conn = db.connect()
                 self.conn.autocommit = True
-            return runs.known_listings(self.conn, run_id, urls, self.refetch_days)
+            return query(self.conn)
         except (psycopg2.Error, db.DatabaseUnavailable) as exc:
-            log.warning("cannot check which listings are already stored (%s): fetching them all", exc)
+            log.warning("cannot %s (%s)", what, exc)
             self.close()
             self.retry_at = time.monotonic() + self.RETRY_AFTER_S
-            return {}
+            return default
+
+    def _known(self, spider, urls: list[str]) -> tuple[dict[str, dict], dict[str, str]]:
+        run_id = getattr(spider, "run_id", None)
+        if run_id is None or not urls:
+            return {}, {}
+        return self._db("check which listings are already stored: fetching them all",
+                        lambda conn: (runs.known_listings(conn, run_id, urls, self.refetch_days),
+                                      runs.failed_in_run(conn, run_id, urls, spider.shard)), ({}, {}))
+
+    def page_failed(self, spider, url: str, reason: str):
+        if getattr(spider, "run_id", None) is not None:
+            self._db("record the failed page for the run's other shards",
+                     lambda conn: runs.record_failed_page(conn, spider.run_id, url, spider.shard, reason), None)
 
     def _filter(self, spider, out: list):
         listing_urls = [r.meta["listing_url"] for r in out if isinstance(r, Request) and "listing_url" in r.meta]
-        known = self._known(spider, listing_urls)
+        known, failed = self._known(spider, listing_urls)
         incremental = self.refetch_days > 0 and getattr(spider.site, "incremental", False)
         stats = self.crawler.stats
         for entry in out:
             url = entry.meta.get("listing_url") if isinstance(entry, Request) else None
             stored = known.get(url)
-            if stored is None:
+            if url in failed:
+                stats.inc_value("wildwatch/skipped_failed_in_run")
+            elif stored is None:
                 yield entry
             elif stored["seen_in_run"] or url in self.reused:
                 stats.inc_value("wildwatch/skipped_seen_in_run")

@@ -5,10 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from scrapy.utils.project import get_project_settings
 
 from test_crawl import crawl, expected, seen_ids
 from test_lifecycle import monthly_run, statuses
 from wildwatch import config, keywords, pools, runs, shards, sites, survey
+from wildwatch.demo import generator
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 19, 43, 1000])
@@ -147,3 +149,43 @@ def test_a_site_whose_shard_never_finished_is_failed_with_the_reason_at_summary(
         summary = runs.summarize_run(conn, run_id)
     assert summary["status"] == "failed"
     assert summary["sites"][0]["reason"] == "only 1 of 2 keyword shards finished"
+
+
+def test_a_failing_listing_page_is_fetched_by_one_shard_of_a_run_not_by_each(crawl_env, conn, takedowns):
+    """A listing found through terms of several shards whose page answers 500: the first shard to ask tries
+    it (with Scrapy's retries) and records the failure; the run's other shards skip it, so the page is
+    requested and counted as one error once a run, not once a shard."""
+    n = 3
+    terms = [t.term for t in keywords.load(config.load().keywords_dir).search_queries(sites.load("demo_tz").languages)]
+    site = takedowns.sites["demo_tz"]
+    shards_of: dict[str, set[int]] = {}
+    for k in range(n):
+        for term in shards.part(terms, k, n):
+            for listing in generator.search(site, term):
+                shards_of.setdefault(listing.id, set()).add(k)
+    broken = sorted(i for i, found_in in shards_of.items() if len(found_in) >= 2)[:2]
+    assert len(broken) == 2, "the demo has listings that terms of two shards find"
+    takedowns.break_pages("demo_tz", broken)
+    run_id = monthly_run(conn, "broken-page", dt.date(2026, 11, 1))
+    takedowns.served["demo_tz"].take()
+    for k in range(n):
+        crawl("demo_tz", crawl_env, *shard_args(run_id, k, n))
+    served = takedowns.served["demo_tz"].take()
+    tries = 1 + get_project_settings().getint("RETRY_TIMES")
+    assert {i: served[f"/item/{i}"] for i in broken} == {i: tries for i in broken}
+    with conn.cursor() as cur:
+        cur.execute("SELECT stats FROM site_crawls WHERE run_id = %s", (run_id,))
+        stats = cur.fetchone()[0]
+        cur.execute("SELECT url, reason FROM run_failed_pages WHERE run_id = %s ORDER BY url", (run_id,))
+        recorded = cur.fetchall()
+    assert stats["errors"] == 2 and stats["error_reasons"] == {"HTTP 500": 2}, stats
+    assert stats["skipped_failed"] >= 2, stats
+    assert [(u.rsplit("/", 1)[1], r) for u, r in recorded] == [(i, "HTTP 500") for i in broken]
+    record = runs.site_crawl(conn, run_id, "demo_tz")
+    assert record["listings_seen"] == expected("demo_tz")["listings"] - 2, record
+
+    # The shard that failed on them, run again (a cleared task), tries them again: the site may be mended.
+    takedowns.restore()
+    first = min(min(shards_of[i]) for i in broken)
+    crawl("demo_tz", crawl_env, *shard_args(run_id, first, n))
+    assert seen_ids(conn, run_id) >= {i for i in broken if first in shards_of[i]}

@@ -146,6 +146,22 @@ def known_listings(conn, run_id: int, urls: list[str], refetch_days: int) -> dic
         return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in cur.fetchall()}
 
 
+def record_failed_page(conn, run_id: int, url: str, shard: int, reason: str) -> None:
+    """A listing page that failed after the retries: the run's other shards will not ask for it again."""
+    with conn.cursor() as cur:
+        cur.execute("""INSERT INTO run_failed_pages (run_id, url, shard, reason) VALUES (%s, %s, %s, %s)
+                       ON CONFLICT (run_id, url) DO NOTHING""", (run_id, url, shard, reason))
+
+
+def failed_in_run(conn, run_id: int, urls: list[str], shard: int) -> dict[str, str]:
+    """Which of these listing URLs another shard of the run already failed on, and why. A shard run again
+    (a cleared task) tries its own failures again: the site may have recovered."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT url, reason FROM run_failed_pages
+                       WHERE run_id = %s AND url = ANY(%s) AND shard <> %s""", (run_id, list(urls), shard))
+        return dict(cur.fetchall())
+
+
 def previous_site_stats(conn, site_id: int, run_id: int, scope: str = "all") -> dict | None:
     """Stats of the same site's last successful crawl in an earlier run that searched the same terms (scope:
     "all", or the groups or queries a restricted crawl was limited to): a crawl for three terms is not

@@ -12,8 +12,9 @@ import math
 from wildwatch.sites import Site
 
 # Summed over a site's shards; everything else in a crawl's stats is derived or merged below.
-SUMMED = ("pages", "search_pages", "detail_pages", "details_skipped", "requests", "errors", "layout_empty_pages",
-          "layout_empty_detail_pages", "items", "dropped", "stored", "queued", "spooled", "robots_forbidden")
+SUMMED = ("pages", "search_pages", "detail_pages", "details_skipped", "requests", "errors", "skipped_failed",
+          "layout_empty_pages", "layout_empty_detail_pages", "items", "dropped", "stored", "queued", "spooled",
+          "robots_forbidden")
 MERGED = ("error_reasons", "query_results", "field_counts")
 
 

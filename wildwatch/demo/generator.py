@@ -69,6 +69,7 @@ class DemoSite:
     listings: list[DemoListing]
     # Listings the platform has taken down: gone from search, their pages say so (takedown follow-up).
     removed: set[str] = field(default_factory=set)
+    broken: set[str] = field(default_factory=set)  # item pages answering 500
     # Listings posted after the first survey: on the site once `DemoMarketplaces.next_month()` is called, so
     # a second monthly survey finds new offers (catalog `next_month:`).
     later: list[DemoListing] = field(default_factory=list)

@@ -89,6 +89,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             return self._send(js, "application/javascript; charset=utf-8")
         if url.path.startswith("/item/"):
             listing = site.get(url.path.rsplit("/", 1)[1])
+            if listing and listing.id in site.broken:
+                return self._send(skins.page(site, "500", "<h1>Internal Server Error</h1>"),
+                                  status=HTTPStatus.INTERNAL_SERVER_ERROR)
             if listing and listing.id in site.removed:
                 # Platforms differ: some keep the page with a notice, some answer 410 Gone.
                 status = HTTPStatus.OK if site.name in REMOVED_WITH_NOTICE else HTTPStatus.GONE
@@ -148,6 +151,10 @@ class DemoMarketplaces:
             raise KeyError(f"{site} has no listings {unknown}")
         self.sites[site].removed.update(listing_ids)
 
+    def break_pages(self, site: str, listing_ids) -> None:
+        """These listings' pages answer 500 (they stay in search results), as a faulty platform's do."""
+        self.sites[site].broken.update(listing_ids)
+
     def reprice(self, site: str, listing_id: str, price: int) -> None:
         """A seller changes a listing's price (its search card changes with it)."""
         listing = self.sites[site].get(listing_id)
@@ -163,6 +170,7 @@ class DemoMarketplaces:
         """Back to the first month, nothing taken down."""
         for site in self.sites.values():
             site.removed.clear()
+            site.broken.clear()
             site.first_month()
         for (site, listing_id), price in self._prices.items():
             self.sites[site].get(listing_id).price = price
