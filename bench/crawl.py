@@ -1,21 +1,25 @@
 """Crawl throughput over a 2,000-listing demo marketplace, all in one run of this script:
 
-(a) the full pipeline: `scrapy crawl marketplace` (parse, normalise, match, store, queue, evidence, photos),
-    and again without fetching candidates' photos (what photos cost, in listing pages per second);
+(a) the full pipeline: `scrapy crawl marketplace` (parse, normalise, match, store, queue, evidence), without
+    candidates' photos, and with them from an image host and from the site's own host (what photos cost, in
+    listing pages per second);
 (b) a bare Scrapy spider with the same selectors that only parses (no pipelines, no database);
 (c) a sequential requests + BeautifulSoup loop over the same pages;
 and the browser path (the same site rendered in Chromium through scrapy-playwright): pages/s and the
 browser's memory (PSS of all Chromium processes, peak) over 100 and over 2,000 pages.
 
 Writes into a scratch database on the project's own PostgreSQL (bench/scratch.py), never the survey's.
-Run: .venv/bin/python bench/crawl.py [--listings 2000] [--skip-browser]
+Each crawl kind runs --repeat times, taking turns; medians are compared.
+Run: .venv/bin/python bench/crawl.py [--listings 2000] [--latency-ms 50] [--repeat 3] [--skip-browser]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -195,6 +199,7 @@ def main() -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--latency-ms", type=float, default=50,
                         help="each answer of the demo server waits this long, as a real site over the network does")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each crawl kind (medians compared)")
     parser.add_argument("--bare-spider", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_spider:
@@ -202,6 +207,26 @@ def main() -> int:
         return 0
     with scratch_database("wildwatch_bench_crawl"):
         return measure(args)
+
+
+@contextlib.contextmanager
+def photos_on(demo: DemoMarketplaces, host_url: str | None):
+    """The grown site's photo links on another host (an image host, as marketplaces use) for a while."""
+    listings = demo.sites[SITE].listings
+    if host_url:
+        for listing in listings:
+            listing.images = [host_url + path for path in listing.images]
+    try:
+        yield
+    finally:
+        if host_url:
+            for listing in listings:
+                listing.images = [path.removeprefix(host_url) for path in listing.images]
+
+
+def median_rate(runs: list[dict], key: str = "pages") -> tuple[float, str]:
+    rates = [(r.get(key) or r["responses"]) / r["elapsed"] for r in runs]
+    return statistics.median(rates), " ".join(f"{x:.0f}" for x in rates)
 
 
 def measure(args) -> int:
@@ -213,37 +238,40 @@ def measure(args) -> int:
     # measures the cost of a page; bench/survey_requests.py measures how many pages a survey needs.
     env = crawl_env(work, urls, WILDWATCH_REFETCH_AFTER_DAYS="0")
     search_url = f"{base}/search?q={QUERY}"
+    # Marketplaces serve photos from image hosts of their own (CDNs), declared in the site file; Scrapy keeps
+    # one polite budget per host, so there the photos cost the crawl CPU, not the site's request budget.
+    cdn = base.replace("127.0.0.1", "localhost")
+    cdn_env = {**env, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False, image_hosts=["localhost"]))}
+    kinds = {"(a) full pipeline, no photos": lambda: run_full({**env, "WILDWATCH_PHOTOS_PER_LISTING": "0"}),
+             "(b) bare Scrapy spider": lambda: run_bare(env, search_url),
+             "(a) + photos from an image host": lambda: run_full(cdn_env),
+             "(a) + photos from the site's host": lambda: run_full(env)}
     try:
         print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "
               f"of {generator.PAGE_SIZE}; {args.latency_ms:g} ms per answer; site concurrency 4, no delay (our own server)")
-        rows = [("(a) full pipeline", run_full(env)), ("(b) bare Scrapy spider", run_bare(env, search_url)),
-                ("(c) requests + BeautifulSoup", run_requests_bs4(search_url))]
-        rate = {}
-        print(f"{'':32s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s}")
-        for name, r in rows:
-            pages = r.get("pages") or r["responses"]  # listing pages: (a)'s photo responses are not pages
-            rate[name[:3]] = pages / r["elapsed"]
-            print(f"{name:32s} {pages:6.0f} {r['elapsed']:8.1f} {rate[name[:3]]:8.1f}")
-        print(f"(a)/(b) = {rate['(a)'] / rate['(b)']:.2f}   (a)/(c) = {rate['(a)'] / rate['(c)']:.1f}x   "
+        # A shared machine's speed drifts from minute to minute: the crawls take turns, each kind --repeat
+        # times, and each kind's median is compared.
+        runs: dict[str, list[dict]] = {name: [] for name in kinds}
+        for _ in range(args.repeat):
+            for name, run in kinds.items():
+                with photos_on(demo, cdn if "image host" in name else None):
+                    runs[name].append(run())
+        c = run_requests_bs4(search_url)
+        rate = {name: median_rate(r) for name, r in runs.items()}
+        print(f"{'':38s} {'pages':>6s} {'pages/s':>8s}   (median of {args.repeat}; each run)")
+        for name, r in runs.items():
+            print(f"{name:38s} {r[0].get('pages') or r[0]['responses']:6.0f} {rate[name][0]:8.1f}   {rate[name][1]}")
+        print(f"{'(c) requests + BeautifulSoup':38s} {c['responses']:6.0f} {c['responses'] / c['elapsed']:8.1f}")
+        full, bare = rate["(a) full pipeline, no photos"][0], rate["(b) bare Scrapy spider"][0]
+        print(f"(a)/(b) = {full / bare:.2f}   (a)/(c) = {full / (c['responses'] / c['elapsed']):.1f}x   "
               "(seconds: Scrapy's own elapsed time, process start excluded)")
-        # Photos of candidates cost requests of their own: the listing pages per second with and without them.
-        no_photos = run_full({**env, "WILDWATCH_PHOTOS_PER_LISTING": "0"})
-        with_photos = rows[0][1]
-        with_rate, without_rate = (r["pages"] / r["elapsed"] for r in (with_photos, no_photos))
-        print(f"\nphoto fetching: {with_photos['photos']:.0f} candidate photos fetched; listing pages/s "
-              f"{with_rate:.1f} with photos, {without_rate:.1f} without: costs {1 - with_rate / without_rate:.0%} "
-              "of the crawl's pages/s (photos on the site's own host, sharing its polite request budget)")
-        # Marketplaces serve photos from image hosts of their own (CDNs), declared in the site file; Scrapy
-        # keeps one polite budget per host, so there the photos cost the crawl CPU, not the site's budget.
-        cdn = base.replace("127.0.0.1", "localhost")
-        for listing in demo.sites[SITE].listings:
-            listing.images = [cdn + path for path in listing.images]
-        on_cdn = run_full({**env, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False, image_hosts=["localhost"]))})
-        for listing in demo.sites[SITE].listings:
-            listing.images = [path.removeprefix(cdn) for path in listing.images]
-        cdn_rate = on_cdn["pages"] / on_cdn["elapsed"]
-        print(f"photos from an image host of the site's own (its file's image_hosts): {on_cdn['photos']:.0f} photos; "
-              f"listing pages/s {cdn_rate:.1f}: costs {1 - cdn_rate / without_rate:.0%} of the crawl's pages/s")
+        for name, where in (("(a) + photos from an image host", "an image host of the site's own (its file's "
+                             "image_hosts)"), ("(a) + photos from the site's host", "the site's own host, sharing "
+                                               "its polite request budget")):
+            photos = statistics.median(r["photos"] for r in runs[name])
+            print(f"photos from {where}: {photos:.0f} candidate photos; listing pages/s {rate[name][0]:.1f} against "
+                  f"{full:.1f} without: costs {1 - rate[name][0] / full:.0%} of the crawl's pages/s; "
+                  f"with them (a)/(b) = {rate[name][0] / bare:.2f}")
         if not args.skip_browser:
             benv = {**env, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=True))}
             print(f"\nbrowser path (Chromium, restarted every {100} pages):")

@@ -45,23 +45,20 @@ class EvidencePipeline(DatabaseWriter):
         will_queue = item.get("spooled") and item.get("score", 0) >= self.threshold
         if not self.enabled or page is None or not (item.get("queued") or will_queue):
             return item
+        shots = [await capture.screenshot(page, self.store, self.renderer, self.max_bytes, self.version)
+                 ] if self._wanted_screenshot(page) else []
+        item["_capture"] = (page, shots)
+        if will_queue:
+            self.spool(item, "evidence of a spooled candidate", count=False)
+        else:
+            await self.write(item, self._record)
         stats = self.crawler.stats
-        spider = self.crawler.spider
-        rows = [capture.archive(page, self.store, self.max_bytes, self.version,
-                                {"WARC-Crawl-Run": str(spider.run_id)})]
-        if self._wanted_screenshot(page):
-            rows.append(await capture.screenshot(page, self.store, self.renderer, self.max_bytes, self.version))
-        for row in rows:
+        for row in item["evidence"]:
             if row["missing_reason"]:
                 stats.inc_value(f"wildwatch/evidence/missing/{row['kind']}")
             else:
                 stats.inc_value(f"wildwatch/evidence/{row['kind']}")
                 stats.inc_value("wildwatch/evidence/bytes", row["size_bytes"])
-        item["evidence"] = rows
-        if will_queue:
-            self.spool(item, "evidence of a spooled candidate", count=False)
-        else:
-            await self.write(item, self._record)
         return item
 
     async def _fetch_page(self, item) -> PageCapture | None:
@@ -79,5 +76,20 @@ class EvidencePipeline(DatabaseWriter):
             return None
         return PageCapture.from_response(response)
 
+    def _archive(self, item) -> None:
+        """The page's WARC into the store, once (a batch written again after a lost connection reuses it)."""
+        if "evidence" not in item:
+            page, shots = item["_capture"]
+            item["evidence"] = [capture.archive(page, self.store, self.max_bytes, self.version,
+                                                {"WARC-Crawl-Run": str(self.crawler.spider.run_id)}), *shots]
+
     def _record(self, conn, item):
+        # In the writer's thread: building the WARC and writing it out (with its fsync) overlap the crawl, and
+        # the file is on disk before the row that names it is committed.
+        self._archive(item)
         capture.record_capture(conn, item["listing_id"], self.crawler.spider.run_id, item["evidence"])
+
+    def spool(self, item, reason=None, count=True) -> None:
+        if "_capture" in item:
+            self._archive(item)  # the database is away: the page is kept now and its rows go to the spool
+        super().spool(item, reason, count)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import asdict
-
 from wildwatch import config, keywords, matching
 
 
@@ -22,7 +20,7 @@ class KeywordMatchPipeline:
     def process_item(self, item):
         found = self.matcher.match_listing(item.get("title"), item.get("description"))
         result = matching.score(found)
-        item["matches"] = [asdict(m) for m in found]
+        item["matches"] = [dict(vars(m)) for m in found]  # flat fields: no deep copy (dataclasses.asdict)
         item["score"] = result.value
         item["score_reasons"] = result.reasons
         return item

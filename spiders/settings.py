@@ -25,6 +25,10 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 COOKIES_ENABLED = False
+# Scrapy starts CONCURRENT_ITEMS tasks for every response's output, even a detail page's single item: at the
+# default 100 that was ~20% of a CPU-bound crawl's time (bench/crawl.py). Our pages yield one item, or a
+# search page's ~50 requests (scheduled in microseconds); items wait on the database in batches, not here.
+CONCURRENT_ITEMS = 8
 
 # No local listeners from a crawl (see shared stack notes).
 TELNETCONSOLE_ENABLED = False

@@ -56,36 +56,51 @@ class Contact:
 
 
 class Revealed:
-    """Text with disguised digits made plain, and for each of its characters the span it came from."""
+    """Text with disguised digits made plain, and for each of its characters the span it came from. Built in
+    stretches: text left as it was is copied whole (most of a listing), only rewritten bits one by one."""
 
     def __init__(self):
-        self.chars: list[str] = []
+        self.pieces: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
+        self._text: str | None = None
 
     def emit(self, text: str, start: int, end: int) -> None:
-        for ch in text:
-            self.chars.append(ch)
-            self.starts.append(start)
-            self.ends.append(end)
+        """text standing for the original span [start, end) (every character of it points there)."""
+        self.pieces.append(text)
+        self.starts.extend([start] * len(text))
+        self.ends.extend([end] * len(text))
+
+    def keep(self, text: str, start: int) -> None:
+        """The original's own characters from offset start, unchanged."""
+        self.pieces.append(text)
+        self.starts.extend(range(start, start + len(text)))
+        self.ends.extend(range(start + 1, start + len(text) + 1))
 
     @property
     def text(self) -> str:
-        return "".join(self.chars)
+        if self._text is None:
+            self._text = "".join(self.pieces)
+        return self._text
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         return self.starts[start], self.ends[end - 1]
+
+    def _copy(self, out: Revealed, a: int, b: int) -> None:
+        out.pieces.append(self.text[a:b])
+        out.starts.extend(self.starts[a:b])
+        out.ends.extend(self.ends[a:b])
 
     def then(self, pattern: re.Pattern, replace) -> Revealed:
         """A further rewrite of this text, each output character still pointing at the original."""
         out, text, at = Revealed(), self.text, 0
         for m in pattern.finditer(text):
-            for i in range(at, m.start()):
-                out.emit(text[i], self.starts[i], self.ends[i])
+            self._copy(out, at, m.start())
             out.emit(replace(m), self.starts[m.start()], self.ends[m.end() - 1])
             at = m.end()
-        for i in range(at, len(text)):
-            out.emit(text[i], self.starts[i], self.ends[i])
+        if at == 0:
+            return self  # nothing to rewrite
+        self._copy(out, at, len(text))
         return out
 
 
@@ -135,6 +150,13 @@ def _in_number(text: str, i: int) -> bool:
     return _is_digitish(text, a, -1) or _is_digitish(text, b, 1)
 
 
+# Characters reveal() may rewrite: digits other than ASCII ones (full-width, Arabic-Indic...) and letters that
+# stand for digits. Everything between them is copied as it is.
+_REWRITABLE = re.compile(r"(?:(?![0-9])\d)|[" + re.escape("".join(LOOKALIKES)) + "]")
+_NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def reveal(text: str, language: str | None = None) -> Revealed:
     out = Revealed()
     pattern, words = _spelled(language)
@@ -142,23 +164,28 @@ def reveal(text: str, language: str | None = None) -> Revealed:
                for m in pattern.finditer(text)]
     spelled += [(m.start(), m.end(), "".join(str(HAN_DIGITS[c]) for c in m.group())) for m in HAN_RUN.finditer(text)]
     spelled.sort()
-    i, runs = 0, iter(spelled)
-    run = next(runs, None)
-    while i < len(text):
-        if run and i == run[0]:
-            out.emit(run[2], run[0], run[1])
-            i = run[1]
-            run = next(runs, None)
-            continue
-        ch = text[i]
-        digit = unicodedata.decimal(ch, None)
-        if digit is not None:
-            out.emit(str(digit), i, i + 1)
-        elif ch in LOOKALIKES and _in_number(text, i):
-            out.emit(LOOKALIKES[ch], i, i + 1)
-        else:
-            out.emit(ch, i, i + 1)
-        i += 1
+    # A look-alike is a digit only next to digits: without any digit in the text, none is.
+    special = _REWRITABLE if _ANY_DIGIT.search(text) else _NON_ASCII_DIGIT
+    i = 0
+    for a, b, digits in [*spelled, (len(text), len(text), "")]:
+        if a < i:
+            continue  # overlapping runs: the first wins
+        for m in special.finditer(text, i, a):
+            k = m.start()
+            out.keep(text[i:k], i)
+            ch = text[k]
+            digit = unicodedata.decimal(ch, None)
+            if digit is not None:
+                out.emit(str(digit), k, k + 1)
+            elif _in_number(text, k):
+                out.emit(LOOKALIKES[ch], k, k + 1)
+            else:
+                out.keep(ch, k)
+            i = k + 1
+        out.keep(text[i:a], i)
+        if digits:
+            out.emit(digits, a, b)
+        i = b
     return out.then(SPACED_DIGITS, lambda m: re.sub(r"[^\d+]", "", m.group()))
 
 

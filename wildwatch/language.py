@@ -24,6 +24,11 @@ def _identifier():
     return identifier
 
 
+def warm_up() -> None:
+    """Load the detector's model now (it is otherwise loaded by the first listing long enough to need it)."""
+    _identifier()
+
+
 def detect(text: str | None, site_languages: list[str] | tuple[str, ...]) -> str | None:
     """ISO 639-1 code of the text's language, or the site's first language when the text is too short or the
     detector unsure. A site language wins a near tie: "Radiated tortoise" on an English-and-Swahili site."""
