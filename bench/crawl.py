@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scratch import scratch_database  # noqa: E402
-from wildwatch.demo import generator  # noqa: E402
+from wildwatch.demo import generator, photos  # noqa: E402
 from wildwatch.demo.server import DemoMarketplaces  # noqa: E402
 
 QUERY = "bench"
@@ -51,6 +51,8 @@ def big_market(listings: int, latency_s: float) -> DemoMarketplaces:
         grown.append(dataclasses.replace(src, id=f"vn{i + 1:05d}", title=f"{src.title} {QUERY}",
                                          images=[f"/img/vn{i + 1:05d}-1.jpg"]))
     demo.sites[SITE].listings = grown
+    for listing in grown:  # drawn now: a photo host serves files, it does not paint them while crawled
+        photos.for_listing(listing, 1)
     return demo
 
 

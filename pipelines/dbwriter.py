@@ -79,6 +79,7 @@ class DatabaseWriter:
         try:
             while self.pending:
                 batch, self.pending = self.pending[:self.BATCH_MAX], self.pending[self.BATCH_MAX:]
+                self.crawler.stats.inc_value(f"wildwatch/db_batches/{self.name}")
                 try:
                     reasons = await asyncio.to_thread(self._write_batch, [(item, work) for item, work, _ in batch])
                 except Exception as exc:  # noqa: BLE001 - a bug in a write must not hang the crawl

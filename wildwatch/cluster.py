@@ -74,11 +74,10 @@ def start(port: int = 8080, workers: int = 2) -> int:
 
 def stop() -> int:
     settings = config.load()
-    rc = airflow_services.stop()
-    airflow_services.stop_one(settings, "redis")
-    for path in sorted((settings.var_dir / "airflow" / "pids").glob("worker-*.pid")):
-        airflow_services.stop_one(settings, path.stem)
-    return rc
+    workers = [path.stem for path in sorted((settings.var_dir / "airflow" / "pids").glob("worker-*.pid"))]
+    airflow_services.stop_many(settings, [*airflow_services.SERVICES, *workers])
+    airflow_services.stop_one(settings, "redis")  # last: the workers and the scheduler talk to it as they stop
+    return 0
 
 
 def status() -> int:

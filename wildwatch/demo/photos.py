@@ -28,7 +28,8 @@ def _draw(seed: str) -> Image.Image:
     return image
 
 
-@functools.lru_cache(maxsize=512)
+# Rendered once, then served as a real site serves files (benchmarks grow a site to a few thousand listings).
+@functools.lru_cache(maxsize=8192)
 def render(seed: str, edit: str | None = None) -> bytes:
     image = _draw(seed)
     quality = 90
