@@ -94,16 +94,18 @@ def run_full(env: dict, *extra: str) -> dict:
     return scrapy_stats(result.stderr)
 
 
-def run_bare(env: dict, url: str) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--bare-spider", url], cwd=ROOT, env=env,
+def run_bare(env: dict, url: str, concurrent_items: int | None = None) -> dict:
+    extra = ["--bare-items", str(concurrent_items)] if concurrent_items else []
+    result = subprocess.run([sys.executable, __file__, "--bare-spider", url, *extra], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(result.stderr[-3000:])
     return scrapy_stats(result.stderr)
 
 
-def bare_spider(url: str) -> None:
-    """(b): the same site selectors and pure parsing functions, nothing else."""
+def bare_spider(url: str, concurrent_items: int | None = None) -> None:
+    """(b): the same site selectors and pure parsing functions, nothing else; Scrapy's defaults, or (b') our
+    crawl's CONCURRENT_ITEMS (a Scrapy setting that speeds any spider, so its gain is not our pipelines')."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
@@ -131,7 +133,8 @@ def bare_spider(url: str) -> None:
     process = CrawlerProcess({"CONCURRENT_REQUESTS_PER_DOMAIN": site.concurrency, "DOWNLOAD_DELAY": 0,
                               "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": True, "LOG_LEVEL": "INFO",
                               "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False,
-                              "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor"})
+                              "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+                              **({"CONCURRENT_ITEMS": concurrent_items} if concurrent_items else {})})
     process.crawl(BareSpider)
     process.start()
 
@@ -203,9 +206,10 @@ def main() -> int:
                         help="each answer of the demo server waits this long, as a real site over the network does")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each crawl kind (medians compared)")
     parser.add_argument("--bare-spider", help=argparse.SUPPRESS)
+    parser.add_argument("--bare-items", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_spider:
-        bare_spider(args.bare_spider)
+        bare_spider(args.bare_spider, args.bare_items)
         return 0
     with scratch_database("wildwatch_bench_crawl"):
         return measure(args)
@@ -239,6 +243,9 @@ def measure(args) -> int:
     # Every run fetches every page (no incremental re-reading of the listings an earlier run stored): this
     # measures the cost of a page; bench/survey_requests.py measures how many pages a survey needs.
     env = crawl_env(work, urls, WILDWATCH_REFETCH_AFTER_DAYS="0")
+    from spiders import settings as our_settings
+
+    our_items = our_settings.CONCURRENT_ITEMS
     search_url = f"{base}/search?q={QUERY}"
     # Marketplaces serve photos from image hosts of their own (CDNs), declared in the site file; Scrapy keeps
     # one polite budget per host, so there the photos cost the crawl CPU, not the site's request budget.
@@ -246,6 +253,7 @@ def measure(args) -> int:
     cdn_env = {**env, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=False, image_hosts=["localhost"]))}
     kinds = {"(a) full pipeline, no photos": lambda: run_full({**env, "WILDWATCH_PHOTOS_PER_LISTING": "0"}),
              "(b) bare Scrapy spider": lambda: run_bare(env, search_url),
+             "(b') bare spider, our CONCURRENT_ITEMS": lambda: run_bare(env, search_url, our_items),
              "(a) + photos from an image host": lambda: run_full(cdn_env),
              "(a) + photos from the site's host": lambda: run_full(env)}
     try:
@@ -265,7 +273,9 @@ def measure(args) -> int:
             print(f"{name:38s} {r[0].get('pages') or r[0]['responses']:6.0f} {rate[name][0]:8.1f}   {rate[name][1]}")
         print(f"{'(c) requests + BeautifulSoup':38s} {c['responses']:6.0f} {c['responses'] / c['elapsed']:8.1f}")
         full, bare = rate["(a) full pipeline, no photos"][0], rate["(b) bare Scrapy spider"][0]
-        print(f"(a)/(b) = {full / bare:.2f}   (a)/(c) = {full / (c['responses'] / c['elapsed']):.1f}x   "
+        same = rate["(b') bare spider, our CONCURRENT_ITEMS"][0]
+        print(f"(a)/(b) = {full / bare:.2f}   (a)/(b') = {full / same:.2f}   "
+              f"(a)/(c) = {full / (c['responses'] / c['elapsed']):.1f}x   "
               "(seconds: Scrapy's own elapsed time, process start excluded)")
         for name, where in (("(a) + photos from an image host", "an image host of the site's own (its file's "
                              "image_hosts)"), ("(a) + photos from the site's host", "the site's own host, sharing "
