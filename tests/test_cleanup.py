@@ -14,9 +14,32 @@ import scratch_dirs
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The nested pytest starts with SIGINT and SIGTERM unblocked and handled as Python does by default: an ignored or
+# blocked signal is inherited from whatever spawned it (an xdist worker that ran Airflow, Celery or joblib code
+# in-process), and this test is about our clean-up, not about the state its parent was left in.
+_NESTED = ("import signal, sys, pytest; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM}); "
+           "signal.signal(signal.SIGINT, signal.default_int_handler); signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+           "sys.exit(pytest.main(sys.argv[1:]))")
+
+
 def _nested(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *args],
+    return subprocess.Popen([sys.executable, "-c", _NESTED, "-q", "-s", "-p", "no:cacheprovider", *args],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _finish(proc, timeout_s: float = 120) -> str:
+    """The nested run's output once it ends; if it does not, what it was doing (signal state, where it waits)."""
+    try:
+        return proc.communicate(timeout=timeout_s)[0]
+    except subprocess.TimeoutExpired:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        state = [line for line in status.splitlines() if line.startswith(("State", "SigPnd", "ShdPnd", "SigBlk",
+                                                                         "SigIgn", "SigCgt"))]
+        wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
+        proc.kill()
+        out = proc.communicate()[0]
+        pytest.fail(f"the nested run did not end {timeout_s:.0f} s after the signal: {state}, waiting in {wchan}; "
+                    f"its output:\n{out[-3000:]}")
 
 
 def _ready(proc) -> Path:
@@ -36,7 +59,8 @@ def test_an_interrupted_run_leaves_no_folder_and_no_server(sig):
     proc = _nested("tests/probe_cleanup.py")
     home = _ready(proc)
     proc.send_signal(sig)
-    out = proc.communicate(timeout=120)[0]
+    out = _finish(proc)
+    assert proc.returncode != 0, "the nested run was interrupted, it did not finish its test"
     assert not home.exists(), out[-2000:]
     assert not scratch_dirs.servers_under({home}), out[-2000:]
 
@@ -50,14 +74,14 @@ def test_the_next_run_reaps_what_a_killed_run_left_and_nothing_of_a_live_run():
     live = scratch_dirs.make("live")  # this session's own folder: its owner (us) is alive
     try:
         nxt = _nested("tests/probe_cleanup.py", "--collect-only")
-        out = nxt.communicate(timeout=120)[0]
+        out = _finish(nxt)
         assert f"removed {home}" in out, out[-2000:]
         assert not home.exists() and not scratch_dirs.servers_under({home})
         assert live.exists(), "a live run's folder is never touched"
         unmarked = Path(scratch_dirs.ROOT / f"{scratch_dirs.PREFIX}nomarker-{os.getpid()}")
         unmarked.mkdir()
         try:
-            _nested("tests/probe_cleanup.py", "--collect-only").communicate(timeout=120)
+            _finish(_nested("tests/probe_cleanup.py", "--collect-only"))
             assert unmarked.exists(), "a folder without a marker is not provably a test's: left alone"
         finally:
             unmarked.rmdir()
