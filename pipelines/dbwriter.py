@@ -43,7 +43,7 @@ class DatabaseWriter:
         self.url = db.database_url()
         self.conn = None
         self.spool_dir = config.load().spool_dir
-        self.pending: list[tuple[dict, object, asyncio.Future]] = []
+        self.pending: list[tuple[dict, object, object, asyncio.Future]] = []
         self.flushing: asyncio.Task | None = None
 
     @classmethod
@@ -61,12 +61,14 @@ class DatabaseWriter:
             self.conn = db.connect(self.url)
         return self.conn
 
-    async def write(self, item, work) -> bool:
-        """Run work(conn, item) in a transaction (shared with the other items of its batch). What cannot be
-        stored (the server stays away, or it rejects this item) goes to the spool with the reason."""
+    async def write(self, item, work, many=None) -> bool:
+        """Run work(conn, item) in a transaction (shared with the other items of its batch); with `many`, the
+        batch's items that share it are written by many(conn, items) at once (set-based statements), and one by
+        one with `work` if that fails. What cannot be stored (the server stays away, or it rejects this item)
+        goes to the spool with the reason."""
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        self.pending.append((item, work, done))
+        self.pending.append((item, work, many, done))
         if self.flushing is None:
             self.flushing = loop.create_task(self._flush())
         reason = await done
@@ -81,11 +83,11 @@ class DatabaseWriter:
                 batch, self.pending = self.pending[:self.BATCH_MAX], self.pending[self.BATCH_MAX:]
                 self.crawler.stats.inc_value(f"wildwatch/db_batches/{self.name}")
                 try:
-                    reasons = await asyncio.to_thread(self._write_batch, [(item, work) for item, work, _ in batch])
+                    reasons = await asyncio.to_thread(self._write_batch, [entry[:3] for entry in batch])
                 except Exception as exc:  # noqa: BLE001 - a bug in a write must not hang the crawl
                     log.exception("%s: batch write failed", self.name)
                     reasons = [_first_line(exc)] * len(batch)
-                for (_, _, done), reason in zip(batch, reasons, strict=True):
+                for (*_, done), reason in zip(batch, reasons, strict=True):
                     if not done.done():
                         done.set_result(reason)
         finally:
@@ -99,8 +101,14 @@ class DatabaseWriter:
             try:
                 conn = self._connection()
                 with conn:
-                    for item, work in batch:
-                        work(conn, item)
+                    together: dict = {}
+                    for item, work, many in batch:
+                        if many is not None and len(batch) > 1:
+                            together.setdefault(many, []).append(item)
+                        else:
+                            work(conn, item)
+                    for many, items in together.items():
+                        many(conn, items)
                 return [None] * len(batch)
             except (psycopg2.OperationalError, psycopg2.InterfaceError, db.DatabaseUnavailable) as exc:
                 reason = _first_line(exc)
@@ -110,7 +118,7 @@ class DatabaseWriter:
                 self.conn = None
             except psycopg2.Error as exc:  # an item, not the server: do not retry it
                 if len(batch) > 1:
-                    return [r for item, work in batch for r in self._write_batch([(item, work)])]
+                    return [r for entry in batch for r in self._write_batch([entry])]
                 reason = _first_line(exc)
                 log.error("%s: database refused %s: %s", self.name, batch[0][0].get("url"), reason)
                 break

@@ -6,14 +6,16 @@ from psycopg2.extras import Json, execute_values
 
 from pipelines.dbwriter import DatabaseWriter
 
-UPSERT_LISTING = """
+LISTING_VALUES = """(%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s,
+    %(seller_account)s, %(location)s, %(posted)s, %(image_urls)s::text[], %(language)s, %(score)s, %(score_reasons)s,
+    %(rank_score)s, %(rank_model)s, %(run_id)s, %(run_id)s,
+    %(card_hash)s, %(detail_fields)s::jsonb, CASE WHEN %(detail_fields)s IS NOT NULL THEN now() END)"""
+
+UPSERT_LISTINGS = """
 INSERT INTO listings (site_id, url, title, description, price, currency, seller, seller_account, location, posted_at,
                       image_urls, language, score, score_reasons, rank_score, rank_model, first_run_id, last_run_id,
                       card_hash, detail_fields, detail_fetched_at)
-VALUES (%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s, %(seller_account)s,
-        %(location)s, %(posted)s, %(image_urls)s, %(language)s, %(score)s, %(score_reasons)s,
-        %(rank_score)s, %(rank_model)s, %(run_id)s, %(run_id)s,
-        %(card_hash)s, %(detail_fields)s, CASE WHEN %(detail_fields)s IS NOT NULL THEN now() END)
+VALUES %s
 ON CONFLICT (url) DO UPDATE SET
     title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
     currency = EXCLUDED.currency, seller = EXCLUDED.seller, seller_account = EXCLUDED.seller_account,
@@ -27,12 +29,12 @@ ON CONFLICT (url) DO UPDATE SET
     detail_fields = COALESCE(EXCLUDED.detail_fields, listings.detail_fields),
     detail_fetched_at = COALESCE(EXCLUDED.detail_fetched_at, listings.detail_fetched_at),
     status = 'active', gone_run_id = NULL, gone_at = NULL, gone_reason = NULL
-RETURNING id
+RETURNING url, id
 """
 
-UPSERT_SIGHTING = """
+UPSERT_SIGHTINGS = """
 INSERT INTO sightings (listing_id, run_id, search_query, search_url, title, price, currency)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+VALUES %s
 ON CONFLICT (listing_id, run_id) DO UPDATE SET seen_at = now(), title = EXCLUDED.title,
     price = EXCLUDED.price, currency = EXCLUDED.currency
 """
@@ -50,27 +52,40 @@ ON CONFLICT DO NOTHING
 """
 
 
-def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict) -> int:
+def store_listings(conn, items: list[dict], site_id: int, run_id: int, keyword_ids: dict) -> dict[str, int]:
+    """Listings, this run's sightings of them, their matches and contacts: one statement per table for all of
+    them (a batch of a hundred is six statements, not six hundred). Listing ids by URL; a URL twice in one call
+    is refused by PostgreSQL (the writer then stores the items one by one)."""
     with conn.cursor() as cur:
-        detail = item.get("_detail")
-        row = {"rank_score": None, "rank_model": None, "seller_account": None, **item, "site_id": site_id, "run_id": run_id,
-               "score_reasons": Json(item.get("score_reasons", [])), "card_hash": item.get("_card"),
-               "detail_fields": Json(detail) if detail else None}
-        cur.execute(UPSERT_LISTING, row)
-        listing_id = cur.fetchone()[0]
-        cur.execute(UPSERT_SIGHTING, (listing_id, run_id, item.get("search_query"), item.get("search_url"),
-                                      item["title"], item.get("price"), item.get("currency")))
-        cur.execute("DELETE FROM keyword_matches WHERE listing_id = %s", (listing_id,))
-        if item.get("matches"):
-            execute_values(cur, INSERT_MATCH, [
-                (listing_id, keyword_ids.get((m["term"], m["language"], m["group"], m["kind"])), m["term"],
-                 m["language"], m["group"], m["kind"], m["field"], m["start"], m["end"], m["text"])
-                for m in item["matches"]])
-        cur.execute("DELETE FROM listing_contacts WHERE listing_id = %s", (listing_id,))
-        if item.get("contacts"):
-            execute_values(cur, INSERT_CONTACTS, [(listing_id, c["kind"], c["value"], c["link_key"], c["field"],
-                                                   c["start"], c["end"]) for c in item["contacts"]])
-    return listing_id
+        rows = []
+        for item in items:
+            detail = item.get("_detail")
+            rows.append({"rank_score": None, "rank_model": None, "seller_account": None, **item, "site_id": site_id,
+                         "run_id": run_id, "score_reasons": Json(item.get("score_reasons", [])),
+                         "card_hash": item.get("_card"), "detail_fields": Json(detail) if detail else None})
+        ids = dict(execute_values(cur, UPSERT_LISTINGS, rows, template=LISTING_VALUES, page_size=len(rows),
+                                  fetch=True))
+        listed = [(ids[item["url"]], item) for item in items]
+        execute_values(cur, UPSERT_SIGHTINGS, [(lid, run_id, item.get("search_query"), item.get("search_url"),
+                                                item["title"], item.get("price"), item.get("currency"))
+                                               for lid, item in listed], page_size=len(listed))
+        every = [lid for lid, _ in listed]
+        cur.execute("DELETE FROM keyword_matches WHERE listing_id = ANY(%s)", (every,))
+        matches = [(lid, keyword_ids.get((m["term"], m["language"], m["group"], m["kind"])), m["term"], m["language"],
+                    m["group"], m["kind"], m["field"], m["start"], m["end"], m["text"])
+                   for lid, item in listed for m in item.get("matches") or []]
+        if matches:
+            execute_values(cur, INSERT_MATCH, matches, page_size=1000)
+        cur.execute("DELETE FROM listing_contacts WHERE listing_id = ANY(%s)", (every,))
+        found = [(lid, c["kind"], c["value"], c["link_key"], c["field"], c["start"], c["end"])
+                 for lid, item in listed for c in item.get("contacts") or []]
+        if found:
+            execute_values(cur, INSERT_CONTACTS, found, page_size=1000)
+    return ids
+
+
+def store_listing(conn, item: dict, site_id: int, run_id: int, keyword_ids: dict) -> int:
+    return store_listings(conn, [item], site_id, run_id, keyword_ids)[item["url"]]
 
 
 class PostgresStorePipeline(DatabaseWriter):
@@ -78,11 +93,16 @@ class PostgresStorePipeline(DatabaseWriter):
         super().__init__(crawler, "store")
 
     def _store(self, conn, item):
+        self._store_many(conn, [item])
+
+    def _store_many(self, conn, items):
         spider = self.crawler.spider
-        item["listing_id"] = store_listing(conn, item, spider.site_id, spider.run_id, spider.keyword_ids)
+        ids = store_listings(conn, items, spider.site_id, spider.run_id, spider.keyword_ids)
+        for item in items:
+            item["listing_id"] = ids[item["url"]]
 
     async def process_item(self, item):
         item.setdefault("score", 0.0)
-        if await self.write(item, self._store):
+        if await self.write(item, self._store, self._store_many):
             self.crawler.stats.inc_value("wildwatch/stored")
         return item
