@@ -2,11 +2,13 @@
 scores it at or above the model's threshold. With a model, the ranker's score is the queue priority."""
 from __future__ import annotations
 
+from psycopg2.extras import execute_values
+
 from pipelines.dbwriter import DatabaseWriter
 from wildwatch import config
 
 ENQUEUE = """
-INSERT INTO review_queue (listing_id, run_id, priority, reason) VALUES (%s, %s, %s, %s)
+INSERT INTO review_queue (listing_id, run_id, priority, reason) VALUES %s
 ON CONFLICT (listing_id) DO UPDATE SET priority = EXCLUDED.priority WHERE review_queue.status = 'pending'
 """
 
@@ -22,11 +24,18 @@ def queue_reason(item: dict, threshold: float) -> tuple[float, str] | None:
     return None
 
 
-def enqueue(conn, listing_id: int, run_id: int, priority: float, reason: str = "keywords") -> None:
+def enqueue_many(conn, run_id: int, entries: list[tuple[int, float, str]]) -> None:
+    """(listing id, priority, reason) into the queue and their sightings marked queued, in two statements. A
+    listing twice in one call is refused by PostgreSQL (the writer then goes item by item)."""
     with conn.cursor() as cur:
-        cur.execute(ENQUEUE, (listing_id, run_id, priority, reason))
-        cur.execute("UPDATE sightings SET queued = true WHERE listing_id = %s AND run_id = %s",
-                    (listing_id, run_id))
+        execute_values(cur, ENQUEUE, [(lid, run_id, priority, reason) for lid, priority, reason in entries],
+                       page_size=len(entries))
+        cur.execute("UPDATE sightings SET queued = true WHERE run_id = %s AND listing_id = ANY(%s)",
+                    (run_id, [lid for lid, _, _ in entries]))
+
+
+def enqueue(conn, listing_id: int, run_id: int, priority: float, reason: str = "keywords") -> None:
+    enqueue_many(conn, run_id, [(listing_id, priority, reason)])
 
 
 class ReviewQueuePipeline(DatabaseWriter):
@@ -35,14 +44,17 @@ class ReviewQueuePipeline(DatabaseWriter):
         self.threshold = config.load().queue_threshold
 
     def _enqueue(self, conn, item):
-        enqueue(conn, item["listing_id"], self.crawler.spider.run_id, *item["_queue"])
+        self._enqueue_many(conn, [item])
+
+    def _enqueue_many(self, conn, items):
+        enqueue_many(conn, self.crawler.spider.run_id, [(item["listing_id"], *item["_queue"]) for item in items])
 
     async def process_item(self, item):
         decision = queue_reason(item, self.threshold)
         if item.get("spooled") or decision is None:
             return item
         item["_queue"] = decision
-        if await self.write(item, self._enqueue):
+        if await self.write(item, self._enqueue, self._enqueue_many):
             item["queued"] = True
             self.crawler.stats.inc_value("wildwatch/queued")
             if decision[1] == "ranker":

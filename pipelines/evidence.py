@@ -51,7 +51,7 @@ class EvidencePipeline(DatabaseWriter):
         if will_queue:
             self.spool(item, "evidence of a spooled candidate", count=False)
         else:
-            await self.write(item, self._record)
+            await self.write(item, self._record, self._record_many)
         stats = self.crawler.stats
         for row in item["evidence"]:
             if row["missing_reason"]:
@@ -84,10 +84,15 @@ class EvidencePipeline(DatabaseWriter):
                                                 {"WARC-Crawl-Run": str(self.crawler.spider.run_id)}), *shots]
 
     def _record(self, conn, item):
+        self._record_many(conn, [item])
+
+    def _record_many(self, conn, items):
         # In the writer's thread: building the WARC and writing it out (with its fsync) overlap the crawl, and
         # the file is on disk before the row that names it is committed.
-        self._archive(item)
-        capture.record_capture(conn, item["listing_id"], self.crawler.spider.run_id, item["evidence"])
+        for item in items:
+            self._archive(item)
+        capture.record_captures(conn, self.crawler.spider.run_id, [(item["listing_id"], item["evidence"])
+                                                                   for item in items])
 
     def spool(self, item, reason=None, count=True) -> None:
         if "_capture" in item:

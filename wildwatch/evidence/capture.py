@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from psycopg2.extras import execute_values
+
 from wildwatch.evidence import warc
 from wildwatch.evidence.screenshot import Renderer, ScreenshotError
 from wildwatch.evidence.store import EvidenceStore, EvidenceStoreError
@@ -61,11 +63,13 @@ async def screenshot(page: warc.PageCapture, store: EvidenceStore, renderer: Ren
     return _keep(store, "screenshot", png, "image/png", page.url, version)
 
 
-UPSERT_CAPTURE = """
+CAPTURE_VALUES = """(%(listing_id)s, %(run_id)s, 'capture', %(kind)s, %(sha256)s, %(size_bytes)s, %(media_type)s,
+    %(page_url)s, %(captured_at)s::timestamptz, %(crawler_version)s, %(missing_reason)s)"""
+
+UPSERT_CAPTURES = """
 INSERT INTO evidence (listing_id, run_id, purpose, kind, sha256, size_bytes, media_type, page_url,
                       captured_at, crawler_version, missing_reason)
-VALUES (%(listing_id)s, %(run_id)s, 'capture', %(kind)s, %(sha256)s, %(size_bytes)s, %(media_type)s,
-        %(page_url)s, %(captured_at)s, %(crawler_version)s, %(missing_reason)s)
+VALUES %s
 ON CONFLICT (listing_id, run_id, kind) WHERE purpose = 'capture' DO UPDATE SET
     sha256 = EXCLUDED.sha256, size_bytes = EXCLUDED.size_bytes, media_type = EXCLUDED.media_type,
     page_url = EXCLUDED.page_url, captured_at = EXCLUDED.captured_at,
@@ -81,10 +85,16 @@ RETURNING id
 """
 
 
+def record_captures(conn, run_id: int, captures: list[tuple[int, list[dict]]]) -> None:
+    """Evidence rows of several listings ((listing id, rows) each) in one statement."""
+    values = [{**row, "listing_id": listing_id, "run_id": run_id} for listing_id, rows in captures for row in rows]
+    if values:
+        with conn.cursor() as cur:
+            execute_values(cur, UPSERT_CAPTURES, values, template=CAPTURE_VALUES, page_size=len(values))
+
+
 def record_capture(conn, listing_id: int, run_id: int, rows: list[dict]) -> None:
-    with conn.cursor() as cur:
-        for row in rows:
-            cur.execute(UPSERT_CAPTURE, {**row, "listing_id": listing_id, "run_id": run_id})
+    record_captures(conn, run_id, [(listing_id, rows)])
 
 
 def record_check_evidence(conn, listing_id: int, row: dict) -> int:
