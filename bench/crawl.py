@@ -3,7 +3,8 @@
 (a) the full pipeline: `scrapy crawl marketplace` (parse, normalise, match, store, queue, evidence), without
     candidates' photos, and with them from an image host and from the site's own host (what photos cost, in
     listing pages per second);
-(b) a bare Scrapy spider with the same selectors that only parses (no pipelines, no database);
+(b) a bare Scrapy spider with the same selectors that only parses (no pipelines, no database), with Scrapy's
+    defaults and (b') with our crawl's CONCURRENT_ITEMS (a setting that speeds any spider);
 (c) a sequential requests + BeautifulSoup loop over the same pages;
 and the browser path (the same site rendered in Chromium through scrapy-playwright): pages/s and the
 browser's memory (PSS of all Chromium processes, peak) over 100 and over 2,000 pages.

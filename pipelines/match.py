@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+
 from wildwatch import config, keywords, matching
 
 

@@ -3,9 +3,9 @@ one, and an item PostgreSQL refuses (or a URL twice in a batch) costs only that 
 item by item."""
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
-from pipelines.dbwriter import DatabaseWriter
-from pipelines.store import store_listing, store_listings
+from pipelines.store import PostgresStorePipeline, store_listing, store_listings
 from wildwatch import runs, sites
 
 
@@ -56,21 +56,11 @@ def test_a_batch_stores_what_storing_each_item_stores(conn):
     assert _stored(conn, many) == first
 
 
-class _Crawler:
-    class spider:
-        site_id = run_id = None
-        keyword_ids: dict = {}
-
-
 def test_a_refused_item_or_a_url_twice_in_a_batch_costs_only_that_item(conn, database_url, tmp_path, monkeypatch):
-    from pipelines.store import PostgresStorePipeline
-
     monkeypatch.setenv("WILDWATCH_SPOOL_DIR", str(tmp_path))
     site_id, run_id, _ = _site_and_runs(conn)
-    crawler = _Crawler()
-    crawler.spider.site_id, crawler.spider.run_id = site_id, run_id
-    store = PostgresStorePipeline.__new__(PostgresStorePipeline)
-    DatabaseWriter.__init__(store, crawler, "store")
+    crawler = SimpleNamespace(spider=SimpleNamespace(site_id=site_id, run_id=run_id, keyword_ids={}))
+    store = PostgresStorePipeline(crawler)
     items = _items(6, "b")
     items[2]["posted"] = "not a date"  # PostgreSQL refuses this one
     items[4]["url"] = items[3]["url"]  # the same listing twice in one batch: both are stored, in order

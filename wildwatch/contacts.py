@@ -153,7 +153,6 @@ def _in_number(text: str, i: int) -> bool:
 # Characters reveal() may rewrite: digits other than ASCII ones (full-width, Arabic-Indic...) and letters that
 # stand for digits. Everything between them is copied as it is.
 _REWRITABLE = re.compile(r"(?:(?![0-9])\d)|[" + re.escape("".join(LOOKALIKES)) + "]")
-_NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
 _ANY_DIGIT = re.compile(r"\d")
 
 
@@ -164,13 +163,13 @@ def reveal(text: str, language: str | None = None) -> Revealed:
                for m in pattern.finditer(text)]
     spelled += [(m.start(), m.end(), "".join(str(HAN_DIGITS[c]) for c in m.group())) for m in HAN_RUN.finditer(text)]
     spelled.sort()
-    # A look-alike is a digit only next to digits: without any digit in the text, none is.
-    special = _REWRITABLE if _ANY_DIGIT.search(text) else _NON_ASCII_DIGIT
+    # Without any digit in the text there is nothing to rewrite (a look-alike is a digit only next to digits).
+    has_digits = _ANY_DIGIT.search(text) is not None
     i = 0
     for a, b, digits in [*spelled, (len(text), len(text), "")]:
         if a < i:
             continue  # overlapping runs: the first wins
-        for m in special.finditer(text, i, a):
+        for m in _REWRITABLE.finditer(text, i, a) if has_digits else ():
             k = m.start()
             out.keep(text[i:k], i)
             ch = text[k]
