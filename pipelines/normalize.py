@@ -62,6 +62,13 @@ def seller_account(url: str | None, site) -> str | None:
     return (parts.path + ("?" + parts.query if parts.query else ""))[:300]
 
 
+def account_id(value) -> str | None:
+    """The seller's account from the id an API gives (Chợ Tốt's account_id, Xianyu's seller id) when no
+    profile link is shown: an id, unlike a display name, is one account."""
+    text = clean_text(value, 200)
+    return f"id:{text}" if text else None
+
+
 class NormalizePipeline(CrawlerPipeline):
     def process_item(self, item):
         spider = self.crawler.spider
@@ -69,12 +76,18 @@ class NormalizePipeline(CrawlerPipeline):
             raise DropItem("listing without URL")
         for key in ("title", "description", "seller", "location", "search_query"):
             item[key] = clean_text(item.get(key), 500 if key != "description" else MAX_TEXT)
+        # A forum author's later posts in the thread: lines kept (each is a post), length bounded.
+        replies = item.get("replies")
+        item["replies"] = "\n".join(filter(None, (clean_text(r, 2000) for r in str(replies).split("\n"))))[:MAX_TEXT] \
+            if replies else None
         if not item["title"]:
             raise DropItem(f"listing without title: {item['url']}")
         item["price"], item["currency"] = parse_price(item.get("price"),
                                                       item.pop("currency_hint", None) or spider.site.currency)
         item["posted"] = parse_date(item.get("posted"))
-        item["seller_account"] = seller_account(item.pop("seller_url", None), spider.site)
+        item["seller_account"] = (seller_account(item.pop("seller_url", None), spider.site)
+                                  or account_id(item.pop("seller_id", None)))
+        item.pop("seller_id", None)
         item["image_urls"] = list(dict.fromkeys(item.get("image_urls") or []))[:20]
         for name in ("title", "price", "seller", "location"):  # field coverage, for crawl health
             if item.get(name):

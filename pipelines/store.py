@@ -6,18 +6,18 @@ from psycopg2.extras import Json, execute_values
 
 from pipelines.dbwriter import DatabaseWriter
 
-LISTING_VALUES = """(%(site_id)s, %(url)s, %(title)s, %(description)s, %(price)s, %(currency)s, %(seller)s,
+LISTING_VALUES = """(%(site_id)s, %(url)s, %(title)s, %(description)s, %(replies)s, %(price)s, %(currency)s, %(seller)s,
     %(seller_account)s, %(location)s, %(posted)s, %(image_urls)s::text[], %(language)s, %(score)s, %(score_reasons)s,
     %(rank_score)s, %(rank_model)s, %(run_id)s, %(run_id)s,
     %(card_hash)s, %(detail_fields)s::jsonb, CASE WHEN %(detail_fields)s IS NOT NULL THEN now() END)"""
 
 UPSERT_LISTINGS = """
-INSERT INTO listings (site_id, url, title, description, price, currency, seller, seller_account, location, posted_at,
+INSERT INTO listings (site_id, url, title, description, replies, price, currency, seller, seller_account, location, posted_at,
                       image_urls, language, score, score_reasons, rank_score, rank_model, first_run_id, last_run_id,
                       card_hash, detail_fields, detail_fetched_at)
 VALUES %s
 ON CONFLICT (url) DO UPDATE SET
-    title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
+    title = EXCLUDED.title, description = EXCLUDED.description, replies = EXCLUDED.replies, price = EXCLUDED.price,
     currency = EXCLUDED.currency, seller = EXCLUDED.seller, seller_account = EXCLUDED.seller_account,
     location = EXCLUDED.location,
     posted_at = EXCLUDED.posted_at, image_urls = EXCLUDED.image_urls, score = EXCLUDED.score,
@@ -60,7 +60,7 @@ def store_listings(conn, items: list[dict], site_id: int, run_id: int, keyword_i
         rows = []
         for item in items:
             detail = item.get("_detail")
-            rows.append({"rank_score": None, "rank_model": None, "seller_account": None, **item, "site_id": site_id,
+            rows.append({"rank_score": None, "rank_model": None, "seller_account": None, "replies": None, **item, "site_id": site_id,
                          "run_id": run_id, "score_reasons": Json(item.get("score_reasons", [])),
                          "card_hash": item.get("_card"), "detail_fields": Json(detail) if detail else None})
         ids = dict(execute_values(cur, UPSERT_LISTINGS, rows, template=LISTING_VALUES, page_size=len(rows),

@@ -35,3 +35,31 @@ def settings() -> dict:
                                       "args": CHROMIUM_ARGS},
         "PLAYWRIGHT_ABORT_REQUEST": abort_heavy_requests,
     }
+
+
+MAX_CAPTURED = 8 * 1024 * 1024  # bytes of JSON answers kept per page (as DOWNLOAD_MAXSIZE for pages)
+
+
+def capture_json(address_part: str):
+    """A page-init callback (scrapy-playwright's playwright_page_init_callback) that keeps the bodies of the
+    answers the page's own scripts receive from addresses containing `address_part`, for sites that sign their
+    API requests in the page's script (Xianyu): the browser makes the request, the site file reads the JSON.
+    Bodies are read in a route handler, so they are kept before the page's scripts see them."""
+
+    async def init(page, request):
+        captured = request.meta.setdefault("wildwatch_captured", [])
+
+        async def keep(route):
+            try:
+                answer = await route.fetch()
+                body = await answer.body()
+            except Exception:  # noqa: BLE001 - the page's own request failed: let the page see it fail too
+                await route.continue_()
+                return
+            if sum(map(len, captured)) + len(body) <= MAX_CAPTURED:
+                captured.append(body)
+            await route.fulfill(response=answer, body=body)
+
+        await page.route(lambda url: address_part in url, keep)
+
+    return init

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
-from scrapy.http import HtmlResponse, Request
+from scrapy.http import HtmlResponse, Request, TextResponse
 
-from spiders.extract import extract_detail, extract_search
+from spiders import jsondata
+from spiders.extract import extract_detail, extract_search, next_search_url
 from wildwatch import config
 from wildwatch.sites import Site
 
@@ -27,13 +29,20 @@ def page_path(spec: str) -> Path:
     return path
 
 
-def response_for(site: Site, check: dict) -> HtmlResponse:
-    """The saved bytes as Scrapy would receive them: the page's own declared encoding, not ours."""
+def response_for(site: Site, check: dict) -> TextResponse:
+    """The saved bytes as Scrapy would receive them: the page's own declared encoding, not ours. A saved JSON
+    answer comes as JSON; one its saver wrapped in a script (`window.data = {...}`, named by the check's
+    `script`) is unwrapped first, as the answer the page received."""
     url = check.get("url") or site.base_url.rstrip("/") + ("/search" if check["kind"] != "detail" else "/item")
     path = page_path(check["page"])
     body = path.read_bytes()
     if path.suffix == ".gz":
         body = gzip.decompress(body)
+    if check.get("script"):
+        body = json.dumps(jsondata.from_script(body.decode("utf-8"), check["script"]), ensure_ascii=False).encode()
+    if path.suffix == ".json" or check.get("script"):
+        return TextResponse(url=url, body=body, request=Request(url), encoding="utf-8",
+                            headers={"Content-Type": "application/json; charset=utf-8"})
     return HtmlResponse(url=url, body=body, request=Request(url))
 
 
@@ -43,10 +52,14 @@ def run_check(site: Site, check: dict) -> list[str]:
     problems = []
     if check["kind"] == "detail":
         fields = extract_detail(site, response)
+        if fields.get("_problem"):
+            problems.append(fields["_problem"])
         problems += [f"no {f}" for f in check.get("fields", []) if not fields.get(f)]
         problems += _expected(fields, check.get("expect") or {}, "item")
         return problems
     page = extract_search(site, response)
+    if page.problem:
+        problems.append(page.problem)
     if check["kind"] == "search_empty":
         if page.results or not page.empty_ok:
             problems.append(f"expected an empty result page, got {len(page.results)} results, empty_ok={page.empty_ok}")
@@ -59,8 +72,13 @@ def run_check(site: Site, check: dict) -> list[str]:
         missing = sum(1 for r in page.results if not r.get(field))
         if missing:
             problems.append(f"{missing} of {len(page.results)} results without {field}")
-    if "next_page" in check and bool(page.next_url) != check["next_page"]:
-        problems.append(f"next page link {'missing' if check['next_page'] else 'unexpected'}: {page.next_url}")
+    if "next_page" in check:
+        following = next_search_url(site, response, page, 1)
+        want = check["next_page"]
+        if isinstance(want, str) and following != want:
+            problems.append(f"next page {following!r}, expected {want!r}")
+        elif not isinstance(want, str) and bool(following) != want:
+            problems.append(f"next page {'missing' if want else 'unexpected'}: {following}")
     sample = check.get("encoding_sample")
     if sample and not any(sample in (r.get("title") or "") for r in page.results):
         problems.append(f"no title contains {sample!r}: wrong encoding?")
@@ -72,10 +90,11 @@ def coverage(site: Site, check: dict) -> dict:
     response = response_for(site, check)
     if check["kind"] == "detail":
         fields = extract_detail(site, response)
-        names = sorted(set(site.detail.fields if site.detail else {}) | set(check.get("fields", [])))
+        declared = set(site.detail.fields) | set(site.detail.json.fields if site.detail.json else {}) if site.detail else set()
+        names = sorted(declared | set(check.get("fields", [])))
         return {"results": 1, "fields": {n: 1.0 if fields.get(n) else 0.0 for n in names}}
     page = extract_search(site, response)
-    names = sorted(site.search.fields)
+    names = sorted(set(site.search.fields) | set(site.search.json.fields if site.search.json else {}))
     n = len(page.results)
     return {"results": n, "next_page": bool(page.next_url), "empty_ok": page.empty_ok,
             "fields": {f: (sum(1 for r in page.results if r.get(f)) / n if n else 0.0) for f in names}}

@@ -40,6 +40,11 @@ def verdict(stats: dict, whole_site: bool = True) -> tuple[str, str | None]:
     if empty:
         reasons.append(f"selectors matched nothing on {empty} of {stats.get('search_pages', 0)} search pages "
                        "(layout changed?)")
+    problems = stats.get("page_problems") or {}
+    if problems:
+        top = sorted(problems.items(), key=lambda kv: -kv[1])[:3]
+        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+        reasons.append("could not read: " + "; ".join(f"{k} (x{v})" for k, v in top) + more)
     found = stats.get("query_results") or {}
     if whole_site and pages and found and not any(found.values()) and not empty:
         reasons.append(f"found nothing for any of its {len(found)} search terms")
@@ -106,6 +111,8 @@ class CrawlRunRecorder:
             # Listing pages another shard of the run already failed on: not asked for again.
             "skipped_failed": s.get_value("wildwatch/skipped_failed_in_run", 0),
             "error_reasons": s.get_value("wildwatch/error_reasons", {}),
+            # Answers and results the site file could not read (not JSON, a path matching nothing, no address).
+            "page_problems": s.get_value("wildwatch/page_problems", {}),
             "layout_empty_pages": s.get_value("wildwatch/layout/empty_search_pages", 0),
             "layout_empty_detail_pages": s.get_value("wildwatch/layout/empty_detail_pages", 0),
             "items": s.get_value("item_scraped_count", 0),

@@ -2,10 +2,11 @@
 site can be tested offline on saved pages."""
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from spiders import jsondata
 from spiders.structured import structured_fields
 from wildwatch.sites import Site
 
@@ -48,55 +49,114 @@ class SearchPage:
     results: list[dict] = field(default_factory=list)  # each: url + search-page fields
     next_url: str | None = None
     empty_ok: bool = False  # the page says "no results" in the site's own words
+    # Why the page could not be read (an answer that is not JSON, a results path matching nothing): recorded
+    # on the run in the site's words, never a traceback.
+    problem: str | None = None
+    # Results left out, by reason ("no address"): counted on the run.
+    skipped: dict[str, int] = field(default_factory=dict)
+    data: Any = None  # the JSON answer, for paging paths
 
     @property
     def layout_broken(self) -> bool:
         return not self.results and not self.empty_ok
 
 
-def _embedded_items(site: Site, text: str) -> list[dict] | None:
-    """The result list from a JSON object assigned to a script variable; None when it is not there."""
-    spec = site.search.embedded_json
-    at = re.search(rf"{re.escape(spec.variable)}\s*=\s*{{", text)
-    if not at:
-        return None
-    try:
-        data, _ = json.JSONDecoder().raw_decode(text[at.end() - 1:])
-    except ValueError:
-        return None
-    for key in spec.items.split("."):
-        data = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(data, list):
-        return None
-    return [item for item in data if isinstance(item, dict) and not (spec.skip_if and item.get(spec.skip_if))]
+def _json_fields(names: dict[str, str], data, base_url: str) -> dict:
+    out = {}
+    for name, spec in names.items():
+        if name in MULTI_VALUED:
+            out[name] = jsondata.strings(jsondata.search(spec, data)) if not jsondata.is_template(spec) else \
+                [v for v in [jsondata.render(spec, data, base_url)] if v]
+        else:
+            out[name] = jsondata.render(spec, data, base_url)
+    return out
 
 
-def _extract_embedded(site: Site, response) -> SearchPage:
+def _search_json(site: Site, response, captured) -> Any:
+    spec = site.search.json
+    if spec.capture:
+        if captured is None:  # a saved answer (checks, tests): the body is the answer the page received
+            return jsondata.load(response.text, _content_type(response), spec.script)
+        if not captured:
+            raise jsondata.JsonUnreadable(f"the page received no answer from an address containing {spec.capture!r}")
+        answers = [jsondata.parse_body(body) for body in captured]
+        found = [a for a in answers if isinstance(jsondata.search(spec.items, a), list)]
+        return found[0] if len(found) == 1 else {"answers": found} if found else answers[0]
+    return jsondata.load(response.text, _content_type(response), spec.script)
+
+
+def _content_type(response) -> str:
+    value = response.headers.get(b"Content-Type") if hasattr(response, "headers") else None
+    return value.decode("latin-1") if value else ""
+
+
+def _extract_json(site: Site, response, captured=None) -> SearchPage | None:
+    """Results from a JSON answer, or from JSON a page carries. None when an HTML page holds no such JSON and
+    the site's selectors should read it (Jiji's older pages)."""
+    spec = site.search.json
     page = SearchPage()
-    items = _embedded_items(site, response.text)
+    html_fallback = bool(site.search.results) and not jsondata.looks_like_json(response.text, _content_type(response))
+    try:
+        data = _search_json(site, response, captured)
+    except jsondata.JsonUnreadable as exc:
+        if html_fallback:
+            return None
+        page.problem = str(exc)
+        return page
+    items = _items(spec.items, data)
     if items is None:
-        return page  # neither results nor a "no results" marker: reported as a layout problem
+        if html_fallback:
+            return None
+        page.problem = f"the results path {spec.items!r} matched nothing in the answer"
+        page.data = data
+        return page
+    page.data = data
     page.empty_ok = not items
+    base = site.base_url
     seen = set()
     for item in items:
-        href = item.get(site.search.link)
-        if not isinstance(href, str) or not href.strip():
+        if spec.skip and jsondata.search(spec.skip, item):
             continue
-        link = response.urljoin(href.strip())
+        href = jsondata.render(spec.link, item, base)
+        if not href:
+            page.skipped["result without an address"] = page.skipped.get("result without an address", 0) + 1
+            continue
+        link = response.urljoin(href)
         url = site.canonical_url(link)
         if url in seen:
             continue
         seen.add(url)
-        fields = {name: (str(item[key]).strip() if item.get(key) not in (None, "") else None)
-                  for name, key in site.search.fields.items()}
-        page.results.append({"url": url, "link": link, **_absolute(fields, response)})
+        result = {"url": url, "link": link, **_absolute(_json_fields(spec.fields, item, base), response)}
+        if site.detail and site.detail.url:
+            fetch = jsondata.render(site.detail.url, item, base)
+            if not fetch:
+                page.skipped["result without an item address"] = page.skipped.get("result without an item address", 0) + 1
+                continue
+            result["_fetch"] = response.urljoin(fetch)
+        page.results.append(result)
     return page
 
 
-def extract_search(site: Site, response) -> SearchPage:
-    if site.search.embedded_json:
-        return _extract_embedded(site, response)
+def _items(path: str, data) -> list | None:
+    if isinstance(data, dict) and set(data) == {"answers"}:  # several captured answers: their results together
+        lists = [jsondata.search(path, a) for a in data["answers"]]
+        return [x for sub in lists if isinstance(sub, list) for x in sub]
+    items = jsondata.search(path, data)
+    return items if isinstance(items, list) else None
+
+
+def extract_search(site: Site, response, captured: list[bytes] | None = None) -> SearchPage:
+    """`captured`: browser sites whose results come in JSON answers the page's own scripts receive."""
+    if site.search.json:
+        page = _extract_json(site, response, captured)
+        if page is not None:
+            if page.data is not None:
+                page.next_url = _json_next(site, response, page.data)
+            return page
     page = SearchPage()
+    if not site.search.results:
+        page.problem = "no results selector for an HTML page"
+        return page
     seen = set()
     for node in select(response, site.search.results):
         href = select(node, site.search.link).get()
@@ -116,12 +176,98 @@ def extract_search(site: Site, response) -> SearchPage:
     return page
 
 
+def _json_next(site: Site, response, data) -> str | None:
+    """The next page an answer announces (paging by next_url)."""
+    paging = site.search.paging
+    if not paging or paging.by != "next_url":
+        return None
+    href = jsondata.render(paging.source, data, site.base_url)
+    return response.urljoin(href) if href else None
+
+
+def next_search_url(site: Site, response, page: SearchPage, page_no: int) -> str | None:
+    """The address of the page after `page_no` (counted from 1), or None when this was the last."""
+    if page.next_url:
+        return page.next_url
+    paging = site.search.paging
+    if not paging or paging.by == "next_url" or not page.results:
+        return None  # an empty page ends the query, whatever the paging
+    if paging.more and page.data is not None and not jsondata.search(paging.more, page.data):
+        return None
+    if paging.by == "page":
+        value = paging.start + page_no
+    elif paging.by == "offset":
+        value = paging.start + page_no * paging.size
+    else:  # cursor
+        value = jsondata.render(paging.source, page.data, site.base_url) if page.data is not None else None
+        if not value:
+            return None
+    params = {paging.param: str(value)}
+    if paging.by == "offset" and paging.size_param:
+        params[paging.size_param] = str(paging.size)
+    return with_params(response.url, params)
+
+
+def with_params(url: str, params: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode(pairs + list(params.items()))))
+
+
 FALLBACK_FIELDS = ("title", "price", "seller", "description", "images")
 
 
 def extract_detail(site: Site, response) -> dict:
-    """The site's selectors first; what they miss comes from the page's structured data, and the
-    fields so filled are listed under "_structured" (a crawl-health signal: selectors going stale)."""
+    """The site's selectors (or JSON paths) first; what they miss comes from the page's structured data, and
+    the fields so filled are listed under "_structured" (a crawl-health signal: selectors going stale). An
+    answer that cannot be read gives {"_problem": why}."""
+    detail = site.detail
+    if detail and detail.json and (detail.json.script or jsondata.looks_like_json(response.text,
+                                                                                   _content_type(response))):
+        try:
+            data = jsondata.load(response.text, _content_type(response), detail.json.script)
+        except jsondata.JsonUnreadable as exc:
+            if detail.fields:  # an HTML item page without its JSON: the selectors read it
+                return _html_detail(site, response)
+            return {"_problem": str(exc)}
+        fields = _json_fields(detail.json.fields, data, site.base_url)
+        if not any(fields.values()):
+            return {"_problem": "no item path matched anything in the answer"}
+        return _absolute(fields, response)
+    if detail and detail.posts:
+        return _absolute(extract_thread(site, response), response)
+    return _html_detail(site, response)
+
+
+def _same_author(a: dict, b: dict) -> bool:
+    """Two posts by one account: by its link or id when the forum shows one, by the shown name otherwise."""
+    for key in ("author_url", "author_id"):
+        if a.get(key) or b.get(key):
+            return bool(a.get(key)) and a.get(key) == b.get(key)
+    return bool(a.get("author")) and a.get("author") == b.get("author")
+
+
+def extract_thread(site: Site, response) -> dict:
+    """A forum thread as a listing: its first post is the text, that post's author the seller; the author's
+    later posts in the thread (where traders leave a WeChat id) are kept as `replies`."""
+    detail = site.detail
+    fields = read_fields(response, detail.fields)
+    posts = [read_fields(node, detail.post) for node in select(response, detail.posts)]
+    posts = [p for p in posts if p.get("text") or p.get("images")]
+    if not posts:
+        return fields
+    first = posts[0]
+    for key, post_key in (("description", "text"), ("seller", "author"), ("seller_url", "author_url"),
+                          ("seller_id", "author_id"), ("images", "images"), ("posted", "posted")):
+        if first.get(post_key) and not fields.get(key):
+            fields[key] = first[post_key]
+    replies = [p["text"] for p in posts[1:] if p.get("text") and _same_author(first, p)]
+    if replies:
+        fields["replies"] = "\n".join(replies)
+    return fields
+
+
+def _html_detail(site: Site, response) -> dict:
     fields = read_fields(response, site.detail.fields if site.detail else {})
     missing = [k for k in FALLBACK_FIELDS if not fields.get(k)]
     if missing:

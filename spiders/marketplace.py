@@ -12,7 +12,7 @@ from scrapy_playwright.page import PageMethod
 
 from spiders import browser
 from spiders.signals import listing_page_failed
-from spiders.extract import extract_detail, extract_search
+from spiders.extract import extract_detail, extract_search, next_search_url
 from wildwatch import config, keywords
 from wildwatch.incremental import card_hash, detail_item
 from wildwatch import shards as sharding
@@ -72,20 +72,42 @@ class MarketplaceSpider(scrapy.Spider):
         methods = [PageMethod("wait_for_selector", wait_for, timeout=15_000)] if wait_for else []
         return {"playwright": True, "playwright_page_methods": methods}
 
+    def search_meta(self) -> dict:
+        meta = self.page_meta(self.site.search.wait_for)
+        capture = self.site.search.json.capture if self.site.search.json else None
+        if capture and meta:
+            meta["playwright_page_init_callback"] = browser.capture_json(capture)
+        return meta
+
     async def start(self):
         if self.abort_reason:
             return
         for query in self.search_terms():
-            yield scrapy.Request(self.site.search_url(query), callback=self.parse_search,
-                                 errback=self.on_error, meta=self.page_meta(self.site.search.wait_for),
-                                 cb_kwargs={"query": query, "page_no": 1})
+            url = self.site.search_url(query)
+            yield scrapy.Request(url, callback=self.parse_search, errback=self.on_error, meta=self.search_meta(),
+                                 headers=self.site.search.headers or None,
+                                 cb_kwargs={"query": query, "page_no": 1, "seen": (url,)})
 
-    def parse_search(self, response, query: str, page_no: int):
+    def problem(self, kind: str, reason: str, url: str) -> None:
+        """A page or result the site file could not read, counted by reason for the run record."""
+        stats = self.crawler.stats
+        problems = stats.get_value("wildwatch/page_problems") or {}
+        key = f"{kind}: {reason}"[:300]
+        problems[key] = problems.get(key, 0) + 1
+        stats.set_value("wildwatch/page_problems", problems)
+        self.logger.warning("%s on %s: %s", kind, url, reason)
+
+    def parse_search(self, response, query: str, page_no: int, seen: tuple = ()):
         stats = self.crawler.stats
         stats.inc_value("wildwatch/pages/search")
-        page = extract_search(self.site, response)
+        page = extract_search(self.site, response, response.meta.get("wildwatch_captured"))
         stats.inc_value(f"wildwatch/query_results/{query}", len(page.results))
-        if page.layout_broken:
+        if page.problem:
+            self.problem("search page", page.problem, response.url)
+        for reason, n in page.skipped.items():
+            stats.inc_value(f"wildwatch/results_skipped/{reason}", n)
+            self.problem("search page", f"{n} {reason}", response.url)
+        if page.layout_broken and not page.problem:
             # A redesign looks exactly like a month without offers: count it, the run records it.
             stats.inc_value("wildwatch/layout/empty_search_pages")
             self.logger.warning("no results and no 'no results' marker on %s: selectors may be stale",
@@ -93,24 +115,33 @@ class MarketplaceSpider(scrapy.Spider):
         for result in page.results:
             seed = {"site": self.site.name, "url": result["url"], "search_query": query,
                     "search_url": response.url, "language": self.site.languages[0],
-                    **{k: v for k, v in result.items() if k not in ("url", "link")}}
+                    **{k: v for k, v in result.items() if k not in ("url", "link", "_fetch")}}
             if self.site.detail:
                 # The card's fingerprint lets the next survey skip this page while the card stays the same.
                 seed["_card"] = card_hash(result)
                 meta = {**self.page_meta(self.site.detail.wait_for, self.site.detail.needs_browser),
                         "listing_url": result["url"]}
-                yield response.follow(result["url"], callback=self.parse_detail, errback=self.on_error,
-                                      meta=meta, cb_kwargs={"seed": seed})
+                yield response.follow(result.get("_fetch") or result["url"], callback=self.parse_detail,
+                                      errback=self.on_error, meta=meta, headers=self.site.detail.headers or None,
+                                      cb_kwargs={"seed": seed})
             else:
                 yield {**seed, "_page": PageCapture.from_response(response)}
-        if page.next_url and page_no < self.site.max_pages_per_query:
-            yield response.follow(page.next_url, callback=self.parse_search, errback=self.on_error,
-                                  meta=self.page_meta(self.site.search.wait_for),
-                                  cb_kwargs={"query": query, "page_no": page_no + 1})
+        next_url = next_search_url(self.site, response, page, page_no)
+        if next_url and next_url in seen:
+            # A cursor or next-page address that comes round again would page forever.
+            self.problem("search page", "paging repeated an address already read (a cursor that repeats?)",
+                         response.url)
+        elif next_url and page_no < self.site.max_pages_per_query:
+            yield response.follow(next_url, callback=self.parse_search, errback=self.on_error,
+                                  meta=self.search_meta(), headers=self.site.search.headers or None,
+                                  cb_kwargs={"query": query, "page_no": page_no + 1, "seen": (*seen, next_url)})
 
     def parse_detail(self, response, seed: dict):
         self.crawler.stats.inc_value("wildwatch/pages/detail")
         fields = extract_detail(self.site, response)
+        if "_problem" in fields:
+            # The search card stands in for the page: what was found is kept, and the run says why.
+            self.problem("listing page", fields.pop("_problem"), response.url)
         for key in fields.pop("_structured", []):
             self.crawler.stats.inc_value(f"wildwatch/structured_fallback/{key}")
         item = detail_item(seed, fields)

@@ -299,9 +299,9 @@ def extract(text: str | None, field: str = "text", region: str | None = None, la
 
 
 def from_listing(listing: dict, region: str | None, language: str | None, own_domain: str | None = None) -> list[Contact]:
-    """Contacts in a listing's title, description and seller fields."""
+    """Contacts in a listing's title, description and seller fields, and a forum author's replies."""
     out = []
-    for field in ("title", "description", "seller"):
+    for field in ("title", "description", "seller", "replies"):
         out.extend(extract(listing.get(field), field, region, language, own_domain))
     return out
 

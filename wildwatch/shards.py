@@ -15,7 +15,7 @@ from wildwatch.sites import Site
 SUMMED = ("pages", "search_pages", "detail_pages", "details_skipped", "requests", "errors", "skipped_failed",
           "layout_empty_pages", "layout_empty_detail_pages", "items", "dropped", "stored", "queued", "spooled",
           "robots_forbidden")
-MERGED = ("error_reasons", "query_results", "field_counts")
+MERGED = ("error_reasons", "query_results", "field_counts", "page_problems")
 
 
 def count(terms: int, size: int) -> int:

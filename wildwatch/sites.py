@@ -17,8 +17,14 @@ from wildwatch import config
 from wildwatch.keywords import LANGUAGES
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-SEARCH_FIELDS = {"title", "price", "location", "seller", "seller_url", "posted", "image"}
-DETAIL_FIELDS = {"title", "price", "seller", "seller_url", "location", "posted", "description", "images"}
+SEARCH_FIELDS = {"title", "price", "location", "seller", "seller_url", "seller_id", "posted", "image", "description"}
+DETAIL_FIELDS = {"title", "price", "seller", "seller_url", "seller_id", "location", "posted", "description", "images"}
+POST_FIELDS = {"author", "author_url", "author_id", "text", "images", "posted"}
+KINDS = ("marketplace", "forum")
+PAGING = {"page": ("param",), "offset": ("param", "size"), "cursor": ("param", "from"), "next_url": ("from",)}
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+# A site file may set what a JSON API needs, never who we are or a session.
+FORBIDDEN_HEADERS = {"cookie", "authorization", "user-agent", "host", "proxy-authorization"}
 
 
 class SiteError(ValueError):
@@ -26,12 +32,28 @@ class SiteError(ValueError):
 
 
 @dataclass(frozen=True)
-class EmbeddedJson:
-    """Results carried as a JSON object assigned to a script variable (e.g. Taobao's g_page_config)."""
+class JsonSpec:
+    """Where a JSON answer (or a page's JSON script) holds the results, and JMESPath paths into each."""
 
-    variable: str
-    items: str  # dotted path to the list of results
-    skip_if: str | None = None  # a key whose truthy value marks a paid placement
+    items: str | None  # path to the list of results (search); None on item answers
+    fields: dict[str, str]  # field -> path, or an address template ("{base_url}/{list_id}.htm")
+    link: str | None = None  # the listing's address: a path or a template
+    script: str | None = None  # JSON carried by an HTML page: a <script id> or an assignment (window.data)
+    skip: str | None = None  # path on each result; truthy means not a search result (a paid placement)
+    capture: str | None = None  # browser sites: read the JSON answers whose address contains this
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How the next search page is asked for, when the answer carries no next-page link."""
+
+    by: str  # page | offset | cursor | next_url
+    param: str | None = None  # the query parameter set on the next request
+    size: int | None = None  # offset: results per page (also sent as size_param when given)
+    size_param: str | None = None
+    start: int = 0  # first page number or offset (the search url's own value)
+    source: str | None = None  # cursor / next_url: the path to it in the answer
+    more: str | None = None  # a path whose falsy value says this was the last page
 
 
 @dataclass(frozen=True)
@@ -43,7 +65,9 @@ class SearchSpec:
     no_results: str | None = None
     wait_for: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
-    embedded_json: EmbeddedJson | None = None
+    json: JsonSpec | None = None
+    paging: Paging | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,6 +75,12 @@ class DetailSpec:
     fields: dict[str, str]
     wait_for: str | None = None
     needs_browser: bool | None = None  # None: as the site
+    json: JsonSpec | None = None
+    url: str | None = None  # JSON sites: the address template of the item's answer, over the search result
+    headers: dict[str, str] = field(default_factory=dict)
+    # Forums: a thread page is the listing. `posts` selects each post; `post` reads one (author, text, ...).
+    posts: str | None = None
+    post: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,7 @@ class Site:
     # Incremental surveys (listings whose search card is unchanged are not fetched again); a site whose cards
     # do not show what changes on the listing page opts out.
     incremental: bool = True
+    kind: str = "marketplace"  # or "forum": threads are the listings (see sites/README.md)
 
     def photo_host_allowed(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -94,7 +125,8 @@ class Site:
     def search_url(self, query: str) -> str:
         from urllib.parse import quote_plus
 
-        return self.search.url.format(base_url=self.base_url.rstrip("/"), query=quote_plus(query))
+        start = self.search.paging.start if self.search.paging else 0
+        return self.search.url.format(base_url=self.base_url.rstrip("/"), query=quote_plus(query), start=start)
 
     def canonical_url(self, url: str) -> str:
         """The listing's identity: no fragment, no tracking parameters, parameters in a stable order."""
@@ -127,31 +159,55 @@ def parse(doc: dict, name: str) -> Site:
     country = _require(doc, "country", where)
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise SiteError(f"{where}: country must be an ISO 3166 alpha-2 code, got {country!r}")
-    search_doc = _require(doc, "search", where, dict)
+    search_doc = _migrate_embedded_json(_require(doc, "search", where, dict), where + " search")
     search_fields = dict(search_doc.get("fields") or {})
     if set(search_fields) - SEARCH_FIELDS:
         raise SiteError(f"{where}: unknown search fields {sorted(set(search_fields) - SEARCH_FIELDS)}")
-    embedded = None
-    if search_doc.get("embedded_json"):
-        spec = search_doc["embedded_json"]
-        embedded = EmbeddedJson(variable=_require(spec, "variable", where + " embedded_json"),
-                                items=_require(spec, "items", where + " embedded_json"), skip_if=spec.get("skip_if"))
     search = SearchSpec(url=_require(search_doc, "url", where + " search"),
-                        results=None if embedded else _require(search_doc, "results", where + " search"),
-                        embedded_json=embedded,
-                        link=_require(search_doc, "link", where + " search"),
+                        results=search_doc.get("results"),
+                        json=_json_spec(search_doc, where + " search", search=True),
+                        link=search_doc.get("link"),
                         next_page=search_doc.get("next_page"), no_results=search_doc.get("no_results"),
-                        wait_for=search_doc.get("wait_for"), fields=search_fields)
+                        wait_for=search_doc.get("wait_for"), fields=search_fields,
+                        paging=_paging(search_doc.get("paging"), where),
+                        headers=_headers(search_doc.get("headers"), where + " search"))
+    if not search.json and not (search.results and search.link):
+        raise SiteError(f"{where}: search needs 'results' and 'link' (HTML) or 'json' (JSON answers)")
+    if search.results and not search.link:
+        raise SiteError(f"{where} search: 'link' is required with 'results'")
     if "{query}" not in search.url:
         raise SiteError(f"{where}: search url needs a {{query}} placeholder")
     detail = None
     if doc.get("detail"):
-        detail_fields = dict(_require(doc["detail"], "fields", where + " detail", dict))
+        if not isinstance(doc["detail"], dict):
+            raise SiteError(f"{where}: detail must be a mapping")
+        detail_fields = dict(doc["detail"].get("fields") or {})
         if set(detail_fields) - DETAIL_FIELDS:
             raise SiteError(f"{where}: unknown detail fields {sorted(set(detail_fields) - DETAIL_FIELDS)}")
-        detail = DetailSpec(fields=detail_fields, wait_for=doc["detail"].get("wait_for"),
-                            needs_browser=doc["detail"].get("needs_browser"))
-    if "title" not in search.fields and not (detail and "title" in detail.fields):
+        detail_doc = doc["detail"]
+        post = dict(detail_doc.get("post") or {})
+        if set(post) - POST_FIELDS:
+            raise SiteError(f"{where}: unknown post fields {sorted(set(post) - POST_FIELDS)}")
+        detail = DetailSpec(fields=detail_fields, wait_for=detail_doc.get("wait_for"),
+                            needs_browser=detail_doc.get("needs_browser"),
+                            json=_json_spec(detail_doc, where + " detail", search=False),
+                            url=detail_doc.get("url"), headers=_headers(detail_doc.get("headers"), where + " detail"),
+                            posts=detail_doc.get("posts"), post=post)
+        if detail.url and not (search.json and detail.json):
+            raise SiteError(f"{where}: detail 'url' (an item API) needs JSON search results and a detail 'json'")
+        if detail.url:
+            _check_path(detail.url, where + " detail url")
+        if not (detail.fields or detail.json or detail.posts):
+            raise SiteError(f"{where}: detail needs fields (selectors), json (paths) or posts (a forum)")
+    kind = doc.get("kind", "marketplace")
+    if kind not in KINDS:
+        raise SiteError(f"{where}: kind is one of {', '.join(KINDS)}")
+    if kind == "forum" and not (detail and detail.posts and "text" in detail.post and
+                                ("author" in detail.post or "author_url" in detail.post)):
+        raise SiteError(f"{where}: a forum reads thread pages: detail needs 'posts' and 'post' with text and author")
+    titled = [search.fields, search.json.fields if search.json else {}, detail.fields if detail else {},
+              detail.json.fields if detail and detail.json else {}]
+    if not any("title" in f for f in titled):
         raise SiteError(f"{where}: no selector gives the title")
     politeness = doc.get("politeness") or {}
     # Deployments point a site at a mirror or a test server without editing the file.
@@ -172,10 +228,106 @@ def parse(doc: dict, name: str) -> Site:
         removed_marker=doc.get("removed_marker"),
         image_hosts=tuple(h.lower().removeprefix("www.") for h in (doc.get("image_hosts") or ())),
         incremental=bool(doc.get("incremental", True)),
+        kind=kind,
     )
 
 
-CHECK_FIELDS = {"page", "kind", "url", "results", "next_page", "fields", "encoding_sample", "expect", "first"}
+def _migrate_embedded_json(search_doc: dict, where: str) -> dict:
+    """The older `embedded_json: {variable, items, skip_if}` form (link and fields named JSON keys) reads as the
+    `json:` block it is, so site files written for it keep working."""
+    old = search_doc.get("embedded_json")
+    if not old or search_doc.get("json"):
+        return search_doc
+    if not isinstance(old, dict):
+        raise SiteError(f"{where}: embedded_json must be a mapping")
+    spec = {"script": _require(old, "variable", where + " embedded_json"),
+            "items": _require(old, "items", where + " embedded_json"),
+            "link": _require(search_doc, "link", where), "fields": dict(search_doc.get("fields") or {})}
+    if old.get("skip_if"):
+        spec["skip"] = old["skip_if"]
+    rest = {k: v for k, v in search_doc.items() if k not in ("embedded_json", "link", "fields")}
+    return {**rest, "json": spec}
+
+
+def _check_path(spec, where: str) -> None:
+    from spiders.jsondata import PathError, check_spec
+
+    if not isinstance(spec, str) or not spec.strip():
+        raise SiteError(f"{where}: expected a JMESPath expression or an address template")
+    try:
+        check_spec(spec)
+    except PathError as exc:
+        raise SiteError(f"{where}: {exc}") from None
+
+
+def _json_spec(doc: dict, where: str, search: bool) -> JsonSpec | None:
+    """A `json:` block: where the results are and the paths into each."""
+    spec = doc.get("json")
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise SiteError(f"{where}: json must be a mapping")
+    allowed = {"items", "link", "fields", "script", "skip", "capture"}
+    if set(spec) - allowed:
+        raise SiteError(f"{where}: unknown json keys {sorted(set(spec) - allowed)}")
+    fields = dict(spec.get("fields") or {})
+    known = SEARCH_FIELDS if search else DETAIL_FIELDS
+    if set(fields) - known:
+        raise SiteError(f"{where}: unknown json fields {sorted(set(fields) - known)}")
+    if search:
+        _require(spec, "items", where + " json")
+        _require(spec, "link", where + " json")
+    for key in ("items", "link", "skip"):
+        if spec.get(key) is not None:
+            _check_path(spec[key], f"{where} json {key}")
+    for name, path in fields.items():
+        _check_path(path, f"{where} json field {name}")
+    return JsonSpec(items=spec.get("items"), fields=fields, link=spec.get("link"), script=spec.get("script"),
+                    skip=spec.get("skip"), capture=spec.get("capture"))
+
+
+def _paging(doc, where: str) -> Paging | None:
+    if doc is None:
+        return None
+    if not isinstance(doc, dict) or doc.get("by") not in PAGING:
+        raise SiteError(f"{where}: paging.by is one of {', '.join(PAGING)}")
+    allowed = {"by", "param", "size", "size_param", "start", "from", "more"}
+    if set(doc) - allowed:
+        raise SiteError(f"{where}: unknown paging keys {sorted(set(doc) - allowed)}")
+    for key in PAGING[doc["by"]]:
+        if doc.get(key) in (None, ""):
+            raise SiteError(f"{where}: paging by {doc['by']} needs '{key}'")
+    for key in ("from", "more"):
+        if doc.get(key) is not None:
+            _check_path(doc[key], f"{where} paging {key}")
+    try:
+        size = int(doc["size"]) if doc.get("size") is not None else None
+        start = int(doc.get("start", 1 if doc["by"] == "page" else 0))
+    except (TypeError, ValueError):
+        raise SiteError(f"{where}: paging size and start are whole numbers") from None
+    if size is not None and not 0 < size <= 1000:
+        raise SiteError(f"{where}: paging size must be between 1 and 1000")
+    return Paging(by=doc["by"], param=doc.get("param"), size=size, size_param=doc.get("size_param"), start=start,
+                  source=doc.get("from"), more=doc.get("more"))
+
+
+def _headers(doc, where: str) -> dict[str, str]:
+    if not doc:
+        return {}
+    if not isinstance(doc, dict):
+        raise SiteError(f"{where}: headers must be a mapping")
+    out = {}
+    for name, value in doc.items():
+        if not isinstance(name, str) or not HEADER_NAME.match(name) or not isinstance(value, str) or \
+                any(c in value for c in "\r\n\x00"):
+            raise SiteError(f"{where}: header {name!r} is not a plain name and one-line value")
+        if name.lower() in FORBIDDEN_HEADERS:
+            raise SiteError(f"{where}: header {name!r} is not allowed (no sessions, no disguise)")
+        out[name] = value
+    return out
+
+
+CHECK_FIELDS = {"page", "kind", "url", "results", "next_page", "fields", "encoding_sample", "expect", "first", "script"}
 
 
 def _checks(entries: list, where: str) -> list[dict]:

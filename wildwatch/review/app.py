@@ -243,7 +243,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             mine = claims.latest_decision(conn, queue_id, current["name"])
             ranking = explain_ranking(conn, row)
             linked = network_queries.linked_offers(conn, row["id"])
-        spans = {"title": [], "description": [], "seller": []}
+        spans = {"title": [], "description": [], "seller": [], "replies": []}
         for m in row["matches"]:
             spans[m["field"]].append((m["span_start"], m["span_end"], m["product_group"]))
         for c in row["contacts"]:
@@ -255,7 +255,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                       decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"] and row["status"] == "claimed",
                       settle=settle, earlier=earlier, mine=mine, suggested_group=groups[0] if len(groups) == 1 else "",
                       ranking=ranking, linked=linked, network_id=linked[0]["network_id"] if linked else None,
-                      seller_parts=segments(row["seller"], spans["seller"]))
+                      seller_parts=segments(row["seller"], spans["seller"]),
+                      replies_parts=segments(row["replies"], spans["replies"]) if row.get("replies") else None)
 
     @app.post("/item/{queue_id}/decide", dependencies=[Depends(csrf)])
     def decide(request: Request, queue_id: int, decision: str = Form(...), product_group: str = Form(""),
