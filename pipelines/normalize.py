@@ -41,11 +41,24 @@ def parse_price(text: str | None, default_currency: str | None) -> tuple[Decimal
     return amount, currency or default_currency
 
 
+DAY_FIRST = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
+
+
 def parse_date(text: str | None) -> dt.date | None:
+    """ISO dates, and day-first ones (15.7.2023, 31/10/2023) as French and Vietnamese classifieds write them."""
     if not text:
         return None
+    text = str(text).strip()
+    if text.isdigit() and len(text) in (10, 13):  # Unix time, in seconds or (APIs) milliseconds
+        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).date()
     try:
-        return dt.date.fromisoformat(text.strip()[:10])
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    m = DAY_FIRST.match(text)
+    try:
+        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))) if m else None
     except ValueError:
         return None
 

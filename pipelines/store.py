@@ -60,7 +60,8 @@ def store_listings(conn, items: list[dict], site_id: int, run_id: int, keyword_i
         rows = []
         for item in items:
             detail = item.get("_detail")
-            rows.append({"rank_score": None, "rank_model": None, "seller_account": None, "replies": None, **item, "site_id": site_id,
+            rows.append({"rank_score": None, "rank_model": None, "seller_account": None, "replies": None,
+                         **item, "site_id": site_id,
                          "run_id": run_id, "score_reasons": Json(item.get("score_reasons", [])),
                          "card_hash": item.get("_card"), "detail_fields": Json(detail) if detail else None})
         ids = dict(execute_values(cur, UPSERT_LISTINGS, rows, template=LISTING_VALUES, page_size=len(rows),

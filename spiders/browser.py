@@ -40,14 +40,22 @@ def settings() -> dict:
 MAX_CAPTURED = 8 * 1024 * 1024  # bytes of JSON answers kept per page (as DOWNLOAD_MAXSIZE for pages)
 
 
-def capture_json(address_part: str):
-    """A page-init callback (scrapy-playwright's playwright_page_init_callback) that keeps the bodies of the
-    answers the page's own scripts receive from addresses containing `address_part`, for sites that sign their
-    API requests in the page's script (Xianyu): the browser makes the request, the site file reads the JSON.
-    Bodies are read in a route handler, so they are kept before the page's scripts see them."""
+class JsonCapture:
+    """For sites that sign their API requests in the page's own script (Xianyu): the browser loads the public
+    search page, and the bodies of the answers its scripts receive from addresses containing `address_part`
+    are kept for the site file's JSON paths. One per request (scrapy-playwright's page init callback and a
+    page method that waits for the first answer). Bodies are read in a route handler, before the page's
+    scripts see them."""
 
-    async def init(page, request):
-        captured = request.meta.setdefault("wildwatch_captured", [])
+    def __init__(self, address_part: str, timeout_s: float = 15.0):
+        self.address_part, self.timeout_s = address_part, timeout_s
+        self.bodies: list[bytes] = []
+        self._got = None
+
+    async def init(self, page, request):
+        import asyncio
+
+        self._got = asyncio.Event()
 
         async def keep(route):
             try:
@@ -56,10 +64,21 @@ def capture_json(address_part: str):
             except Exception:  # noqa: BLE001 - the page's own request failed: let the page see it fail too
                 await route.continue_()
                 return
-            if sum(map(len, captured)) + len(body) <= MAX_CAPTURED:
-                captured.append(body)
+            if sum(map(len, self.bodies)) + len(body) <= MAX_CAPTURED:
+                self.bodies.append(body)
+            self._got.set()
             await route.fulfill(response=answer, body=body)
 
-        await page.route(lambda url: address_part in url, keep)
+        await page.route(lambda url: self.address_part in url, keep)
 
-    return init
+    async def wait(self, page):
+        """A page method: the page is read once its first answer came (or the wait ran out: nothing captured,
+        which the spider records)."""
+        import asyncio
+
+        if self._got is None:
+            return
+        try:
+            await asyncio.wait_for(self._got.wait(), self.timeout_s)
+        except asyncio.TimeoutError:
+            pass

@@ -55,6 +55,7 @@ class SearchPage:
     # Results left out, by reason ("no address"): counted on the run.
     skipped: dict[str, int] = field(default_factory=dict)
     data: Any = None  # the JSON answer, for paging paths
+    size: int = 0  # results the answer held, before paid placements and repeats were left out
 
     @property
     def layout_broken(self) -> bool:
@@ -111,17 +112,22 @@ def _extract_json(site: Site, response, captured=None) -> SearchPage | None:
         page.data = data
         return page
     page.data = data
-    page.empty_ok = not items
+    page.size = len(items)
+    placements = 0
     base = site.base_url
     seen = set()
     for item in items:
         if spec.skip and jsondata.search(spec.skip, item):
+            placements += 1
             continue
         href = jsondata.render(spec.link, item, base)
         if not href:
             page.skipped["result without an address"] = page.skipped.get("result without an address", 0) + 1
             continue
         link = response.urljoin(href)
+        if not _web_address(link):
+            page.skipped["result without a web address"] = page.skipped.get("result without a web address", 0) + 1
+            continue
         url = site.canonical_url(link)
         if url in seen:
             continue
@@ -134,7 +140,12 @@ def _extract_json(site: Site, response, captured=None) -> SearchPage | None:
                 continue
             result["_fetch"] = response.urljoin(fetch)
         page.results.append(result)
+    page.empty_ok = placements == len(items)  # nothing, or paid placements only: the site found nothing
     return page
+
+
+def _web_address(url: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https")
 
 
 def _items(path: str, data) -> list | None:
@@ -158,10 +169,12 @@ def extract_search(site: Site, response, captured: list[bytes] | None = None) ->
         page.problem = "no results selector for an HTML page"
         return page
     seen = set()
-    for node in select(response, site.search.results):
+    nodes = select(response, site.search.results)
+    page.size = len(nodes)
+    for node in nodes:
         href = select(node, site.search.link).get()
-        if not href:
-            continue
+        if not href or not _web_address(response.urljoin(href.strip())):
+            continue  # javascript:, data: and other non-web links are never listings
         url = site.canonical_url(response.urljoin(href.strip()))
         if url in seen:
             continue
@@ -194,6 +207,8 @@ def next_search_url(site: Site, response, page: SearchPage, page_no: int) -> str
         return None  # an empty page ends the query, whatever the paging
     if paging.more and page.data is not None and not jsondata.search(paging.more, page.data):
         return None
+    if paging.size and page.size < paging.size:
+        return None  # a short page is the last one
     if paging.by == "page":
         value = paging.start + page_no
     elif paging.by == "offset":

@@ -45,7 +45,11 @@ def search(expr: str, data):
 
 
 def is_template(spec: str) -> bool:
-    return "{" in spec and bool(TEMPLATE_PART.search(spec)) and not spec.lstrip().startswith("{")
+    """`{base_url}/{list_id}.htm` is a template; `{a: x, b: y}` alone is a JMESPath multiselect hash."""
+    whole = spec.strip()
+    if whole.startswith("{") and whole.endswith("}") and ":" in whole:
+        return False
+    return bool(TEMPLATE_PART.search(spec))
 
 
 def check_spec(spec: str) -> None:

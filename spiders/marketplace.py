@@ -76,7 +76,10 @@ class MarketplaceSpider(scrapy.Spider):
         meta = self.page_meta(self.site.search.wait_for)
         capture = self.site.search.json.capture if self.site.search.json else None
         if capture and meta:
-            meta["playwright_page_init_callback"] = browser.capture_json(capture)
+            answers = browser.JsonCapture(capture)
+            meta["playwright_page_init_callback"] = answers.init
+            meta["playwright_page_methods"] = [PageMethod(answers.wait), *meta["playwright_page_methods"]]
+            meta["wildwatch_captured"] = answers.bodies
         return meta
 
     async def start(self):

@@ -345,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo-site", help="serve the demo marketplaces on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8701, help="first of four consecutive ports (0: any free)")
+    p.add_argument("--port", type=int, default=8701, help="first of six consecutive ports, one per demo site (0: any free)")
     p.add_argument("--write-ground-truth", type=Path, metavar="PATH",
                    help="write the demo listings and their labels as JSON, then exit")
     p.add_argument("--removed", type=lambda v: [x for x in v.split(",") if x], default=[], metavar="IDS",

@@ -25,7 +25,7 @@ VARIANT_SUFFIXES = {
 }
 EPOCH = dt.date(2026, 6, 1)
 LISTING_KEYS = {"label", "group", "variants", "price", "title", "description", "disguise", "cover", "seller", "account",
-                "contacts", "network", "photo", "photo_edits"}
+                "contacts", "network", "photo", "photo_edits", "reply"}
 
 
 @dataclass
@@ -52,6 +52,8 @@ class DemoListing:
     # photo_edit (demo/photos.py).
     photo: str | None = None
     photo_edit: str | None = None
+    # Forums: the author's later post in the thread (where the contact often is).
+    reply: str | None = None
 
     @property
     def should_queue(self) -> bool:
@@ -67,6 +69,8 @@ class DemoSite:
     currency: str
     javascript: bool
     listings: list[DemoListing]
+    api: bool = False  # search and items answered in JSON, paged by offset
+    forum: bool = False  # threads with posts; paged by offset
     # Listings the platform has taken down: gone from search, their pages say so (takedown follow-up).
     removed: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)  # item pages answering 500
@@ -106,6 +110,7 @@ def generate(catalog: dict | None = None) -> dict[str, DemoSite]:
         sites[name] = DemoSite(name=name, title=spec["title"], country=spec["country"],
                                languages=list(spec["languages"]), currency=spec["currency"],
                                javascript=bool(spec.get("javascript")), listings=listings,
+                               api=bool(spec.get("api")), forum=bool(spec.get("forum")),
                                later=_numbered(later, name, prefix, spec["currency"], len(listings) + 1))
     return sites
 
@@ -140,7 +145,7 @@ def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random,
             entries.append(dict(
                 title=title, description=description, price=price,
                 seller=entry.get("seller", seller), account=entry.get("account", ""), network=entry.get("network"),
-                photo=entry.get("photo"),
+                photo=entry.get("photo"), reply=entry.get("reply"),
                 photo_edit=(entry.get("photo_edits") or [None])[variant % len(entry.get("photo_edits") or [None])],
                 location=rng.choice(spec["places"]),
                 posted=(EPOCH + dt.timedelta(days=rng.randrange(*days))).isoformat(),
@@ -181,7 +186,11 @@ def search(site: DemoSite, query: str) -> list[DemoListing]:
     return phrase + loose
 
 
-def page_count(hits: int) -> int:
+def page_count(hits: int, offset_paged: bool = False) -> int:
+    """Result pages a crawl reads: offset-paged sites show no last-page marker, so a full last page is followed
+    by one more (empty) answer."""
+    if offset_paged:
+        return hits // PAGE_SIZE + 1
     return max(1, math.ceil(hits / PAGE_SIZE))
 
 
@@ -192,7 +201,7 @@ def expected_crawl(site: DemoSite, queries: list[str]) -> dict:
     search_pages = 0
     for query in queries:
         hits = search(site, query)
-        search_pages += page_count(len(hits))
+        search_pages += page_count(len(hits), site.api or site.forum)
         for item in hits:
             found.setdefault(item.id, item)
     return {
@@ -230,7 +239,8 @@ def networks(listings: list[DemoListing]) -> list[list[str]]:
 def ground_truth() -> dict:
     sites = generate()
     doc = {name: {"title": s.title, "country": s.country, "languages": s.languages,
-                  "javascript": s.javascript, "listings": [asdict(x) for x in s.listings],
+                  "javascript": s.javascript, "api": s.api, "forum": s.forum,
+                  "listings": [asdict(x) for x in s.listings],
                   "next_month": [asdict(x) for x in s.later]}
            for name, s in sites.items()}
     return doc
@@ -248,6 +258,7 @@ def load_ground_truth() -> dict[str, DemoSite]:
     doc = json.loads(resources.files("wildwatch.demo").joinpath(GROUND_TRUTH_FILE).read_text(encoding="utf-8"))
     return {name: DemoSite(name=name, title=s["title"], country=s["country"], languages=s["languages"],
                            currency=s["listings"][0]["currency"], javascript=s["javascript"],
+                           api=s.get("api", False), forum=s.get("forum", False),
                            listings=[DemoListing(**x) for x in s["listings"]],
                            later=[DemoListing(**x) for x in s.get("next_month", [])])
             for name, s in doc.items()}

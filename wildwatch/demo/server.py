@@ -19,15 +19,19 @@ log = logging.getLogger(__name__)
 
 ROBOTS_TXT = "User-agent: *\nDisallow: /account/\nDisallow: /cart\n"
 DEFAULT_BASE_PORT = 8701
-SITE_ORDER = ("demo_cn", "demo_vn", "demo_cm", "demo_tz")
+SITE_ORDER = ("demo_cn", "demo_vn", "demo_cm", "demo_tz", "demo_rao", "demo_forum")
 REMOVED_WITH_NOTICE = {"demo_vn", "demo_cm"}
 
 
 def _page_number(params) -> int:
+    return _whole(params, "page", 1, 1)
+
+
+def _whole(params, name: str, default: int, low: int = 0) -> int:
     try:
-        return max(1, int(params.get("page", ["1"])[0]))
+        return max(low, min(int(params.get(name, [str(default)])[0]), 10**6))
     except ValueError:
-        return 1
+        return default
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -65,6 +69,10 @@ class DemoHandler(BaseHTTPRequestHandler):
             return self._send(ROBOTS_TXT, "text/plain; charset=utf-8")
         if url.path == "/":
             return self._send(skins.page(site, site.title, f"<h1>{site.title}</h1>"))
+        if site.api or site.forum:
+            answer = self._api_or_forum(url, params)
+            if answer is not None:
+                return answer
         if url.path == "/search":
             query = params.get("q", [""])[0]
             if site.javascript:
@@ -104,6 +112,42 @@ class DemoHandler(BaseHTTPRequestHandler):
             if listing:
                 return self._send(photos.for_listing(listing, int(m.group(2))), "image/jpeg")
         return self._send(skins.page(site, "404", "<h1>404</h1>"), status=HTTPStatus.NOT_FOUND)
+
+
+    def _api_or_forum(self, url, params):
+        site = self.site
+        query = params.get("q" if site.api else "kw", [""])[0]
+        size = generator.PAGE_SIZE
+        if site.api and url.path == "/v1/ads":
+            offset = _whole(params, "o", 0)
+            hits = generator.search(site, query)[offset:offset + min(_whole(params, "limit", size, 1), size)]
+            promoted = site.listings[(offset // size * 7) % len(site.listings)]
+            return self._send(json.dumps(skins.ads_answer(site, hits, promoted), ensure_ascii=False),
+                              "application/json; charset=utf-8")
+        m = re.fullmatch(r"/v1/ads/(\d+)|/(\d+)\.htm", url.path)
+        if site.api and m:
+            listing = site.get(skins.rao_id(int(m.group(1) or m.group(2))))
+            if listing is None or listing.id in site.removed:
+                return self._send(json.dumps({"message": "not found"}), "application/json; charset=utf-8",
+                                  status=HTTPStatus.NOT_FOUND)
+            if listing.id in site.broken:
+                return self._send("{", "application/json; charset=utf-8", status=HTTPStatus.INTERNAL_SERVER_ERROR)
+            if m.group(2):
+                return self._send(skins.ad_page(site, listing))
+            return self._send(json.dumps(skins.ad_answer(listing), ensure_ascii=False), "application/json; charset=utf-8")
+        if site.forum and url.path == "/f":
+            offset = _whole(params, "pn", 0)
+            hits = generator.search(site, query)[offset:offset + size]
+            return self._send(skins.forum_list(site, query, hits, offset))
+        m = re.fullmatch(r"/p/(\d+)", url.path)
+        if site.forum and m:
+            listing = next((x for x in site.listings if skins.thread_id(x) == int(m.group(1))), None)
+            if listing is None or listing.id in site.removed:
+                return self._send(skins.removed_page(site), status=HTTPStatus.NOT_FOUND)
+            if listing.id in site.broken:
+                return self._send(skins.page(site, "500", "<h1>500</h1>"), status=HTTPStatus.INTERNAL_SERVER_ERROR)
+            return self._send(skins.thread_page(site, listing))
+        return None
 
 
 class RequestLog:

@@ -99,3 +99,83 @@ def removed_page(site) -> str:
 
 
 SEARCH_PAGES = {"demo_vn": search_page_vn, "demo_cm": search_page_cm, "demo_tz": search_page_tz}
+
+
+# -- demo_rao: a JSON API (as Chợ Tốt's) ----------------------------------------------------------------
+def _ad(x) -> dict:
+    return {"list_id": int(x.id[3:]) + 100000, "ad_id": int(x.id[3:]) + 900000, "subject": x.title, "body": x.description,
+            "price": x.price, "price_string": money(x.price, x.currency), "account_oid": x.account,
+            "account_id": sum(map(ord, x.account)) * 1000 + len(x.account), "account_name": x.seller,
+            "area_name": x.location, "region_name": "Việt Nam", "list_time": _millis(x.posted),
+            "image": x.images[0], "images": x.images, "is_sticky": False}
+
+
+def _millis(day: str) -> int:
+    import datetime as dt
+
+    return int(dt.datetime.combine(dt.date.fromisoformat(day), dt.time(9), dt.timezone.utc).timestamp() * 1000)
+
+
+def rao_id(listing_id: int) -> str:
+    return f"rao{listing_id - 100000:04d}"
+
+
+def ads_answer(site, hits, promoted) -> dict:
+    """A search answer: the page's ads, and a promoted ad (is_sticky) that is not a search result."""
+    return {"ads": [{**_ad(promoted), "is_sticky": True}] + [_ad(x) for x in hits], "total": len(hits)}
+
+
+def ad_answer(x) -> dict:
+    return {"ad": _ad(x), "ad_params": {"address": {"id": "address", "label": "Địa chỉ", "value": x.location}}}
+
+
+def ad_page(site, x) -> str:
+    """The listing's own page (/<list_id>.htm): what an analyst opens."""
+    return detail_page(site, x)
+
+
+# -- demo_forum: a forum (Tieba's markup: mobile thread list, PC thread page) ---------------------------
+def thread_id(x) -> int:
+    return 5900000000 + int(x.id[5:])
+
+
+def forum_list(site, query, hits, offset) -> str:
+    rows = "".join(
+        f"<li class=\"tl_shadow tl_shadow_new\"><div class=\"ti_infos clearfix\">"
+        f"<div class=\"ti_author_time\" data-url=\"/home/main?{escape(urlencode({'un': x.account}))}\">"
+        f"<div class=\"ti_author_icons clearfix\"><span class=\"ti_author\">{escape(x.seller)}</span></div>"
+        f"<span class=\"ti_time\">{x.posted[5:]}</span></div></div>"
+        f"<a href=\"/p/{thread_id(x)}?lp=5028&amp;mo_device=1\" class=\"j_common ti_item\" tid=\"{thread_id(x)}\">"
+        f"<div class=\"ti_title\"><span>{escape(x.title)}</span></div>"
+        f"<div class=\"medias_wrap clearfix\"><img class=\"j_media_thumb_holder medias_img\" "
+        f"src=\"/static/loading.png\" data-url=\"{escape(x.images[0])}\"></div></a></li>"
+        for x in hits)
+    ad = ("<li class=\"tl_shadow tl_shadow_new\"><a href=\"javascript:;\" class=\"j_common ti_item\">"
+          "<div class=\"ti_title\"><span>推广：名贵药材批发</span></div></a></li>")
+    body = (f"<h1>{escape(query)}吧</h1><div id=\"tlist\" class=\"post_list\"><ul class=\"threads_list\">"
+            f"{rows}{ad if offset == 0 else ''}</ul></div>"
+            + ("" if hits else "<div class=\"frs_list_empty\">本吧暂无帖子</div>"))
+    return page(site, f"{query}吧", body)
+
+
+def _post(site, author, account, text, images, posted, floor) -> str:
+    pics = "".join(f"<img class=\"BDE_Image\" src=\"{escape(src)}\">" for src in images)
+    return (f"<div class=\"l_post j_l_post l_post_bright\" data-field='{{\"author\":{{\"user_name\":\"{escape(account)}\"}}}}'>"
+            f"<div class=\"d_author\"><a class=\"p_author_name j_user_card\" href=\"/home/main?"
+            f"{escape(urlencode({'un': account, 'ie': 'utf-8'}))}\">{escape(author)}</a></div>"
+            f"<div class=\"d_post_content_main\"><cc><div class=\"d_post_content j_d_post_content\">{escape(text)}{pics}</div></cc>"
+            f"<div class=\"core_reply_tail\"><span class=\"tail-info\">{floor}楼</span>"
+            f"<span class=\"tail-info\">{posted} 18:58</span></div></div></div>")
+
+
+def thread_page(site, x) -> str:
+    """A thread: the author's offer, a question from someone else, and (when the catalog has one) the
+    author's reply with the contact."""
+    posts = [_post(site, x.seller, x.account, x.description, x.images, x.posted, 1),
+             _post(site, "路人甲", "passer_by_1", "多少钱？在哪里？", [], x.posted, 2)]
+    if x.reply:
+        posts.append(_post(site, x.seller, x.account, x.reply, [], x.posted, 3))
+    body = (f"<div class=\"core_title_wrap_bright\"><h3 class=\"core_title_txt pull-left\" "
+            f"title=\"{escape(x.title, quote=True)}\">{escape(x.title)}</h3></div>"
+            f"<div id=\"j_p_postlist\" class=\"p_postlist\">{''.join(posts)}</div>")
+    return page(site, x.title, body)
