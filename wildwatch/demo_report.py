@@ -1,7 +1,6 @@
 """Compares a survey run over the demo marketplaces with the demo's ground truth."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 
 from wildwatch import config, keywords, sites
 from wildwatch.demo import generator
@@ -33,7 +32,7 @@ def compare(conn, run_id: int) -> list[dict]:
             cur.execute("""SELECT l.url, s.queued FROM sightings s JOIN listings l ON l.id = s.listing_id
                            JOIN sites st ON st.id = l.site_id WHERE s.run_id = %s AND st.name = %s""",
                         (run_id, name))
-            seen = {urlsplit(url).path.rsplit("/", 1)[-1]: q for url, q in cur.fetchall()}
+            seen = {generator.listing_id_from_url(url): q for url, q in cur.fetchall()}
             should = set(expected["should_queue"])
             queued_ids = {i for i, q in seen.items() if q}
             rows.append({

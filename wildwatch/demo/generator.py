@@ -186,6 +186,20 @@ def search(site: DemoSite, query: str) -> list[DemoListing]:
     return phrase + loose
 
 
+def listing_id_from_url(url: str) -> str:
+    """The demo listing a stored URL is: /item/<id> on most demo sites, /<list_id>.htm on the JSON site,
+    /p/<thread id> on the forum."""
+    from urllib.parse import urlsplit
+
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    m = re.fullmatch(r"(\d+)\.htm", last)
+    if m:
+        return f"rao{int(m.group(1)) - 100000:04d}"
+    if "/p/" in url and last.isdigit():
+        return f"forum{int(last) - 5900000000:04d}"
+    return last
+
+
 def page_count(hits: int, offset_paged: bool = False) -> int:
     """Result pages a crawl reads: offset-paged sites show no last-page marker, so a full last page is followed
     by one more (empty) answer."""

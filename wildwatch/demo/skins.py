@@ -3,6 +3,8 @@ their own selectors, and each search page carries a sponsored block that is not 
 from __future__ import annotations
 
 from html import escape
+
+from wildwatch.demo import generator
 from urllib.parse import urlencode
 
 
@@ -116,8 +118,8 @@ def _millis(day: str) -> int:
     return int(dt.datetime.combine(dt.date.fromisoformat(day), dt.time(9), dt.timezone.utc).timestamp() * 1000)
 
 
-def rao_id(listing_id: int) -> str:
-    return f"rao{listing_id - 100000:04d}"
+def rao_id(list_id: int) -> str:
+    return generator.listing_id_from_url(f"/{list_id}.htm")
 
 
 def ads_answer(site, hits, promoted) -> dict:
@@ -163,7 +165,8 @@ def _post(site, author, account, text, images, posted, floor) -> str:
     return (f"<div class=\"l_post j_l_post l_post_bright\" data-field='{{\"author\":{{\"user_name\":\"{escape(account)}\"}}}}'>"
             f"<div class=\"d_author\"><a class=\"p_author_name j_user_card\" href=\"/home/main?"
             f"{escape(urlencode({'un': account, 'ie': 'utf-8'}))}\">{escape(author)}</a></div>"
-            f"<div class=\"d_post_content_main\"><cc><div class=\"d_post_content j_d_post_content\">{escape(text)}{pics}</div></cc>"
+            f"<div class=\"d_post_content_main\"><cc><div class=\"d_post_content j_d_post_content\">"
+            f"{escape(text)}{pics}</div></cc>"
             f"<div class=\"core_reply_tail\"><span class=\"tail-info\">{floor}楼</span>"
             f"<span class=\"tail-info\">{posted} 18:58</span></div></div></div>")
 
