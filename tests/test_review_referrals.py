@@ -63,6 +63,25 @@ def test_the_archived_page_is_served_sandboxed_and_framed_without_scripts(seeded
     assert TestClient(seeded).get("/evidence/1", follow_redirects=False).status_code == 303, "login first"
 
 
+def test_an_archived_json_answer_is_shown_indented_and_escaped(seeded, conn, tmp_path):
+    # A JSON site's evidence is its answer's bytes; analysts read it as text, never as markup.
+    answer = '{"ad": {"subject": "Vòng ngà voi <script>alert(1)</script>", "body": "&lt;b&gt; Zalo 0912"}}'.encode()
+    store = LocalEvidenceStore(tmp_path / "evidence")
+    page = warc.PageCapture(url="http://127.0.0.1:1/v1/ads/100001", status=200,
+                            headers=[("Content-Type", "application/json; charset=utf-8")], body=answer)
+    sha = store.put(warc.build(page))
+    assert warc.read_response(store.get(sha))[2] == answer, "the archive keeps the bytes as received"
+    with conn, conn.cursor() as cur:
+        cur.execute("""UPDATE evidence SET sha256 = %s, page_url = 'http://127.0.0.1:1/v1/ads/100001'
+                       WHERE id = 1 RETURNING id""", (sha,))
+        evidence_id = cur.fetchone()[0]
+    shown = client_for(seeded, "amina").get(f"/evidence/{evidence_id}")
+    assert shown.status_code == 200 and shown.headers["content-security-policy"].startswith("sandbox;")
+    text = shown.text.replace("&quot;", '"')
+    assert '"subject": "Vòng ngà voi &lt;script&gt;alert(1)&lt;/script&gt;"' in text and "<script>" not in text
+    assert "&amp;lt;b&amp;gt;" in text and '\n  "ad": {' in text
+
+
 @pytest.mark.browser
 def test_in_chromium_the_archived_page_shows_and_its_scripts_never_run(seeded):
     from playwright.sync_api import sync_playwright

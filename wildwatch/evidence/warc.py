@@ -68,6 +68,16 @@ def build(page: PageCapture, warc_headers: dict[str, str] | None = None) -> byte
     return out.getvalue()
 
 
+def content_type(data: bytes) -> str | None:
+    """The Content-Type the archived answer was served with."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    for record in ArchiveIterator(io.BytesIO(data)):
+        if record.rec_type == "response":
+            return record.http_headers.get_header("Content-Type")
+    return None
+
+
 def read_response(data: bytes) -> tuple[str, int, bytes]:
     """(url, status, body) of the response record in a WARC written by build()."""
     from warcio.archiveiterator import ArchiveIterator

@@ -26,7 +26,7 @@ from wildwatch.review import accounts, claims, export, neardup, quality, reposit
 from wildwatch.review import audit
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
-from wildwatch.evidence import warc
+from wildwatch.evidence import readable, warc
 from wildwatch.evidence.store import open_store
 from wildwatch.networks import queries as network_queries
 from wildwatch.review import network_routes, referral_routes, report_routes
@@ -344,7 +344,9 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             raise HTTPException(status_code=404, detail="evidence file missing from the store") from exc
         if row["kind"] == "screenshot":
             return Response(data, media_type="image/png")
-        _, _, body = warc.read_response(data)
+        url, _, body = warc.read_response(data)
+        if readable.is_data(body, warc.content_type(data)):
+            body = readable.data_page(body, url)  # a JSON answer: indented and escaped, never parsed as HTML
         # Hostile HTML, shown only framed by our own page: no scripts, no plugins, no requests, no origin.
         return Response(body, media_type="text/html; charset=utf-8", headers={
             "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; "

@@ -1,0 +1,31 @@
+"""Archived answers that are data, not pages (a JSON API's answer): shown to analysts as indented text,
+escaped, inside the review app's sandboxed frame. The archive itself keeps the bytes as received."""
+from __future__ import annotations
+
+import json
+from html import escape
+
+from spiders.jsondata import looks_like_json
+
+MAX_SHOWN = 2 * 1024 * 1024  # characters of indented JSON shown; the WARC keeps the whole answer
+
+
+def is_data(body: bytes, content_type: str | None) -> bool:
+    return looks_like_json(body, content_type or "")
+
+
+def data_page(body: bytes, url: str | None) -> bytes:
+    text = body.decode("utf-8", "replace")
+    try:
+        shown = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        note = "JSON answer as received, indented for reading"
+    except ValueError:
+        shown, note = text, "answer as received (not valid JSON)"
+    cut = len(shown) > MAX_SHOWN
+    page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>archived answer</title>"
+            "<style>body{font:13px/1.4 monospace;margin:8px}pre{white-space:pre-wrap;word-break:break-word}"
+            "</style></head><body>"
+            f"<p>{escape(note)}{': ' + escape(url) if url else ''}"
+            f"{' (cut at 2 MB; the archive holds all of it)' if cut else ''}</p>"
+            f"<pre>{escape(shown[:MAX_SHOWN])}</pre></body></html>")
+    return page.encode("utf-8")
