@@ -42,8 +42,8 @@ def verdict(stats: dict, whole_site: bool = True) -> tuple[str, str | None]:
                        "(layout changed?)")
     problems = stats.get("page_problems") or {}
     if problems:
-        top = sorted(problems.items(), key=lambda kv: -kv[1])[:3]
-        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+        top = sorted(problems.items(), key=lambda kv: -kv[1])[:5]
+        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
         reasons.append("could not read: " + "; ".join(f"{k} (x{v})" for k, v in top) + more)
     found = stats.get("query_results") or {}
     if whole_site and pages and found and not any(found.values()) and not empty:

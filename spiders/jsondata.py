@@ -114,8 +114,10 @@ def looks_like_json(body: bytes | str, content_type: str = "") -> bool:
     return head[:1] in ("{", "[")
 
 
-def parse_body(text: str):
+def parse_body(text: str | bytes):
     """An API answer's JSON."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
     stripped = text.lstrip("\ufeff \t\r\n")
     for prefix in XSSI_PREFIXES:
         if stripped.startswith(prefix):

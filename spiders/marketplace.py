@@ -91,12 +91,12 @@ class MarketplaceSpider(scrapy.Spider):
                                  headers=self.site.search.headers or None,
                                  cb_kwargs={"query": query, "page_no": 1, "seen": (url,)})
 
-    def problem(self, kind: str, reason: str, url: str) -> None:
+    def problem(self, kind: str, reason: str, url: str, n: int = 1) -> None:
         """A page or result the site file could not read, counted by reason for the run record."""
         stats = self.crawler.stats
         problems = stats.get_value("wildwatch/page_problems") or {}
         key = f"{kind}: {reason}"[:300]
-        problems[key] = problems.get(key, 0) + 1
+        problems[key] = problems.get(key, 0) + n
         stats.set_value("wildwatch/page_problems", problems)
         self.logger.warning("%s on %s: %s", kind, url, reason)
 
@@ -109,7 +109,7 @@ class MarketplaceSpider(scrapy.Spider):
             self.problem("search page", page.problem, response.url)
         for reason, n in page.skipped.items():
             stats.inc_value(f"wildwatch/results_skipped/{reason}", n)
-            self.problem("search page", f"{n} {reason}", response.url)
+            self.problem("search page", reason, response.url, n)
         if page.layout_broken and not page.problem:
             # A redesign looks exactly like a month without offers: count it, the run records it.
             stats.inc_value("wildwatch/layout/empty_search_pages")
