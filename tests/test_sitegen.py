@@ -89,3 +89,34 @@ def test_sites_check_fails_when_a_named_sites_page_is_missing(tmp_path, monkeypa
                            capture_output=True, text=True, env=dict(os.environ), cwd=config.PROJECT_ROOT)
     assert every.returncode == 0 and "skipped" in every.stdout
     assert Path(folder / "demo_tz.yaml").exists()
+
+
+def test_sites_new_proposes_json_paths_for_a_saved_answer_and_for_a_page_with_a_json_script(tmp_path, monkeypatch):
+    import shutil
+
+    from spiders.checks import run_check
+    from wildwatch import config, sitegen, sites
+
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    monkeypatch.setenv("WILDWATCH_SITES_DIR", str(folder))
+    saved = tmp_path / "answer.json"
+    saved.write_bytes((config.PROJECT_ROOT / "tests/fixtures/sites/demo_rao/search.json").read_bytes())
+    fixture_dir = config.PROJECT_ROOT / "tests" / "fixtures" / "sites" / "zz_json_site"
+    try:
+        sitegen.new_site("zz_json_site", saved, "http://127.0.0.1:8705", "VN", "vi", "VND")
+        site = sites.load("zz_json_site", folder)
+        assert site.search.json.items == "ads" and site.search.json.fields == {"title": "subject",
+                                                                                "price": "price_string"}
+        assert site.search.json.link == "{base_url}/{list_id}" and (fixture_dir / "search.json").exists()
+        assert run_check(site, site.checks[0]) == []
+    finally:
+        shutil.rmtree(fixture_dir, ignore_errors=True)
+    page = config.load().realdata_dir / "survey-country-marketplaces/jiji/search_pompe.html"
+    if not page.exists():
+        pytest.skip(f"{page} not found (set WILDWATCH_REALDATA to the shared realdata folder)")
+    sitegen.new_site("zz_nuxt_site", None, "https://jiji.sn", "SN", "fr", "XOF",
+                     realdata="survey-country-marketplaces/jiji/search_pompe.html")
+    site = sites.load("zz_nuxt_site", folder)
+    assert site.search.json.script == "__NUXT_DATA__" and site.search.json.link == "url"
+    assert site.search.json.fields["title"] == "title" and run_check(site, site.checks[0]) == []

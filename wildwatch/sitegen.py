@@ -44,6 +44,25 @@ search:
     title: "a::text"
     price: ".price::text"
 """
+HEAD_JSON = """\
+# {title}: written by `wildwatch sites new` from a JSON answer. Check the paths (JMESPath), the search address
+# and the listing address, then run `wildwatch sites check {name}`. See "JSON sites" in sites/README.md.
+# Keep it disabled until the site's robots.txt and terms are checked.
+name: {name}
+title: {title}
+country: {country}
+languages: [{language}]
+currency: {currency}
+base_url: {base_url}
+enabled: false
+politeness: {{download_delay: 5, concurrency: 1}}
+search:
+  url: "{{base_url}}/search?q={{query}}"
+  json:
+{script}    items: {items}
+    link: {link}
+    fields:
+{fields}"""
 DETAIL = """\
 detail:
   fields:
@@ -129,6 +148,124 @@ def guess_detail_fields(html: str) -> dict[str, str]:
     return found
 
 
+MIN_JSON_SCRIPT = 2000  # characters: a smaller script is settings, not the page's data
+TITLE_KEYS = ("title", "subject", "raw_title", "name", "headline")
+LINK_KEYS = ("url", "link", "href", "detail_url", "item_url", "permalink")
+ID_KEYS = ("list_id", "item_id", "itemId", "id", "guid", "ad_id")
+PRICE_KEYS = ("price_string", "view_price", "price_view", "price_title", "price", "soldPrice")
+
+
+def find_json(text: str):
+    """(data, script name or None) when the saved page is a JSON answer or carries a large JSON script."""
+    from spiders import jsondata
+
+    if jsondata.looks_like_json(text):
+        try:
+            return jsondata.parse_body(text), None
+        except jsondata.JsonUnreadable:
+            return None, None
+    best = (0, None, None)
+    scripts = [(m.group(1), m.group(2)) for m in re.finditer(r"<script\b([^>]*)>(.*?)</script>", text, re.S | re.I)]
+    if not scripts and "<html" not in text[:2000].lower():
+        scripts = [("", text)]  # a saved script file (`window.data = {...}`)
+    for attrs, body in scripts:
+        if len(body) < MIN_JSON_SCRIPT:
+            continue
+        ident = re.search(r"\bid=[\"']([\w$-]+)[\"']", attrs)
+        names = [ident.group(1)] if ident else []
+        names += re.findall(r"((?:window\.)?[A-Za-z_$][\w$]*)\s*=\s*[{\[]", body)[:3]
+        for name in names:
+            try:
+                data = jsondata.from_script(text, name)
+            except jsondata.JsonUnreadable:
+                continue
+            if len(body) > best[0]:
+                best = (len(body), data, name)
+            break
+    return best[1], best[2]
+
+
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def _lists_of_objects(node, path=()):
+    """(path, list) for every list of objects in the JSON, depth-first (bounded)."""
+    stack = [(node, path)]
+    seen = 0
+    while stack and seen < 200_000:
+        value, where = stack.pop()
+        seen += 1
+        if isinstance(value, dict):
+            stack.extend((v, (*where, _key(str(k)))) for k, v in value.items())
+        elif isinstance(value, list):
+            objects = [v for v in value if isinstance(v, dict)]
+            if objects and len(objects) >= len(value) / 2:
+                yield where, objects
+            if value and isinstance(value[0], (dict, list)):
+                stack.append((value[0], (*where, "[0]")))
+
+
+def _leaves(item, prefix=(), depth=0) -> dict[tuple, object]:
+    """Scalar values of an item by path, up to five objects deep (Xianyu nests its title in
+    data.item.main.exContent)."""
+    out = {}
+    if isinstance(item, dict) and depth <= 5:
+        for k, v in item.items():
+            if isinstance(v, (dict,)):
+                out.update(_leaves(v, (*prefix, str(k)), depth + 1))
+            elif isinstance(v, (str, int, float)) and not isinstance(v, bool) and v != "":
+                out[(*prefix, str(k))] = v
+    return out
+
+
+def _scalar_key(items: list[dict], keys, distinct: bool = False) -> str | None:
+    """The first of `keys` (by name, at any depth) that most items have a text or number for: its path.
+    `distinct`: an address or id differs from item to item (a template's constant is not one)."""
+    leaves = [_leaves(x) for x in items[:50]]
+    for key in keys:
+        paths = Counter(p for found in leaves for p in found if p[-1] == key)
+        usable = []
+        for path, n in paths.items():
+            values = [found[path] for found in leaves if path in found]
+            varies = not distinct or len(leaves) < 2 or len(set(map(str, values))) > len(values) / 2
+            if n >= len(leaves) / 2 and varies:
+                usable.append((len(path), -n, path))
+        if usable:
+            return ".".join(_key(part) for part in min(usable)[2])
+    return None
+
+
+def guess_json_paths(data) -> dict[str, str]:
+    """The list of objects that looks most like results is the results; title, price and link are guessed
+    from its items' keys (at any depth)."""
+    def score(pair):  # results look like listings: a title and an address or id, and there are many
+        items = pair[1]
+        looks = bool(_scalar_key(items, TITLE_KEYS)) + bool(_scalar_key(items, LINK_KEYS + ID_KEYS, distinct=True))
+        looks += any("price" in p[-1].lower() for x in items[:5] for p in _leaves(x))
+        return looks, len(items)
+
+    found = max(_lists_of_objects(data), key=score, default=None)
+    if found is None:
+        raise SiteGenError("no list of objects in the JSON: write `json.items` by hand")
+    path, items = found
+    items_path = ".".join(path).replace(".[0]", "[0]") or "@"
+    names = sorted({p[-1] for x in items[:50] for p in _leaves(x)})
+    prices = sorted((n for n in names if "price" in n.lower()),
+                    key=lambda n: (n not in PRICE_KEYS, PRICE_KEYS.index(n) if n in PRICE_KEYS else 0, n))
+    title = _scalar_key(items, TITLE_KEYS)
+    out = {"items": items_path}
+    if title:
+        out["title"] = title
+    price = _scalar_key(items, prices) or _scalar_key(items, ["view"])
+    if price:
+        out["price"] = price
+    link = _scalar_key(items, LINK_KEYS, distinct=True)
+    ident = _scalar_key(items, ID_KEYS, distinct=True)
+    out["link"] = link if link else (f"{{base_url}}/{{{ident}}}" if ident else "url")
+    return out
+
+
 def _yaml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -156,8 +293,17 @@ def new_site(name: str, page: Path, base_url: str, country: str, language: str, 
         if not source.is_file():
             raise SiteGenError(f"{source}: no such file")
     html = read_page(source)
-    title = re.sub(r"\s+", " ", Selector(html).css("title::text").get() or name).strip()[:60] or name
+    title = re.sub(r"\s+", " ", Selector(text=html, type="html").css("title::text").get() or name).strip()[:60] or name
     title = re.sub(r"[^\w .,()/-]", " ", title).strip() or name
+    data, script = find_json(html) if kind == "search" else (None, None)
+    if data is not None:
+        try:
+            text = json_site(name, title, base_url, country, language, currency, data, script,
+                             _page_spec(name, source, realdata))
+            return _write(name, source, realdata, settings, site_file, text)
+        except SiteGenError:
+            if script is None:
+                raise  # a JSON answer: there is no HTML to fall back on
     if kind == "search":
         results, detail, fields = guess_results_selector(html), "", "[title, price]"
     else:
@@ -165,16 +311,41 @@ def new_site(name: str, page: Path, base_url: str, country: str, language: str, 
         results = "li.result"  # the search page is still to be saved and written
         detail = DETAIL.format(fields="".join(f"    {k}: {_yaml_string(v)}\n" for k, v in guessed.items()))
         fields = "[" + ", ".join(guessed) + "]"
-    suffix = ".html.gz" if source.name.endswith(".gz") else ".html"
-    fixture = config.PROJECT_ROOT / "tests" / "fixtures" / "sites" / name / f"{kind}{suffix}"
-    page_spec = f"realdata:{realdata}" if realdata else f"fixtures:{name}/{fixture.name}"
     text = (HEAD.format(name=name, title=title, country=country, language=language, currency=currency,
                         base_url=base_url, results=results)
-            + detail + CHECKS.format(page=page_spec, kind=kind, extra=f", fields: {fields}"))
+            + detail + CHECKS.format(page=_page_spec(name, source, realdata, kind), kind=kind,
+                                     extra=f", fields: {fields}"))
+    return _write(name, source, realdata, settings, site_file, text, kind)
+
+
+def _fixture(name: str, source: Path, kind: str = "search") -> Path:
+    suffix = next((s for s in (".html.gz", ".json", ".html") if source.name.endswith(s)), ".html")
+    return config.PROJECT_ROOT / "tests" / "fixtures" / "sites" / name / f"{kind}{suffix}"
+
+
+def _page_spec(name: str, source: Path, realdata: str | None, kind: str = "search") -> str:
+    return f"realdata:{realdata}" if realdata else f"fixtures:{name}/{_fixture(name, source, kind).name}"
+
+
+def _write(name, source, realdata, settings, site_file: Path, text: str, kind: str = "search") -> list[Path]:
     written = []
     if not realdata:
+        fixture = _fixture(name, source, kind)
         fixture.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, fixture)
         written.append(fixture)
     site_file.write_text(text, encoding="utf-8")
     return [site_file, *written]
+
+
+def json_site(name, title, base_url, country, language, currency, data, script, page_spec) -> str:
+    paths = guess_json_paths(data)
+    if "title" not in paths:
+        raise SiteGenError(f"the JSON's results ({paths['items']}) have no title-like key ({', '.join(TITLE_KEYS)}): "
+                           "write `json.fields.title` by hand")
+    fields = "".join(f"      {k}: {_yaml_string(paths[k])}\n" for k in ("title", "price") if paths.get(k))
+    head = HEAD_JSON.format(name=name, title=title, country=country, language=language, currency=currency,
+                            base_url=base_url, script=f"    script: {_yaml_string(script)}\n" if script else "",
+                            items=_yaml_string(paths["items"]), link=_yaml_string(paths["link"]), fields=fields)
+    names = "[" + ", ".join(k for k in ("title", "price") if paths.get(k)) + "]"
+    return head + CHECKS.format(page=page_spec, kind="search", extra=f", fields: {names}")
