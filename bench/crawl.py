@@ -6,6 +6,8 @@
 (b) a bare Scrapy spider with the same selectors that only parses (no pipelines, no database), with Scrapy's
     defaults and (b') with our crawl's CONCURRENT_ITEMS (a setting that speeds any spider);
 (c) a sequential requests + BeautifulSoup loop over the same pages;
+(j) a JSON site (demo_rao: search answers paged by offset, one item answer per listing), the full pipeline
+    against (j') a bare Scrapy spider parsing the same answers with the same paths;
 and the browser path (the same site rendered in Chromium through scrapy-playwright): pages/s and the
 browser's memory (PSS of all Chromium processes, peak) over 100 and over 2,000 pages.
 
@@ -39,34 +41,41 @@ from wildwatch.demo.server import DemoMarketplaces  # noqa: E402
 
 QUERY = "bench"
 SITE = "demo_vn"
+JSON_SITE = "demo_rao"
 
 
 def big_market(listings: int, latency_s: float) -> DemoMarketplaces:
-    """The demo marketplaces with demo_vn grown to `listings` listings, all found by the query "bench"."""
+    """The demo marketplaces with demo_vn and demo_rao grown to `listings` listings each, all found by the
+    query "bench"."""
     generator.PAGE_SIZE = 50
     demo = DemoMarketplaces(base_port=0, latency_s=latency_s)
-    base = demo.sites[SITE].listings
-    grown = []
-    for i in range(listings):
-        src = base[i % len(base)]
-        grown.append(dataclasses.replace(src, id=f"vn{i + 1:05d}", title=f"{src.title} {QUERY}",
-                                         images=[f"/img/vn{i + 1:05d}-1.jpg"]))
-    demo.sites[SITE].listings = grown
-    for listing in grown:  # drawn now: a photo host serves files, it does not paint them while crawled
-        photos.for_listing(listing, 1)
+    for site, prefix, width in ((SITE, "vn", 5), (JSON_SITE, "rao", 4)):
+        base = demo.sites[site].listings
+        grown = []
+        for i in range(listings):
+            src = base[i % len(base)]
+            lid = f"{prefix}{i + 1:0{width}d}"
+            grown.append(dataclasses.replace(src, id=lid, title=f"{src.title} {QUERY}", images=[f"/img/{lid}-1.jpg"]))
+        demo.sites[site].listings = grown
+        for listing in grown:  # drawn now: a photo host serves files, it does not paint them while crawled
+            photos.for_listing(listing, 1)
     return demo
 
 
 def site_dir(work: Path, browser: bool, image_hosts: list[str] | None = None) -> Path:
     folder = work / ("sites-browser" if browser else "sites-cdn" if image_hosts else "sites")
     folder.mkdir(exist_ok=True)
-    doc = yaml.safe_load((ROOT / "sites" / f"{SITE}.yaml").read_text())
-    doc["max_pages_per_query"] = 1000
-    doc["needs_browser"] = browser
-    if image_hosts:
-        doc["image_hosts"] = image_hosts
-    doc["checks"] = []
-    (folder / f"{SITE}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    for name in (SITE, JSON_SITE):
+        doc = yaml.safe_load((ROOT / "sites" / f"{name}.yaml").read_text())
+        doc["max_pages_per_query"] = 1000
+        doc["needs_browser"] = browser
+        if image_hosts:
+            doc["image_hosts"] = image_hosts
+        if doc["search"].get("paging"):  # the grown site's pages hold 50 answers
+            doc["search"]["paging"]["size"] = generator.PAGE_SIZE
+            doc["search"]["url"] = doc["search"]["url"].replace("limit=5", f"limit={generator.PAGE_SIZE}")
+        doc["checks"] = []
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
     return folder
 
 
@@ -87,46 +96,49 @@ def scrapy_stats(stderr: str) -> dict:
             "photos": num("wildwatch/photos/fetched") + num("wildwatch/photos/refused")}
 
 
-def run_full(env: dict, *extra: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={SITE}",
+def run_full(env: dict, *extra: str, site: str = SITE) -> dict:
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={site}",
                              "-a", f"queries={QUERY}", *extra], cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(result.stderr[-3000:])
     return scrapy_stats(result.stderr)
 
 
-def run_bare(env: dict, url: str, concurrent_items: int | None = None) -> dict:
+def run_bare(env: dict, url: str, concurrent_items: int | None = None, site: str = SITE) -> dict:
     extra = ["--bare-items", str(concurrent_items)] if concurrent_items else []
-    result = subprocess.run([sys.executable, __file__, "--bare-spider", url, *extra], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, __file__, "--bare-spider", url, "--bare-site", site, *extra], cwd=ROOT,
+                            env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(result.stderr[-3000:])
     return scrapy_stats(result.stderr)
 
 
-def bare_spider(url: str, concurrent_items: int | None = None) -> None:
-    """(b): the same site selectors and pure parsing functions, nothing else; Scrapy's defaults, or (b') our
-    crawl's CONCURRENT_ITEMS (a Scrapy setting that speeds any spider, so its gain is not our pipelines')."""
+def bare_spider(url: str, concurrent_items: int | None = None, site_name: str = SITE) -> None:
+    """(b): the same site selectors (or JSON paths) and pure parsing functions, nothing else; Scrapy's
+    defaults, or (b') our crawl's CONCURRENT_ITEMS (a Scrapy setting that speeds any spider, so its gain is not
+    our pipelines')."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    from spiders.extract import extract_detail, extract_search
+    from spiders.extract import extract_detail, extract_search, next_search_url
     from wildwatch.sites import load
 
-    site = load(SITE)
+    site = load(site_name)
 
     class BareSpider(scrapy.Spider):
         name = "bare"
 
         async def start(self):
-            yield scrapy.Request(url)
+            yield scrapy.Request(url, cb_kwargs={"page_no": 1})
 
-        def parse(self, response):
+        def parse(self, response, page_no):
             page = extract_search(site, response)
             for result in page.results:
-                yield response.follow(result["url"], callback=self.parse_detail)
-            if page.next_url:
-                yield response.follow(page.next_url)
+                yield response.follow(result.get("_fetch") or result["url"], callback=self.parse_detail)
+            following = next_search_url(site, response, page, page_no)
+            if following:
+                yield response.follow(following, cb_kwargs={"page_no": page_no + 1})
 
         def parse_detail(self, response):
             yield extract_detail(site, response)
@@ -208,9 +220,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each crawl kind (medians compared)")
     parser.add_argument("--bare-spider", help=argparse.SUPPRESS)
     parser.add_argument("--bare-items", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-site", default=SITE, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_spider:
-        bare_spider(args.bare_spider, args.bare_items)
+        bare_spider(args.bare_spider, args.bare_items, args.bare_site)
         return 0
     with scratch_database("wildwatch_bench_crawl"):
         return measure(args)
@@ -248,6 +261,7 @@ def measure(args) -> int:
 
     our_items = our_settings.CONCURRENT_ITEMS
     search_url = f"{base}/search?q={QUERY}"
+    json_search_url = f"{urls[JSON_SITE]}/v1/ads?q={QUERY}&limit={generator.PAGE_SIZE}&o=0"
     # Marketplaces serve photos from image hosts of their own (CDNs), declared in the site file; Scrapy keeps
     # one polite budget per host, so there the photos cost the crawl CPU, not the site's request budget.
     cdn = base.replace("127.0.0.1", "localhost")
@@ -256,7 +270,12 @@ def measure(args) -> int:
              "(b) bare Scrapy spider": lambda: run_bare(env, search_url),
              "(b') bare spider, our CONCURRENT_ITEMS": lambda: run_bare(env, search_url, our_items),
              "(a) + photos from an image host": lambda: run_full(cdn_env),
-             "(a) + photos from the site's host": lambda: run_full(env)}
+             "(a) + photos from the site's host": lambda: run_full(env),
+             "(j) JSON site, full pipeline, no photos": lambda: run_full({**env, "WILDWATCH_PHOTOS_PER_LISTING": "0"},
+                                                                        site=JSON_SITE),
+             "(j') bare spider, same JSON answers": lambda: run_bare(env, json_search_url, site=JSON_SITE),
+             "(j'') bare JSON spider, our CONCURRENT_ITEMS": lambda: run_bare(env, json_search_url, our_items,
+                                                                              site=JSON_SITE)}
     try:
         print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "
               f"of {generator.PAGE_SIZE}; {args.latency_ms:g} ms per answer; site concurrency 4, no delay (our own server)")
@@ -269,15 +288,19 @@ def measure(args) -> int:
                     runs[name].append(run())
         c = run_requests_bs4(search_url)
         rate = {name: median_rate(r) for name, r in runs.items()}
-        print(f"{'':38s} {'pages':>6s} {'pages/s':>8s}   (median of {args.repeat}; each run)")
+        print(f"{'':44s} {'pages':>6s} {'pages/s':>8s}   (median of {args.repeat}; each run)")
         for name, r in runs.items():
-            print(f"{name:38s} {r[0].get('pages') or r[0]['responses']:6.0f} {rate[name][0]:8.1f}   {rate[name][1]}")
-        print(f"{'(c) requests + BeautifulSoup':38s} {c['responses']:6.0f} {c['responses'] / c['elapsed']:8.1f}")
+            print(f"{name:44s} {r[0].get('pages') or r[0]['responses']:6.0f} {rate[name][0]:8.1f}   {rate[name][1]}")
+        print(f"{'(c) requests + BeautifulSoup':44s} {c['responses']:6.0f} {c['responses'] / c['elapsed']:8.1f}")
         full, bare = rate["(a) full pipeline, no photos"][0], rate["(b) bare Scrapy spider"][0]
         same = rate["(b') bare spider, our CONCURRENT_ITEMS"][0]
         print(f"(a)/(b) = {full / bare:.2f}   (a)/(b') = {full / same:.2f}   "
               f"(a)/(c) = {full / (c['responses'] / c['elapsed']):.1f}x   "
               "(seconds: Scrapy's own elapsed time, process start excluded)")
+        jfull, jbare = rate["(j) JSON site, full pipeline, no photos"][0], rate["(j') bare spider, same JSON answers"][0]
+        jsame = rate["(j'') bare JSON spider, our CONCURRENT_ITEMS"][0]
+        print(f"JSON site: (j)/(j') = {jfull / jbare:.2f}   (j)/(j'') = {jfull / jsame:.2f}   "
+              f"(HTML: (a)/(b) = {full / bare:.2f})")
         for name, where in (("(a) + photos from an image host", "an image host of the site's own (its file's "
                              "image_hosts)"), ("(a) + photos from the site's host", "the site's own host, sharing "
                                                "its polite request budget")):

@@ -22,7 +22,7 @@ from wildwatch import config, keywords, runs, shards, sites
 from wildwatch.airflow_client import Airflow
 
 WILDWATCH = [sys.executable, "-m", "wildwatch.cli"]
-SITES = ["demo_cm", "demo_cn", "demo_tz", "demo_vn"]  # the enabled ones: what the monthly survey crawls
+SITES = sorted(s.name for s in sites.load_all() if s.enabled)  # what the monthly survey crawls
 SHARD_SIZE = 10
 # Lower than the demo files' 4, so that the pool, not the two workers' four slots, is what limits it.
 CAPPED = {"demo_tz": 2, "demo_cm": 1}
