@@ -69,10 +69,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             return self._send(ROBOTS_TXT, "text/plain; charset=utf-8")
         if url.path == "/":
             return self._send(skins.page(site, site.title, f"<h1>{site.title}</h1>"))
-        if site.api or site.forum:
-            answer = self._api_or_forum(url, params)
-            if answer is not None:
-                return answer
+        if (site.api or site.forum) and self._api_or_forum(url, params):
+            return None
         if url.path == "/search":
             query = params.get("q", [""])[0]
             if site.javascript:
@@ -114,7 +112,8 @@ class DemoHandler(BaseHTTPRequestHandler):
         return self._send(skins.page(site, "404", "<h1>404</h1>"), status=HTTPStatus.NOT_FOUND)
 
 
-    def _api_or_forum(self, url, params):
+    def _api_or_forum(self, url, params) -> bool:
+        """Answers the JSON site's and the forum's own addresses; False for the others."""
         site = self.site
         query = params.get("q" if site.api else "kw", [""])[0]
         size = generator.PAGE_SIZE
@@ -122,32 +121,36 @@ class DemoHandler(BaseHTTPRequestHandler):
             offset = _whole(params, "o", 0)
             hits = generator.search(site, query)[offset:offset + min(_whole(params, "limit", size, 1), size)]
             promoted = site.listings[(offset // size * 7) % len(site.listings)]
-            return self._send(json.dumps(skins.ads_answer(site, hits, promoted), ensure_ascii=False),
+            return self._sent(json.dumps(skins.ads_answer(site, hits, promoted), ensure_ascii=False),
                               "application/json; charset=utf-8")
         m = re.fullmatch(r"/v1/ads/(\d+)|/(\d+)\.htm", url.path)
         if site.api and m:
             listing = site.get(skins.rao_id(int(m.group(1) or m.group(2))))
             if listing is None or listing.id in site.removed:
-                return self._send(json.dumps({"message": "not found"}), "application/json; charset=utf-8",
+                return self._sent(json.dumps({"message": "not found"}), "application/json; charset=utf-8",
                                   status=HTTPStatus.NOT_FOUND)
             if listing.id in site.broken:
-                return self._send("{", "application/json; charset=utf-8", status=HTTPStatus.INTERNAL_SERVER_ERROR)
+                return self._sent("{", "application/json; charset=utf-8", status=HTTPStatus.INTERNAL_SERVER_ERROR)
             if m.group(2):
-                return self._send(skins.ad_page(site, listing))
-            return self._send(json.dumps(skins.ad_answer(listing), ensure_ascii=False), "application/json; charset=utf-8")
+                return self._sent(skins.ad_page(site, listing))
+            return self._sent(json.dumps(skins.ad_answer(listing), ensure_ascii=False), "application/json; charset=utf-8")
         if site.forum and url.path == "/f":
             offset = _whole(params, "pn", 0)
             hits = generator.search(site, query)[offset:offset + size]
-            return self._send(skins.forum_list(site, query, hits, offset))
+            return self._sent(skins.forum_list(site, query, hits, offset))
         m = re.fullmatch(r"/p/(\d+)", url.path)
         if site.forum and m:
             listing = next((x for x in site.listings if skins.thread_id(x) == int(m.group(1))), None)
             if listing is None or listing.id in site.removed:
-                return self._send(skins.removed_page(site), status=HTTPStatus.NOT_FOUND)
+                return self._sent(skins.removed_page(site), status=HTTPStatus.NOT_FOUND)
             if listing.id in site.broken:
-                return self._send(skins.page(site, "500", "<h1>500</h1>"), status=HTTPStatus.INTERNAL_SERVER_ERROR)
-            return self._send(skins.thread_page(site, listing))
-        return None
+                return self._sent(skins.page(site, "500", "<h1>500</h1>"), status=HTTPStatus.INTERNAL_SERVER_ERROR)
+            return self._sent(skins.thread_page(site, listing))
+        return False
+
+    def _sent(self, *args, **kwargs) -> bool:
+        self._send(*args, **kwargs)
+        return True
 
 
 class RequestLog:
