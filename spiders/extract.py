@@ -2,6 +2,7 @@
 site can be tested offline on saved pages."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -11,6 +12,7 @@ from spiders.structured import structured_fields
 from wildwatch.sites import Site
 
 MULTI_VALUED = {"images", "image"}
+COMMENT_MARKS = re.compile(rb"<!--|-->")
 
 
 def _text(values: list[str]) -> str | None:
@@ -86,6 +88,15 @@ def _search_json(site: Site, response, captured) -> Any:
     return jsondata.load(response.text, _content_type(response), spec.script)
 
 
+def rooted(spec, data):
+    """The part of the JSON a site file's paths read: under `root` when it finds something there."""
+    if spec.root:
+        found = jsondata.search(spec.root, data)
+        if found is not None:
+            return found
+    return data
+
+
 def _content_type(response) -> str:
     value = response.headers.get(b"Content-Type") if hasattr(response, "headers") else None
     return value.decode("latin-1") if value else ""
@@ -98,7 +109,7 @@ def _extract_json(site: Site, response, captured=None) -> SearchPage | None:
     page = SearchPage()
     html_fallback = bool(site.search.results) and not jsondata.looks_like_json(response.text, _content_type(response))
     try:
-        data = _search_json(site, response, captured)
+        data = rooted(spec, _search_json(site, response, captured))
     except jsondata.JsonUnreadable as exc:
         if html_fallback:
             return None
@@ -168,6 +179,8 @@ def extract_search(site: Site, response, captured: list[bytes] | None = None) ->
     if not site.search.results:
         page.problem = "no results selector for an HTML page"
         return page
+    if site.search.read_comments:
+        response = response.replace(body=COMMENT_MARKS.sub(b"", response.body))
     seen = set()
     nodes = select(response, site.search.results)
     page.size = len(nodes)
@@ -240,7 +253,7 @@ def extract_detail(site: Site, response) -> dict:
     if detail and detail.json and (detail.json.script or jsondata.looks_like_json(response.text,
                                                                                    _content_type(response))):
         try:
-            data = jsondata.load(response.text, _content_type(response), detail.json.script)
+            data = rooted(detail.json, jsondata.load(response.text, _content_type(response), detail.json.script))
         except jsondata.JsonUnreadable as exc:
             if detail.fields:  # an HTML item page without its JSON: the selectors read it
                 return _html_detail(site, response)

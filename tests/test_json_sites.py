@@ -259,3 +259,42 @@ def runs_stats(conn) -> dict:
     with conn.cursor() as cur:
         cur.execute("SELECT stats FROM site_crawls ORDER BY run_id DESC LIMIT 1")
         return cur.fetchone()[0]
+
+
+def test_chotot_web_pages_carry_the_same_answers_in_next_data():
+    """Chợ Tốt's pages are Next.js: the search answer under props.initialState.adlisting.data, the item answer
+    under props.initialState.adView.adInfo (the documented layout), read with the same paths as the API."""
+    search_answer = json.loads(real("chotot-api/vecyang1_search_seller.json"))
+    item_answer = json.loads(real("chotot-api/vecyang1_detail_listing.json"))
+    site = sites.load("chotot")
+
+    def web(url, state):
+        data = json.dumps({"props": {"initialState": state}, "page": "/"}, ensure_ascii=False)
+        body = f'<html><body><div id="__next"></div><script id="__NEXT_DATA__" type="application/json">{data}</script>'
+        return HtmlResponse(url=url, body=body.encode(), encoding="utf-8")
+
+    page = extract_search(site, web("https://www.chotot.com/mua-ban?q=iphone", {"adlisting": {"data": search_answer}}))
+    api = extract_search(site, answer("https://gateway.chotot.com/v1/public/ad-listing?q=iphone", search_answer))
+    assert page.results == api.results and page.results[0]["url"] == "https://www.chotot.com/134397861.htm"
+    item = extract_detail(site, web("https://www.chotot.com/134397861.htm", {"adView": {"adInfo": item_answer}}))
+    assert item == extract_detail(site, answer("https://gateway.chotot.com/v1/public/ad-listing/134397861", item_answer))
+    assert item["seller_url"] == "https://www.chotot.com/user/3cc4f7b9c2743c61b5f60c6f62063743"
+
+
+def test_tieba_reads_the_pc_thread_list_hidden_in_an_html_comment():
+    """Tieba's PC forum page ships its thread list inside <code><!-- ... --></code> (documented markup, no real
+    page saved): the site file reads it as markup, the ads (no data-tid) left out."""
+    threads = "".join(
+        f'<li class=" j_thread_list clearfix thread_item_box" data-tid="{tid}"><div class="threadlist_title pull_left '
+        f'j_th_tit "><a rel="noreferrer" href="/p/{tid}" title="{title}" target="_blank" class="j_th_tit ">{title}</a>'
+        f'</div><span class="tb_icon_author " title="主题作者: {name}"><span class="frs-author-name-wrap"><a '
+        f'class="frs-author-name j_user_card " href="/home/main/?un={name}&amp;ie=utf-8&amp;fr=frs">{name}</a></span>'
+        f'</span></li>' for tid, title, name in ((111, "出象牙手镯", "老王"), (222, "求购犀角杯", "小李")))
+    ad = '<li class=" j_thread_list clearfix"><a class="j_th_tit" href="javascript:;" title="推广">推广</a></li>'
+    body = (f'<html><body><code id="pagelet_html_frs-list/pagelet/thread_list" style="display:none;"><!--'
+            f'<ul id="thread_list" class="threadlist_bright j_threadlist_bright">{threads}{ad}</ul>--></code></body></html>')
+    site = sites.load("tieba")
+    page = extract_search(site, HtmlResponse(url="https://tieba.baidu.com/f?kw=%E8%B1%A1%E7%89%99&pn=0",
+                                             body=body.encode(), encoding="utf-8"))
+    assert [r["url"] for r in page.results] == ["https://tieba.baidu.com/p/111", "https://tieba.baidu.com/p/222"]
+    assert page.results[0]["title"] == "出象牙手镯" and page.results[0]["seller"] == "老王"

@@ -41,6 +41,9 @@ class JsonSpec:
     script: str | None = None  # JSON carried by an HTML page: a <script id> or an assignment (window.data)
     skip: str | None = None  # path on each result; truthy means not a search result (a paid placement)
     capture: str | None = None  # browser sites: read the JSON answers whose address contains this
+    # A path to where the answer is, when pages carry it wrapped (Next.js: props.initialState...): every other
+    # path reads from there. Where it finds nothing, the whole JSON is read (an API answer of the same shape).
+    root: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class SearchSpec:
     json: JsonSpec | None = None
     paging: Paging | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Some sites ship part of their markup inside HTML comments, rendered by script (Tieba's PC thread list):
+    # read it as markup.
+    read_comments: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,7 @@ def parse(doc: dict, name: str) -> Site:
                         next_page=search_doc.get("next_page"), no_results=search_doc.get("no_results"),
                         wait_for=search_doc.get("wait_for"), fields=search_fields,
                         paging=_paging(search_doc.get("paging"), where),
+                        read_comments=bool(search_doc.get("read_comments", False)),
                         headers=_headers(search_doc.get("headers"), where + " search"))
     if not search.json and not (search.results and search.link):
         raise SiteError(f"{where}: search needs 'results' and 'link' (HTML) or 'json' (JSON answers)")
@@ -267,7 +274,7 @@ def _json_spec(doc: dict, where: str, search: bool) -> JsonSpec | None:
         return None
     if not isinstance(spec, dict):
         raise SiteError(f"{where}: json must be a mapping")
-    allowed = {"items", "link", "fields", "script", "skip", "capture"}
+    allowed = {"items", "link", "fields", "script", "skip", "capture", "root"}
     if set(spec) - allowed:
         raise SiteError(f"{where}: unknown json keys {sorted(set(spec) - allowed)}")
     fields = dict(spec.get("fields") or {})
@@ -277,13 +284,13 @@ def _json_spec(doc: dict, where: str, search: bool) -> JsonSpec | None:
     if search:
         _require(spec, "items", where + " json")
         _require(spec, "link", where + " json")
-    for key in ("items", "link", "skip"):
+    for key in ("items", "link", "skip", "root"):
         if spec.get(key) is not None:
             _check_path(spec[key], f"{where} json {key}")
     for name, path in fields.items():
         _check_path(path, f"{where} json field {name}")
     return JsonSpec(items=spec.get("items"), fields=fields, link=spec.get("link"), script=spec.get("script"),
-                    skip=spec.get("skip"), capture=spec.get("capture"))
+                    skip=spec.get("skip"), capture=spec.get("capture"), root=spec.get("root"))
 
 
 def _paging(doc, where: str) -> Paging | None:
