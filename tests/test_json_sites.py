@@ -298,3 +298,27 @@ def test_tieba_reads_the_pc_thread_list_hidden_in_an_html_comment():
                                              body=body.encode(), encoding="utf-8"))
     assert [r["url"] for r in page.results] == ["https://tieba.baidu.com/p/111", "https://tieba.baidu.com/p/222"]
     assert page.results[0]["title"] == "出象牙手镯" and page.results[0]["seller"] == "老王"
+
+
+@pytest.mark.browser
+def test_a_browser_site_is_read_from_the_json_answers_its_page_receives(crawl_env, conn, tmp_path, monkeypatch):
+    """As for Xianyu (whose API its page signs): Chromium loads the demo's Chinese search page, whose script
+    fetches /api/search; the site file reads those answers with paths, and pages by page number until the
+    answer says it was the last. Everything the HTML reading finds is found."""
+    from test_crawl import _site_variant, expected, seen_ids
+
+    def capture(doc):
+        doc["search"] = {"url": "{base_url}/search?q={query}",
+                         "json": {"capture": "/api/search", "items": "items", "link": "url",
+                                  "fields": {"title": "title", "price": "price", "location": "location"}},
+                         "paging": {"by": "page", "param": "page", "more": "page < pages"}}
+        doc["checks"] = [{"page": "fixtures:demo_cn/search.html", "kind": "search"}]
+
+    _site_variant(tmp_path, monkeypatch, capture, site="demo_cn")
+    crawl("demo_cn", dict(os.environ))
+    run_id = latest_run(conn)
+    record = runs.site_crawl(conn, run_id, "demo_cn")
+    want = expected("demo_cn")
+    assert record["status"] == "succeeded", record
+    assert (record["pages_fetched"], record["listings_seen"]) == (want["pages"], want["listings"])
+    assert seen_ids(conn, run_id) == set(want["listing_ids"])
