@@ -22,7 +22,10 @@ from wildwatch import config, keywords, runs, shards, sites
 from wildwatch.airflow_client import Airflow
 
 WILDWATCH = [sys.executable, "-m", "wildwatch.cli"]
-SITES = sorted(s.name for s in sites.load_all() if s.enabled)  # what the monthly survey crawls
+# What this test's monthly survey crawls: the four HTML demo sites. The JSON and forum demo sites go through
+# the same DAG in tests/test_dags.py; here they would only double the time of the slowest test.
+SITES = ["demo_cm", "demo_cn", "demo_tz", "demo_vn"]
+LEFT_OUT = ["demo_forum", "demo_rao"]
 SHARD_SIZE = 10
 # Lower than the demo files' 4, so that the pool, not the two workers' four slots, is what limits it.
 CAPPED = {"demo_tz": 2, "demo_cm": 1}
@@ -73,9 +76,14 @@ def run_id_of(url: str, run_key: str) -> int:
 
 @pytest.fixture
 def sites_dir(tmp_path):
-    """The project's site files, some with a lower concurrency (see CAPPED)."""
+    """The project's site files, some with a lower concurrency (see CAPPED), LEFT_OUT disabled."""
     folder = tmp_path / "sites"
     shutil.copytree(config.PROJECT_ROOT / "sites", folder)
+    for name in LEFT_OUT:
+        path = folder / f"{name}.yaml"
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc["enabled"] = False
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     for name, slots in CAPPED.items():
         path = folder / f"{name}.yaml"
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
