@@ -54,14 +54,14 @@ def print_report(conn, run_key: str | None = None) -> bool:
     run_id, key = found
     rows = compare(conn, run_id)
     print(f"\nSurvey run {run_id} ({key}) against the demo ground truth")
-    print(f"{'site':8s} {'status':10s} {'pages':>11s} {'listings':>11s} {'queued':>7s} {'not wildlife':>13s} "
+    print(f"{'site':10s} {'status':10s} {'pages':>11s} {'listings':>11s} {'queued':>7s} {'not wildlife':>13s} "
           f"{'wildlife missed':>16s}")
     ok = bool(rows)
     for r in rows:
         good = (r["pages"] == r["expected_pages"] and r["listings"] == r["expected_listings"]
                 and not r["wildlife_missed"] and r["status"] == "succeeded")
         ok &= good
-        print(f"{r['site']:8s} {r['status']:10s} {r['pages']:>4d} of {r['expected_pages']:<4d} "
+        print(f"{r['site']:10s} {r['status']:10s} {r['pages']:>4d} of {r['expected_pages']:<4d} "
               f"{r['listings']:>4d} of {r['expected_listings']:<4d} {r['queued']:>7d} {len(r['queued_not_wildlife']):>13d} "
               f"{len(r['wildlife_missed']):>16d}  {'OK' if good else 'MISMATCH'}")
         if r["reason"]:
