@@ -26,7 +26,7 @@ class JsonUnreadable(ValueError):
 
 
 class PathError(ValueError):
-    pass
+    """A site file's path or template does not compile (site files are refused on load)."""
 
 
 @lru_cache(maxsize=4096)
@@ -125,6 +125,8 @@ def parse_body(text: str | bytes):
             break
     try:
         return json.loads(stripped)
+    except RecursionError:  # a hostile answer nested deeper than any real one
+        raise JsonUnreadable("answer is nested too deeply to read") from None
     except ValueError as exc:
         start = " ".join(stripped[:40].split())
         raise JsonUnreadable(f"answer is not JSON ({exc.msg} at character {exc.pos}; it starts {start!r})") from None
@@ -136,6 +138,8 @@ def from_script(text: str, name: str):
     if element:
         try:
             data = json.loads(element.group(1))
+        except RecursionError:
+            raise JsonUnreadable(f"script {name!r} is nested too deeply to read") from None
         except ValueError as exc:
             raise JsonUnreadable(f"script {name!r} is not JSON ({exc})") from None
         return unflatten(data) if _is_devalue(element.group(0), data) else data
@@ -147,6 +151,8 @@ def from_script(text: str, name: str):
         raise JsonUnreadable(f"{name!r} is assigned code, not JSON data (it starts {rest[:30]!r})")
     try:
         data, _ = json.JSONDecoder().raw_decode(rest)
+    except RecursionError:
+        raise JsonUnreadable(f"{name!r} is nested too deeply to read") from None
     except ValueError as exc:
         raise JsonUnreadable(f"{name!r} holds no JSON ({exc.msg} at character {exc.pos})") from None
     return data

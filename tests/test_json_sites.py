@@ -52,6 +52,8 @@ def test_scripts_that_are_code_not_data_are_reported_not_evaluated():
     assert jsondata.from_script("var g_page_config = {\"a\": [1]};", "g_page_config") == {"a": [1]}
     assert jsondata.from_script("window.data = {\"a\": 1}", "window.data") == {"a": 1}
     assert jsondata.parse_body(")]}',\n{\"a\": 2}") == {"a": 2}
+    with pytest.raises(jsondata.JsonUnreadable, match="nested too deeply"):  # a hostile answer, not a traceback
+        jsondata.parse_body("[" * 200_000)
 
 
 def test_templates_give_no_address_when_a_part_is_missing():

@@ -23,9 +23,7 @@ MIN_RESULTS = 3  # fewer repeated links than this is not a result list
 CHROME = "ancestor-or-self::*[self::footer or self::nav or self::header or self::aside]"
 CLASS = re.compile(r"^[A-Za-z_][-\w]*$")  # a class name a CSS selector can carry as it is
 
-HEAD = """\
-# {title}: written by `wildwatch sites new`. Fill in the selectors, then run `wildwatch sites check {name}`.
-# Keep it disabled until the site's robots.txt and terms are checked.
+SITE = """\
 name: {name}
 title: {title}
 country: {country}
@@ -36,6 +34,11 @@ enabled: false
 politeness: {{download_delay: 5, concurrency: 1}}
 search:
   url: "{{base_url}}/search?q={{query}}"
+"""
+HEAD = """\
+# {title}: written by `wildwatch sites new`. Fill in the selectors, then run `wildwatch sites check {name}`.
+# Keep it disabled until the site's robots.txt and terms are checked.
+""" + SITE + """\
   results: "{results}"          # one node per real result: no ads, placeholders or "related" blocks
   link: "a::attr(href)"
   next_page: "a[rel=next]::attr(href)"
@@ -48,16 +51,7 @@ HEAD_JSON = """\
 # {title}: written by `wildwatch sites new` from a JSON answer. Check the paths (JMESPath), the search address
 # and the listing address, then run `wildwatch sites check {name}`. See "JSON sites" in sites/README.md.
 # Keep it disabled until the site's robots.txt and terms are checked.
-name: {name}
-title: {title}
-country: {country}
-languages: [{language}]
-currency: {currency}
-base_url: {base_url}
-enabled: false
-politeness: {{download_delay: 5, concurrency: 1}}
-search:
-  url: "{{base_url}}/search?q={{query}}"
+""" + SITE + """\
   json:
 {script}    items: {items}
     link: {link}
