@@ -42,20 +42,27 @@ MAX_CAPTURED = 8 * 1024 * 1024  # bytes of JSON answers kept per page (as DOWNLO
 
 class JsonCapture:
     """For sites that sign their API requests in the page's own script (Xianyu): the browser loads the public
-    search page, and the bodies of the answers its scripts receive from addresses containing `address_part`
-    are kept for the site file's JSON paths. One per request (scrapy-playwright's page init callback and a
-    page method that waits for the first answer). Bodies are read in a route handler, before the page's
-    scripts see them."""
+    page, and the bodies of the answers its scripts receive from addresses containing `address_part` are kept
+    for the site file's JSON paths. One per request (scrapy-playwright's page init callback and a page method
+    that waits for the answers). Bodies are read in a route handler, before the page's scripts see them.
 
-    def __init__(self, address_part: str, timeout_s: float = 15.0):
+    With `next_selector` (paging by click) the page is paged in place: the control is clicked and the next
+    answer awaited, up to `pages` answers, until `more` (a path on the last answer) says it was the last or
+    the control is gone. `note` says why paging stopped early, for the run record."""
+
+    def __init__(self, address_part: str, timeout_s: float = 15.0, next_selector: str | None = None,
+                 pages: int = 1, more: str | None = None):
         self.address_part, self.timeout_s = address_part, timeout_s
+        self.next_selector, self.pages, self.more = next_selector, max(1, pages), more
         self.bodies: list[bytes] = []
-        self._got = None
+        self.received = 0
+        self.note: list[str] = []  # a list so that the spider's copy of the request meta sees it
+        self._arrived = None
 
     async def init(self, page, request):
         import asyncio
 
-        self._got = asyncio.Event()
+        self._arrived = asyncio.Event()
 
         async def keep(route):
             try:
@@ -66,19 +73,53 @@ class JsonCapture:
                 return
             if sum(map(len, self.bodies)) + len(body) <= MAX_CAPTURED:
                 self.bodies.append(body)
-            self._got.set()
+            self.received += 1
+            self._arrived.set()
             await route.fulfill(response=answer, body=body)
 
         await page.route(lambda url: self.address_part in url, keep)
 
-    async def wait(self, page):
-        """A page method: the page is read once its first answer came (or the wait ran out: nothing captured,
-        which the spider records)."""
+    async def _answer_after(self, seen: int) -> bool:
         import asyncio
 
-        if self._got is None:
-            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
+        while self.received <= seen:
+            self._arrived.clear()
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._arrived.wait(), left)
+            except asyncio.TimeoutError:
+                return False
+        return True
+
+    def _last_says_more(self) -> bool:
+        from spiders import jsondata
+
+        if not self.more:
+            return True
         try:
-            await asyncio.wait_for(self._got.wait(), self.timeout_s)
-        except asyncio.TimeoutError:
-            pass
+            return bool(jsondata.search(self.more, jsondata.parse_body(self.bodies[-1])))
+        except (jsondata.JsonUnreadable, IndexError):
+            return False
+
+    async def wait(self, page):
+        """A page method: the page is read once its answers came (or the wait ran out: nothing captured, which
+        the spider records)."""
+        if self._arrived is None or not await self._answer_after(0):
+            return
+        for _ in range(self.pages - 1):
+            if not self.next_selector or not self._last_says_more():
+                return
+            control = await page.query_selector(self.next_selector)
+            if control is None or not await control.is_enabled():
+                if self.more:  # the answer says there is more, but the page shows no way to it: a redesign?
+                    self.note.append(f"the next-page control {self.next_selector!r} was not on the page")
+                return
+            seen = self.received
+            await control.click(timeout=self.timeout_s * 1000)
+            if not await self._answer_after(seen):
+                self.note.append("no answer came after clicking the next-page control")
+                return

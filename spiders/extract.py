@@ -75,14 +75,17 @@ def _json_fields(names: dict[str, str], data, base_url: str) -> dict:
     return out
 
 
-def _search_json(site: Site, response, captured) -> Any:
-    spec = site.search.json
+def _answer(spec, response, captured) -> Any:
+    """The JSON a page gives: its body or a script it carries, or for capture sites the answers its scripts
+    received (several, when the page was paged in place: read together)."""
     if spec.capture:
         if captured is None:  # a saved answer (checks, tests): the body is the answer the page received
             return jsondata.load(response.text, _content_type(response), spec.script)
         if not captured:
             raise jsondata.JsonUnreadable(f"the page received no answer from an address containing {spec.capture!r}")
         answers = [jsondata.parse_body(body) for body in captured]
+        if spec.items is None:  # an item page: its one answer
+            return answers[0]
         found = [a for a in answers if isinstance(jsondata.search(spec.items, a), list)]
         return found[0] if len(found) == 1 else {"answers": found} if found else answers[0]
     return jsondata.load(response.text, _content_type(response), spec.script)
@@ -109,7 +112,7 @@ def _extract_json(site: Site, response, captured=None) -> SearchPage | None:
     page = SearchPage()
     html_fallback = bool(site.search.results) and not jsondata.looks_like_json(response.text, _content_type(response))
     try:
-        data = rooted(spec, _search_json(site, response, captured))
+        data = rooted(spec, _answer(spec, response, captured))
     except jsondata.JsonUnreadable as exc:
         if html_fallback:
             return None
@@ -216,7 +219,7 @@ def next_search_url(site: Site, response, page: SearchPage, page_no: int) -> str
     if page.next_url:
         return page.next_url
     paging = site.search.paging
-    if not paging or paging.by == "next_url" or not page.results:
+    if not paging or paging.by in ("next_url", "click") or not page.results:
         return None  # an empty page ends the query, whatever the paging
     if paging.more and page.data is not None and not jsondata.search(paging.more, page.data):
         return None
@@ -245,15 +248,15 @@ def with_params(url: str, params: dict[str, str]) -> str:
 FALLBACK_FIELDS = ("title", "price", "seller", "description", "images")
 
 
-def extract_detail(site: Site, response) -> dict:
+def extract_detail(site: Site, response, captured: list[bytes] | None = None) -> dict:
     """The site's selectors (or JSON paths) first; what they miss comes from the page's structured data, and
     the fields so filled are listed under "_structured" (a crawl-health signal: selectors going stale). An
-    answer that cannot be read gives {"_problem": why}."""
+    answer that cannot be read gives {"_problem": why}. `captured`: as for extract_search."""
     detail = site.detail
-    if detail and detail.json and (detail.json.script or jsondata.looks_like_json(response.text,
-                                                                                   _content_type(response))):
+    if detail and detail.json and (detail.json.script or captured is not None or
+                                   jsondata.looks_like_json(response.text, _content_type(response))):
         try:
-            data = rooted(detail.json, jsondata.load(response.text, _content_type(response), detail.json.script))
+            data = rooted(detail.json, _answer(detail.json, response, captured))
         except jsondata.JsonUnreadable as exc:
             if detail.fields:  # an HTML item page without its JSON: the selectors read it
                 return _html_detail(site, response)

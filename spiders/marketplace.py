@@ -72,15 +72,27 @@ class MarketplaceSpider(scrapy.Spider):
         methods = [PageMethod("wait_for_selector", wait_for, timeout=15_000)] if wait_for else []
         return {"playwright": True, "playwright_page_methods": methods}
 
-    def search_meta(self) -> dict:
-        meta = self.page_meta(self.site.search.wait_for)
-        capture = self.site.search.json.capture if self.site.search.json else None
-        if capture and meta:
-            answers = browser.JsonCapture(capture)
-            meta["playwright_page_init_callback"] = answers.init
-            meta["playwright_page_methods"] = [PageMethod(answers.wait), *meta["playwright_page_methods"]]
-            meta["wildwatch_captured"] = answers.bodies
+    def capture_meta(self, meta: dict, spec, paging=None) -> dict:
+        """Browser sites read from the JSON answers their pages receive (json.capture): see browser.JsonCapture."""
+        if not (spec and spec.capture and meta):
+            return meta
+        clicking = paging is not None and paging.by == "click"
+        answers = browser.JsonCapture(spec.capture, next_selector=paging.selector if clicking else None,
+                                      pages=self.site.max_pages_per_query if clicking else 1,
+                                      more=paging.more if clicking else None)
+        meta["playwright_page_init_callback"] = answers.init
+        meta["playwright_page_methods"] = [PageMethod(answers.wait), *meta["playwright_page_methods"]]
+        meta["wildwatch_captured"] = answers.bodies
+        meta["wildwatch_capture_note"] = answers.note
         return meta
+
+    def search_meta(self) -> dict:
+        search = self.site.search
+        return self.capture_meta(self.page_meta(search.wait_for), search.json, search.paging)
+
+    def detail_meta(self) -> dict:
+        detail = self.site.detail
+        return self.capture_meta(self.page_meta(detail.wait_for, detail.needs_browser), detail.json)
 
     async def start(self):
         if self.abort_reason:
@@ -102,8 +114,12 @@ class MarketplaceSpider(scrapy.Spider):
 
     def parse_search(self, response, query: str, page_no: int, seen: tuple = ()):
         stats = self.crawler.stats
-        stats.inc_value("wildwatch/pages/search")
-        page = extract_search(self.site, response, response.meta.get("wildwatch_captured"))
+        captured = response.meta.get("wildwatch_captured")
+        # A page paged in place (by click) read several answers: each counts as a search page.
+        stats.inc_value("wildwatch/pages/search", max(1, len(captured or ())))
+        for note in response.meta.get("wildwatch_capture_note") or ():
+            self.problem("search page", note, response.url)
+        page = extract_search(self.site, response, captured)
         stats.inc_value(f"wildwatch/query_results/{query}", len(page.results))
         if page.problem:
             self.problem("search page", page.problem, response.url)
@@ -122,8 +138,7 @@ class MarketplaceSpider(scrapy.Spider):
             if self.site.detail:
                 # The card's fingerprint lets the next survey skip this page while the card stays the same.
                 seed["_card"] = card_hash(result)
-                meta = {**self.page_meta(self.site.detail.wait_for, self.site.detail.needs_browser),
-                        "listing_url": result["url"]}
+                meta = {**self.detail_meta(), "listing_url": result["url"]}
                 yield response.follow(result.get("_fetch") or result["url"], callback=self.parse_detail,
                                       errback=self.on_error, meta=meta, headers=self.site.detail.headers or None,
                                       cb_kwargs={"seed": seed})
@@ -141,7 +156,7 @@ class MarketplaceSpider(scrapy.Spider):
 
     def parse_detail(self, response, seed: dict):
         self.crawler.stats.inc_value("wildwatch/pages/detail")
-        fields = extract_detail(self.site, response)
+        fields = extract_detail(self.site, response, response.meta.get("wildwatch_captured"))
         if "_problem" in fields:
             # The search card stands in for the page: what was found is kept, and the run says why.
             self.problem("listing page", fields.pop("_problem"), response.url)

@@ -21,7 +21,8 @@ SEARCH_FIELDS = {"title", "price", "location", "seller", "seller_url", "seller_i
 DETAIL_FIELDS = {"title", "price", "seller", "seller_url", "seller_id", "location", "posted", "description", "images"}
 POST_FIELDS = {"author", "author_url", "author_id", "text", "images", "posted"}
 KINDS = ("marketplace", "forum")
-PAGING = {"page": ("param",), "offset": ("param", "size"), "cursor": ("param", "from"), "next_url": ("from",)}
+PAGING = {"page": ("param",), "offset": ("param", "size"), "cursor": ("param", "from"), "next_url": ("from",),
+          "click": ("selector",)}
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 # A site file may set what a JSON API needs, never who we are or a session.
 FORBIDDEN_HEADERS = {"cookie", "authorization", "user-agent", "host", "proxy-authorization"}
@@ -50,13 +51,16 @@ class JsonSpec:
 class Paging:
     """How the next search page is asked for, when the answer carries no next-page link."""
 
-    by: str  # page | offset | cursor | next_url
+    by: str  # page | offset | cursor | next_url | click
     param: str | None = None  # the query parameter set on the next request
     size: int | None = None  # offset: results per page (also sent as size_param when given)
     size_param: str | None = None
     start: int = 0  # first page number or offset (the search url's own value)
     source: str | None = None  # cursor / next_url: the path to it in the answer
     more: str | None = None  # a path whose falsy value says this was the last page
+    # click: browser sites whose page asks for its next answer itself (Xianyu's pager): the control to click.
+    # Every answer the page then receives is read, up to max_pages_per_query.
+    selector: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,13 @@ def parse(doc: dict, name: str) -> Site:
             _check_path(detail.url, where + " detail url")
         if not (detail.fields or detail.json or detail.posts):
             raise SiteError(f"{where}: detail needs fields (selectors), json (paths) or posts (a forum)")
+    browsing = bool(doc.get("needs_browser", False))
+    if search.paging and search.paging.by == "click" and not (browsing and search.json and search.json.capture):
+        raise SiteError(f"{where}: paging by click reads the answers a page receives: it needs needs_browser "
+                        "and json capture")
+    if detail and detail.json and detail.json.capture and not \
+            (detail.needs_browser if detail.needs_browser is not None else browsing):
+        raise SiteError(f"{where}: detail json capture reads what a browser receives: it needs needs_browser")
     kind = doc.get("kind", "marketplace")
     if kind not in KINDS:
         raise SiteError(f"{where}: kind is one of {', '.join(KINDS)}")
@@ -298,7 +309,7 @@ def _paging(doc, where: str) -> Paging | None:
         return None
     if not isinstance(doc, dict) or doc.get("by") not in PAGING:
         raise SiteError(f"{where}: paging.by is one of {', '.join(PAGING)}")
-    allowed = {"by", "param", "size", "size_param", "start", "from", "more"}
+    allowed = {"by", "param", "size", "size_param", "start", "from", "more", "selector"}
     if set(doc) - allowed:
         raise SiteError(f"{where}: unknown paging keys {sorted(set(doc) - allowed)}")
     for key in PAGING[doc["by"]]:
@@ -315,7 +326,7 @@ def _paging(doc, where: str) -> Paging | None:
     if size is not None and not 0 < size <= 1000:
         raise SiteError(f"{where}: paging size must be between 1 and 1000")
     return Paging(by=doc["by"], param=doc.get("param"), size=size, size_param=doc.get("size_param"), start=start,
-                  source=doc.get("from"), more=doc.get("more"))
+                  source=doc.get("from"), more=doc.get("more"), selector=doc.get("selector"))
 
 
 def _headers(doc, where: str) -> dict[str, str]:
