@@ -64,7 +64,10 @@ def browser_login(page, base: str, name: str, password: str = "correct horse bat
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", password)
     page.click("button")
-    page.wait_for_url(base + "/")
+    try:
+        page.wait_for_url(base + "/", timeout=15_000)
+    except Exception:
+        raise AssertionError(f"login did not land on the queue: {page.url}\n{page.content()[:2000]}") from None
 
 
 def queue_decided(conn, rows, decided_at=None, confirmed=lambda r: r["label"] == "1") -> list[int]:
@@ -113,3 +116,12 @@ def store_with_contacts(conn, site_id, run_id, url, title, description="", selle
                 cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, %s, 1)",
                             (listing_id, run_id))
     return listing_id
+
+
+def sign_in(client, name: str, password: str, **kwargs):
+    """POST /login as the login form does, with the form's token (the login form is CSRF-protected too)."""
+    import re
+
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"username": name, "password": password, "csrf_token": token}, **kwargs)

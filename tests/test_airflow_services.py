@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import free_port, settings_for
+from helpers import free_port, settings_for, sign_in
 from wildwatch.airflow_client import Airflow
 from wildwatch.airflow_env import airflow_env
 from test_crawl import crawl
@@ -93,7 +93,7 @@ def the_ui_is_private_behind_a_login_and_shows_every_dag(airflow: Airflow, port:
 
 def confirm_in_review_app(database_url, n: int) -> None:
     client = TestClient(create_app(ReviewSettings(secret_key="k" * 40, database_url=database_url)))
-    assert client.post("/login", data={"username": "amina", "password": PASSWORD},
+    assert sign_in(client, "amina", PASSWORD,
                        follow_redirects=False).status_code == 303
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
     for _ in range(n):

@@ -3,7 +3,7 @@ posted date and first/last seen on the item page."""
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import seed_site_and_run
+from helpers import seed_site_and_run, sign_in
 from wildwatch import money
 from wildwatch.review import accounts
 from wildwatch.review.app import create_app
@@ -46,7 +46,7 @@ def test_the_item_page_and_the_queue_show_formatted_prices_and_the_item_its_date
         queue_id = cur.fetchone()[0]
         accounts.add_user(conn, "amina", "analyst", "correct horse battery")
     client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url)))
-    client.post("/login", data={"username": "amina", "password": "correct horse battery"})
+    sign_in(client, "amina", "correct horse battery")
     page = client.get(f"/item/{queue_id}").text
     assert f'<span class="price">4.653.000{NBSP}₫</span>' in page and "(≈ US$180)" in page
     assert "4653000.00" not in page

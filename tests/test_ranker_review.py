@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from helpers import queue_decided
+from helpers import queue_decided, sign_in
 from wildwatch.ranker import registry
 from wildwatch.review import accounts
 from wildwatch.review.app import create_app
@@ -30,7 +30,7 @@ def test_item_page_explains_the_ranker_and_the_queue_sorts_by_either(conn, datab
         accounts.add_user(conn, "sam", "analyst", "correct horse battery")
     registry.train_and_save(conn, user="test", activate=True)
     client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url)))
-    client.post("/login", data={"username": "sam", "password": "correct horse battery"})
+    sign_in(client, "sam", "correct horse battery")
 
     by_ranker = client.get("/").text
     by_keywords = client.get("/?sort=keywords").text

@@ -4,7 +4,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import seed_site_and_run
+from helpers import seed_site_and_run, sign_in
 from wildwatch.review import accounts, claims
 from wildwatch.review.app import create_app
 from wildwatch.review.settings import ReviewSettings
@@ -32,7 +32,7 @@ def app_client(conn, database_url):
 
 
 def login(client, password="correct horse battery"):
-    return client.post("/login", data={"username": "amina", "password": password}, follow_redirects=False)
+    return sign_in(client, "amina", password, follow_redirects=False)
 
 
 def csrf_of(client) -> str:
@@ -71,7 +71,7 @@ def test_the_audit_page_shows_analysts_their_own_trail_and_supervisors_everyone(
     mine = app_client.get("/audit").text
     assert "bao" not in mine and "<td>amina</td>" not in mine
     app_client.post("/logout", data={"csrf_token": token})
-    app_client.post("/login", data={"username": "sam", "password": "correct horse battery"})
+    sign_in(app_client, "sam", "correct horse battery")
     everyone = app_client.get("/audit").text
     assert "<td>bao</td><td>claim</td>" in everyone and "user_add" in everyone
 
@@ -128,7 +128,7 @@ def test_claim_decide_with_csrf(app_client, conn):
     accounts.add_user(conn, "baraka", "analyst", "correct horse battery")
     conn.commit()
     app_client.post("/logout", data={"csrf_token": token})
-    app_client.post("/login", data={"username": "baraka", "password": "correct horse battery"})
+    sign_in(app_client, "baraka", "correct horse battery")
     refused = app_client.post("/item/1/decide", data={"csrf_token": csrf_of(app_client), "decision": "legal"})
     assert refused.status_code == 409 and "<h1>Not recorded</h1>" in refused.text and "not held by baraka" in refused.text
 
@@ -211,7 +211,7 @@ def test_supervisors_export_confirmed_offers_safely(app_client, conn):
     app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed", "product_group": "ivory"})
     assert app_client.get("/export").status_code == 403  # analysts do not export
     app_client.post("/logout", data={"csrf_token": token})
-    app_client.post("/login", data={"username": "chloe", "password": "another long secret"})
+    sign_in(app_client, "chloe", "another long secret")
     got = app_client.get("/export?format=csv&month=2026-11&country=TZ")
     assert got.status_code == 200 and got.headers["content-disposition"].endswith('2026-11.csv"')
     rows = list(csv.DictReader(io.StringIO(got.text)))

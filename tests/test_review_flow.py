@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from test_review_app import app_client, csrf_of, login  # noqa: F401
 from wildwatch.review.app import create_app
 from wildwatch.review.settings import ReviewSettings
+from helpers import sign_in
 
 
 def add_items(conn, n: int) -> None:
@@ -80,7 +81,9 @@ def test_items_one_walks_away_from_are_let_go_at_once(app_client, conn):
     login(app_client)
     token = csrf_of(app_client)
     app_client.post("/next", data={"csrf_token": token})
-    app_client.get("/")  # back on the queue
+    app_client.get("/")  # a GET changes nothing (an <img> on another site could send one)
+    assert states(conn)[0] == (1, "claimed", "amina")
+    app_client.post("/item/1/release", data={"csrf_token": token})  # the item page's beacon, back on the queue
     assert states(conn)[0] == (1, "pending", None)
 
     app_client.post("/next", data={"csrf_token": token})
@@ -227,7 +230,7 @@ def test_a_supervisor_writes_the_months_report_again_once_decisions_are_in(app_c
     conn.commit()
     client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url,
                                                   reports_dir=reports)))
-    assert client.post("/login", data={"username": "sam", "password": "correct horse battery"}).status_code == 200
+    assert sign_in(client, "sam", "correct horse battery").status_code == 200
     page = client.get("/reports").text
     assert 'action="/reports/2026-11/regenerate"' in page
     done = client.post("/reports/2026-11/regenerate", data={"csrf_token": csrf_of(client)})

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from fastapi.testclient import TestClient
 
-from helpers import seed_site_and_run, store_with_contacts
+from helpers import seed_site_and_run, store_with_contacts, sign_in
 from wildwatch.networks import store
 from wildwatch.review import accounts
 from wildwatch.review.app import create_app
@@ -72,7 +72,7 @@ def network_app(conn, database_url, tmp_path, monkeypatch):
         (network,), = cur.fetchall()
     client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url,
                                                   evidence_dir=tmp_path / "evidence")))
-    client.post("/login", data={"username": "amina", "password": PASSWORD})
+    sign_in(client, "amina", PASSWORD)
     return client, ids, {k: queue.get(v) for k, v in ids.items()}, network
 
 
@@ -188,7 +188,7 @@ def test_a_supervisor_refers_a_whole_network_with_every_members_evidence_and_the
     assert client.post(f"/network/{network}/referral", data={"csrf_token": token, "agency": "Police", "country": "TZ"},
                        follow_redirects=False).status_code == 403
     client.post("/logout", data={"csrf_token": token})
-    client.post("/login", data={"username": "chloe", "password": "another long secret"})
+    sign_in(client, "chloe", "another long secret")
     page = client.get(f"/network/{network}").text
     assert "Refer this network" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import browser_login, seed_site_and_run, served
+from helpers import browser_login, seed_site_and_run, served, sign_in
 from wildwatch.evidence import warc
 from wildwatch.evidence.store import LocalEvidenceStore
 from wildwatch.review import accounts, claims
@@ -43,7 +43,7 @@ def seeded(conn, database_url, tmp_path):
 
 def client_for(app, name) -> TestClient:
     client = TestClient(app)
-    assert client.post("/login", data={"username": name, "password": PASSWORD}, follow_redirects=False).status_code == 303
+    assert sign_in(client, name, PASSWORD, follow_redirects=False).status_code == 303
     return client
 
 

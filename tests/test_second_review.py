@@ -9,6 +9,7 @@ from wildwatch.referrals import build
 from wildwatch.review import accounts, claims, export, quality
 from wildwatch.review.app import create_app
 from wildwatch.review.settings import ReviewSettings
+from helpers import sign_in
 
 PASSWORD = "correct horse battery"
 
@@ -69,7 +70,7 @@ def test_the_supervision_page_and_settling_an_escalated_item_in_the_app(conn, da
 
     def client(name):
         c = TestClient(app)
-        c.post("/login", data={"username": name, "password": PASSWORD})
+        sign_in(c, name, PASSWORD)
         token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/").text).group(1)
         return c, token
 

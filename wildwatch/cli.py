@@ -224,30 +224,6 @@ def cmd_sites_new(args, settings) -> int:
     return 0
 
 
-def cmd_users_add(args, settings) -> int:
-    import getpass
-
-    from wildwatch.review import accounts
-
-    if sys.stdin.isatty():
-        password = getpass.getpass(f"password for {args.name}: ")
-        if getpass.getpass("again: ") != password:
-            return _fail("the two passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    conn = db.connect(_ensure_db(settings))
-    try:
-        db.migrate(conn)
-        with conn:
-            accounts.add_user(conn, args.name, args.role, password)
-    except accounts.AccountError as exc:
-        return _fail(str(exc))
-    finally:
-        conn.close()
-    print(f"user {args.name} ({args.role}) added")
-    return 0
-
-
 def cmd_review(args, settings) -> int:
     import uvicorn
 
@@ -260,7 +236,9 @@ def cmd_review(args, settings) -> int:
     finally:
         conn.close()
     print(f"review app on http://{args.host}:{args.port}  (add users with `wildwatch users add NAME --role analyst`)")
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    # Forwarded headers are handled by the app, from WILDWATCH_TRUSTED_PROXIES only (uvicorn would trust
+    # 127.0.0.1 by default: any local process could then claim any address).
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0
 
 
@@ -401,13 +379,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8700)
     p.set_defaults(func=cmd_review)
 
-    p = sub.add_parser("users", help="review-app accounts")
-    usub = p.add_subparsers(dest="users_action", required=True)
-    u = usub.add_parser("add", help="add a user; the password is prompted for, or read from stdin")
-    u.add_argument("name")
-    u.add_argument("--role", required=True, choices=["analyst", "supervisor", "admin"])
-    u.set_defaults(func=cmd_users_add)
-
     p = sub.add_parser("report", help="the monthly survey report (HTML with plots, CSV per table, XLSX)")
     p.add_argument("--month", required=True, help="survey month, YYYY-MM")
     p.add_argument("--country", help="ISO country code: only this country's platforms")
@@ -446,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from wildwatch.commands import runs as runs_commands
     from wildwatch.commands import sellers as sellers_commands
+    from wildwatch.commands import users as users_commands
+
+    users_commands.register(sub)
 
     sellers_commands.register(sub)
     runs_commands.register(sub)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from wildwatch.review import sessions
 from wildwatch.review.audit import record
 
 ROLES = ("analyst", "supervisor", "admin")
@@ -49,34 +50,59 @@ def authenticate(conn, name: str, password: str) -> dict | None:
     return {"id": user_id, "name": user_name, "role": role}
 
 
-# Guessing is slowed, not blocked for good: after FREE_FAILURES failures within the window, each further try
-# must wait a delay that doubles per failure, up to MAX_DELAY_S.
-FREE_FAILURES = 5
-WINDOW_S = 15 * 60
-MAX_DELAY_S = 300
-
-
-def retry_after(conn, keys: list[str]) -> int:
-    """Seconds before another login attempt for these keys is allowed (0: now)."""
+def _user(conn, name: str) -> tuple[int, str, bool]:
     with conn.cursor() as cur:
-        cur.execute("""SELECT key, count(*), extract(epoch FROM now() - max(at)) FROM login_failures
-                       WHERE key = ANY(%s) AND at > now() - make_interval(secs => %s) GROUP BY key""",
-                    (keys, WINDOW_S))
-        wait = 0.0
-        for _key, failures, since_last in cur.fetchall():
-            if failures >= FREE_FAILURES:
-                delay = min(MAX_DELAY_S, 2 ** (failures - FREE_FAILURES + 1))
-                wait = max(wait, delay - float(since_last))
-    return max(0, int(wait + 0.999))
+        cur.execute("SELECT id, role, disabled FROM users WHERE name = %s", (name,))
+        row = cur.fetchone()
+    if row is None:
+        raise AccountError(f"no user {name!r}")
+    return row
 
 
-def record_failure(conn, keys: list[str]) -> None:
+def set_disabled(conn, name: str, disabled: bool, by: str = "cli") -> int:
+    """Disables (or enables) an account; disabling ends its sessions at once. Returns the sessions ended."""
+    user_id, _, was = _user(conn, name)
     with conn.cursor() as cur:
-        for key in keys:
-            cur.execute("INSERT INTO login_failures (key) VALUES (%s)", (key,))
-        cur.execute("DELETE FROM login_failures WHERE at < now() - make_interval(secs => %s)", (WINDOW_S,))
+        cur.execute("UPDATE users SET disabled = %s WHERE id = %s", (disabled, user_id))
+    ended = sessions.end_all(conn, user_id, "account disabled") if disabled else 0
+    record(conn, by, "user_disable" if disabled else "user_enable", "user", user_id, {"disabled": was},
+           {"disabled": disabled, "sessions_ended": ended})
+    return ended
 
 
-def clear_failures(conn, keys: list[str]) -> None:
+def set_role(conn, name: str, role: str, by: str = "cli") -> int:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    user_id, was, _ = _user(conn, name)
     with conn.cursor() as cur:
-        cur.execute("DELETE FROM login_failures WHERE key = ANY(%s)", (keys,))
+        cur.execute("UPDATE users SET role = %s WHERE id = %s", (role, user_id))
+    ended = sessions.end_all(conn, user_id, "role changed") if role != was else 0
+    record(conn, by, "user_role", "user", user_id, {"role": was}, {"role": role, "sessions_ended": ended})
+    return ended
+
+
+def set_password(conn, name: str, password: str, by: str = "cli") -> int:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user_id, _, _ = _user(conn, name)
+    with conn.cursor() as cur:
+        cur.execute("UPDATE users SET password_hash = %s, password_changed_at = now() WHERE id = %s",
+                    (_hasher.hash(password), user_id))
+    ended = sessions.end_all(conn, user_id, "password changed")
+    record(conn, by, "user_password", "user", user_id, None, {"sessions_ended": ended})
+    return ended
+
+
+def end_sessions(conn, name: str, by: str = "cli") -> int:
+    user_id, _, _ = _user(conn, name)
+    ended = sessions.end_all(conn, user_id, f"ended by {by}")
+    record(conn, by, "sessions_end", "user", user_id, None, {"sessions_ended": ended})
+    return ended
+
+
+def list_users(conn) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute("""SELECT u.name, u.role, u.disabled, u.created_at,
+                              (SELECT max(last_seen_at) FROM review_sessions s WHERE s.user_id = u.id)
+                       FROM users u ORDER BY u.name""")
+        return [dict(zip(("name", "role", "disabled", "created", "last_seen"), r, strict=True)) for r in cur.fetchall()]

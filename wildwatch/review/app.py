@@ -20,9 +20,10 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wildwatch import config, db, keywords, money
-from wildwatch.review import accounts, claims, export, neardup, quality, repository
+from wildwatch.review import accounts, claims, export, neardup, quality, repository, sessions, throttle
 from wildwatch.review import audit
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
@@ -65,6 +66,9 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     app = FastAPI(title="wildwatch review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_s,
                        same_site="strict", https_only=settings.https_only, session_cookie="wildwatch_session")
+    if settings.trusted_proxies:
+        # Forwarded addresses are believed only from the proxies named; otherwise the peer is the client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -92,9 +96,18 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             conn.close()
 
     def user(request: Request) -> dict:
-        current = request.session.get("user")
+        """The signed-in user, as the server's session record says now (not as the cookie remembers)."""
+        cached = getattr(request.state, "user", None)
+        if cached:
+            return cached
+        with connection() as conn:
+            current = sessions.current(conn, request.session.get("sid"), settings.session_idle_s,
+                                       settings.session_max_age_s)
         if not current:
+            if "sid" in request.session:  # a session that ended: forget it (a login form's token stays)
+                request.session.clear()
             raise LoginRequired()
+        request.state.user = current
         return current
 
     def csrf(request: Request, csrf_token: str = Form("")) -> None:
@@ -103,7 +116,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
 
     def render(request: Request, name: str, **context):
-        return templates.TemplateResponse(request, name, {"user": request.session.get("user"),
+        return templates.TemplateResponse(request, name, {"user": getattr(request.state, "user", None),
                                                           "csrf": request.session.get("csrf"),
                                                           "flash": request.session.pop("flash", None),
                                                           "undo": request.session.pop("undo", None), **context})
@@ -129,35 +142,52 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             return RedirectResponse("/", status_code=303)
         return RedirectResponse(f"/item/{claimed['queue_id']}", status_code=303)
 
+    def login_token(request: Request) -> str:
+        """Logging in needs a form token too: an outside page must not sign a colleague into its own account."""
+        token = request.session.get("login_csrf")
+        if not token:
+            token = request.session["login_csrf"] = secrets.token_urlsafe(32)
+        return token
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
-        return render(request, "login.html", error=None)
+        return render(request, "login.html", error=None, login_csrf=login_token(request))
 
     @app.post("/login")
-    def login(request: Request, username: str = Form(...), password: str = Form(...)):
-        keys = [f"user:{username[:64]}", f"ip:{request.client.host if request.client else '-'}"]
+    def login(request: Request, username: str = Form(""), password: str = Form(""), csrf_token: str = Form("")):
+        expected = request.session.get("login_csrf", "")
+        if not expected or not hmac.compare_digest(expected, csrf_token):
+            response = render(request, "login.html", error="The login form expired: please try again.",
+                              login_csrf=login_token(request))
+            response.status_code = 403
+            return response
+        address = request.client.host if request.client else "-"
+        attempt = throttle.keys(username, address)
+        with connection() as conn:  # committed before the password is checked: the attempt counts at once
+            wait = throttle.reserve(conn, attempt)
+        if wait:
+            response = render(request, "login.html", error=f"Too many failed logins: try again in {wait} s.",
+                              login_csrf=login_token(request))
+            response.status_code = 429
+            response.headers["Retry-After"] = str(wait)
+            return response
         with connection() as conn:
-            wait = accounts.retry_after(conn, keys)
-            if wait:
-                response = render(request, "login.html", error=f"Too many failed logins: try again in {wait} s.")
-                response.status_code = 429
-                response.headers["Retry-After"] = str(wait)
-                return response
-            found = accounts.authenticate(conn, username, password)
+            found = accounts.authenticate(conn, username[:200], password[:1000])
             if found:
-                accounts.clear_failures(conn, keys[:1])
-            else:
-                accounts.record_failure(conn, keys)
+                throttle.succeeded(conn, attempt)
+                token = sessions.start(conn, found["id"], found["role"], address,
+                                       request.headers.get("user-agent"))
         if not found:
-            return render(request, "login.html", error="Wrong name or password.")
-        request.session.clear()
-        request.session.update(user=found, csrf=secrets.token_urlsafe(32))
+            return render(request, "login.html", error="Wrong name or password.", login_csrf=login_token(request))
+        request.session.clear()  # a new session: nothing from before the login carries over
+        request.session.update(sid=token, csrf=secrets.token_urlsafe(32))
         return RedirectResponse("/", status_code=303)
 
     @app.post("/logout", dependencies=[Depends(csrf)])
     def logout(request: Request, current=Depends(user)):
         with connection() as conn:
             claims.release(conn, current["name"])  # nobody waits for the lease on what they held
+            sessions.end(conn, request.session.get("sid"), "logout")
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -171,8 +201,9 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             filters.update(working_slice(request))  # back on the queue, the analyst's filter still holds
         request.session["slice"] = {k: v for k, v in filters.items() if v}
         sort = sort if sort in repository.SORTS else "ranker"
+        # Nothing is released here (a GET changes nothing): the item page lets go of an item the analyst
+        # leaves (its beacon), and a lease ends by itself.
         with connection() as conn:
-            claims.release(conn, current["name"])  # back on the queue: the item left is free for others
             rows = repository.queue_page(conn, **filters, sort=sort)
             choices = repository.filter_choices(conn, list(keyword_groups()))
             progress = repository.progress(conn, current["name"], **filters)

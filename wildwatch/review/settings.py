@@ -12,7 +12,12 @@ from wildwatch import config
 @dataclass(frozen=True)
 class ReviewSettings:
     secret_key: str
-    session_max_age_s: int = 8 * 3600
+    session_max_age_s: int = 8 * 3600  # a session ends this long after login, however busy
+    session_idle_s: int = 30 * 60  # ... or after this long without a request
+    # Proxies whose X-Forwarded-For / -Proto are believed (addresses or networks); none: the peer's address.
+    trusted_proxies: tuple[str, ...] = ()
+    # A referral is approved by a supervisor other than the one who built it (off: one-person teams; audited).
+    four_eyes: bool = True
     lease_s: int = 15 * 60
     https_only: bool = False
     database_url: str | None = None
@@ -36,7 +41,18 @@ def load() -> ReviewSettings:
         key = secrets.token_urlsafe(32)  # development: sessions end when the server restarts
     return ReviewSettings(secret_key=key,
                           session_max_age_s=int(os.environ.get("WILDWATCH_SESSION_MAX_AGE", 8 * 3600)),
+                          session_idle_s=int(os.environ.get("WILDWATCH_SESSION_IDLE", 30 * 60)),
+                          trusted_proxies=tuple(p.strip() for p in os.environ.get("WILDWATCH_TRUSTED_PROXIES", "").split(",")
+                                                if p.strip()),
+                          four_eyes=os.environ.get("WILDWATCH_REFERRAL_FOUR_EYES", "on").lower()
+                          not in ("off", "0", "false", "no"),
                           lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
                           undo_s=int(os.environ.get("WILDWATCH_UNDO_SECONDS", 30)),
                           https_only=base.env != "development",
                           second_review=os.environ.get("WILDWATCH_SECOND_REVIEW", "off").lower() in ("on", "1", "true", "yes"))
+
+
+def lifetimes() -> tuple[int, int]:
+    """(idle, absolute) session lifetimes in seconds, from the environment without needing the secret key."""
+    return (int(os.environ.get("WILDWATCH_SESSION_IDLE", 30 * 60)),
+            int(os.environ.get("WILDWATCH_SESSION_MAX_AGE", 8 * 3600)))
