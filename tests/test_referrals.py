@@ -79,7 +79,7 @@ def test_assembling_again_rebuilds_the_same_draft_and_referred_items_are_not_ref
         _, second = package.build_package(conn, again, store_of(crawl_env), tmp_path)
     assert again == rid and first == second, "same items, same package bytes"
     with conn:
-        build.set_status(conn, rid, "approved", "sam")
+        build.set_status(conn, rid, "approved", "lea")
         build.set_status(conn, rid, "sent", "sam")
         assert build.create_or_refresh(conn, "platform", "demo_vn", "2026-11", "sam") is None
     confirm(conn, 1)
@@ -94,14 +94,14 @@ def test_status_changes_follow_the_workflow_and_are_audited(crawl_env, conn, tmp
     with conn:
         rid = build.create_or_refresh(conn, "agency", "Tanzania Wildlife Authority", "2026-11", "sam", country="VN")
         with pytest.raises(build.ReferralError, match="no package"):
-            build.set_status(conn, rid, "approved", "sam")
+            build.set_status(conn, rid, "approved", "lea")
     with conn:
         package.build_package(conn, rid, store_of(crawl_env), tmp_path)
         with pytest.raises(build.ReferralError, match="cannot become sent"):
             build.set_status(conn, rid, "sent", "sam")
     with conn:
         for status in ("approved", "sent", "acknowledged", "closed"):
-            build.set_status(conn, rid, status, "sam")
+            build.set_status(conn, rid, status, "lea" if status == "approved" else "sam")
     with conn.cursor() as cur:
         cur.execute("SELECT action FROM audit_log WHERE entity = 'referral' ORDER BY id")
         assert [r[0] for r in cur.fetchall()] == ["referral_create", "referral_approved", "referral_sent",
@@ -115,7 +115,7 @@ def test_the_followup_records_exactly_the_removed_listings_and_the_removal_rate(
     with conn:
         rid = build.create_or_refresh(conn, "platform", "demo_cm", "2026-11", "sam")
         package.build_package(conn, rid, store_of(crawl_env), tmp_path)
-        build.set_status(conn, rid, "approved", "sam")
+        build.set_status(conn, rid, "approved", "lea")
         build.set_status(conn, rid, "sent", "sam")
     with conn.cursor() as cur:
         cur.execute("SELECT id, split_part(url, '/', 5) FROM listings WHERE id = ANY(%s)", (confirmed,))

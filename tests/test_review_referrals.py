@@ -36,6 +36,7 @@ def seeded(conn, database_url, tmp_path):
                                              'http://127.0.0.1:1/item/tz0001', 'wildwatch/test')""", (listing, run, sha))
         accounts.add_user(conn, "amina", "analyst", PASSWORD)
         accounts.add_user(conn, "sam", "supervisor", PASSWORD)
+        accounts.add_user(conn, "lea", "supervisor", PASSWORD)
     app = create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url, evidence_dir=tmp_path / "evidence",
                                     referrals_dir=tmp_path / "referrals"))
     return app
@@ -118,10 +119,14 @@ def test_supervisors_build_approve_send_and_download_a_referral(seeded, conn):
                                         "month": "2026-11"}, follow_redirects=False)
     assert made.status_code == 303 and made.headers["location"] == "/referrals/1"
     page = sam.get("/referrals/1").text
-    assert "Carved ivory bangle" in page and ">draft<" in page
-    for status in ("approved", "sent"):
-        assert sam.post("/referrals/1/status", data={"csrf_token": token, "status": status},
-                        follow_redirects=False).status_code == 303
+    assert "Carved ivory bangle" in page and ">draft<" in page and "another supervisor approves it" in page
+    # Four eyes: the supervisor who built it cannot approve it alone.
+    assert sam.post("/referrals/1/status", data={"csrf_token": token, "status": "approved"}).status_code == 409
+    lea = client_for(seeded, "lea")
+    assert lea.post("/referrals/1/status", data={"csrf_token": csrf_of(lea), "status": "approved"},
+                    follow_redirects=False).status_code == 303
+    assert sam.post("/referrals/1/status", data={"csrf_token": token, "status": "sent"},
+                    follow_redirects=False).status_code == 303
     assert sam.post("/referrals/1/status", data={"csrf_token": token, "status": "draft"}).status_code == 409
     assert sam.post("/referrals/1/status", data={"status": "closed"}).status_code == 403, "CSRF token required"
     package = sam.get("/referrals/1/package")

@@ -136,9 +136,12 @@ def create_for_network(conn, network_id: int, agency: str, country: str, user: s
     return draft
 
 
-def set_status(conn, referral_id: int, status: str, user: str) -> dict:
+def set_status(conn, referral_id: int, status: str, user: str, four_eyes: bool = True) -> dict:
+    """Moves a referral on. Approval is by a supervisor other than the one who built it (four eyes), unless
+    the team has turned that off (one-person teams): then the approval is audited as self-approved."""
     with dict_cursor(conn) as cur:
-        cur.execute("SELECT id, status, package_sha256 FROM referrals WHERE id = %s FOR UPDATE", (referral_id,))
+        cur.execute("SELECT id, status, package_sha256, created_by FROM referrals WHERE id = %s FOR UPDATE",
+                    (referral_id,))
         row = cur.fetchone()
         if row is None:
             raise ReferralError(f"no referral {referral_id}")
@@ -146,6 +149,9 @@ def set_status(conn, referral_id: int, status: str, user: str) -> dict:
             raise ReferralError(f"referral {referral_id} is {row['status']}; it cannot become {status}")
         if status == "approved" and not row["package_sha256"]:
             raise ReferralError(f"referral {referral_id} has no package yet")
+        self_approved = status == "approved" and row["created_by"] == user
+        if self_approved and four_eyes:
+            raise ReferralError(f"referral {referral_id} was built by {user}: another supervisor approves it")
         cur.execute("""UPDATE referrals SET status = %s, updated_at = now(),
                            sent_at = CASE WHEN %s = 'sent' THEN now() ELSE sent_at END,
                            approved_by = CASE WHEN %s = 'approved' THEN %s
@@ -153,8 +159,23 @@ def set_status(conn, referral_id: int, status: str, user: str) -> dict:
                        WHERE id = %s RETURNING status, sent_at, approved_by""",
                     (status, status, status, user, status, referral_id))
         after = cur.fetchone()
-    audit.record(conn, user, f"referral_{status}", "referral", referral_id, {"status": row["status"]}, after)
+    audit.record(conn, user, f"referral_{status}", "referral", referral_id, {"status": row["status"]},
+                 {**after, **({"self_approved": True} if self_approved else {})})
     return after
+
+
+def corrections(conn, referral_id: int) -> list[dict]:
+    """Items of the referral whose decision a supervisor corrected after the referral took them: what the
+    recipient must be told when the referral has gone out."""
+    with dict_cursor(conn) as cur:
+        cur.execute("""
+            SELECT l.id AS listing_id, l.title, taken.decision AS referred_as, d.decision, d.product_group,
+                   d.decided_by, d.decided_at, d.note AS reason
+            FROM referral_items ri JOIN review_decisions taken ON taken.id = ri.decision_id
+            JOIN listings l ON l.id = ri.listing_id
+            JOIN review_decisions d ON d.queue_id = taken.queue_id AND d.id > taken.id AND d.correction_of IS NOT NULL
+            WHERE ri.referral_id = %s ORDER BY d.id""", (referral_id,))
+        return cur.fetchall()
 
 
 def items(conn, referral_id: int) -> list[dict]:

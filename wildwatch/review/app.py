@@ -280,11 +280,13 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         for c in row["contacts"]:
             spans[c["field"]].append((c["span_start"], c["span_end"], f"contact: {contact_label(c)}"))
         settle = is_supervisor(current) and row["status"] == "escalated"
+        correct = is_supervisor(current) and row["status"] == "decided"
         groups = sorted({m["product_group"] for m in row["matches"]})
         return render(request, "item.html", item=row, title_parts=segments(row["title"], spans["title"]),
                       description_parts=segments(row["description"], spans["description"]),
                       decisions=claims.DECISIONS, held=row["claimed_by"] == current["name"] and row["status"] == "claimed",
-                      settle=settle, earlier=earlier, mine=mine, suggested_group=groups[0] if len(groups) == 1 else "",
+                      settle=settle, correct=correct, earlier=earlier, mine=mine,
+                      suggested_group=groups[0] if len(groups) == 1 else "",
                       ranking=ranking, linked=linked, network_id=linked[0]["network_id"] if linked else None,
                       seller_parts=segments(row["seller"], spans["seller"]),
                       replies_parts=segments(row["replies"], spans["replies"]) if row.get("replies") else None)
@@ -311,6 +313,22 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                                         + (f" ({group})" if group else "") + ".")
             request.session["undo"] = queue_id
         return advance(request, current["name"])
+
+    @app.post("/item/{queue_id}/correct", dependencies=[Depends(csrf)])
+    def correct_decision(request: Request, queue_id: int, decision: str = Form(...), reason: str = Form(""),
+                         product_group: str = Form(""), species: str = Form(""), current=Depends(supervisor)):
+        try:
+            with connection() as conn:
+                done = claims.correct(conn, queue_id, current["name"], decision, reason[:2000],
+                                      product_group.strip()[:100] or None, species.strip()[:200] or None)
+        except claims.ClaimError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
+        sent = [r["id"] for r in done["referrals"] if r["status"] in ("sent", "acknowledged", "closed")]
+        request.session["flash"] = (f"Corrected item {queue_id}: {done['before'].replace('_', ' ')} → "
+                                    f"{decision.replace('_', ' ')}."
+                                    + (f" Referral(s) {', '.join(map(str, sent))} went out already: their pages list "
+                                       "this correction for the recipient." if sent else ""))
+        return RedirectResponse(f"/item/{queue_id}", status_code=303)
 
     @app.post("/item/{queue_id}/undo", dependencies=[Depends(csrf)])
     def undo_decision(request: Request, queue_id: int, current=Depends(user)):
@@ -389,7 +407,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     report_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                       reports_dir=settings.reports_dir or base.reports_dir, database_url=settings.database_url)
     referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
-                        evidence_dir=evidence_dir, referrals_dir=referrals_dir)
+                        evidence_dir=evidence_dir, referrals_dir=referrals_dir, four_eyes=settings.four_eyes)
 
     @app.get("/photo/{photo_id}")
     def photo(photo_id: int, current=Depends(user)):

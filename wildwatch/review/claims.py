@@ -99,8 +99,10 @@ def decide(conn, queue_id: int, user: str, decision: str, product_group: str | N
         cur.execute("SELECT decision FROM review_decisions WHERE queue_id = %s AND id < %s ORDER BY id",
                     (queue_id, decision_id))
         new_status = _next_status(decision, [r[0] for r in cur.fetchall()], second_review, final)
-        cur.execute("UPDATE review_queue SET status = %s, lease_expires_at = NULL WHERE id = %s",
-                    (new_status, queue_id))
+        # Waiting for its second review, the item names nobody: the second reviewer must not learn the first.
+        cur.execute("""UPDATE review_queue SET status = %s, lease_expires_at = NULL,
+                           claimed_by = CASE WHEN %s = 'second_review' THEN NULL ELSE claimed_by END
+                       WHERE id = %s""", (new_status, new_status, queue_id))
     record(conn, user, "decide", "review_queue", queue_id, {"status": status},
            {"status": new_status, "decision": decision, "product_group": product_group, "species": species,
             "note": note})
@@ -141,23 +143,34 @@ def release(conn, user: str, queue_id: int | None = None, keep: int | None = Non
 
 
 def undo(conn, queue_id: int, user: str, window_s: int, lease_s: int = DEFAULT_LEASE_S) -> str:
-    """Withdraw the user's decision on an item: only their latest one, within `window_s` seconds. The item is
-    theirs again to decide (whatever else they held is let go); the audit log keeps what was withdrawn."""
+    """Withdraw the user's decision on an item: only their latest one, within `window_s` seconds, and only
+    while nothing depends on it: no one else has decided the item since or holds it for a second review, and
+    it is in no referral. The item is theirs again to decide (whatever else they held is let go); the audit
+    log keeps what was withdrawn. Past that point a change is a supervisor's correction (`correct`)."""
     with conn.cursor() as cur:
+        # The item's row first: a second reviewer deciding at this moment waits for this check, or it for them.
+        cur.execute("SELECT status, claimed_by FROM review_queue WHERE id = %s FOR UPDATE", (queue_id,))
+        item = cur.fetchone()
         cur.execute("""SELECT id, queue_id, decision, product_group, species, note,
                               decided_at > now() - make_interval(secs => %s)
                        FROM review_decisions WHERE decided_by = %s ORDER BY id DESC LIMIT 1""", (window_s, user))
         row = cur.fetchone()
-        if row is None or row[1] != queue_id:
+        if item is None or row is None or row[1] != queue_id:
             raise ClaimError(f"only your latest decision can be undone, and item {queue_id} is not it")
         decision_id, _, decision, group, species, note, recent = row
+        status, holder = item
         if not recent:
             raise ClaimError(f"the {window_s} s to undo the decision on item {queue_id} have passed")
-        cur.execute("SELECT status FROM review_queue WHERE id = %s FOR UPDATE", (queue_id,))
-        status = cur.fetchone()[0]
-        cur.execute("SELECT 1 FROM referral_items WHERE decision_id = %s", (decision_id,))
+        cur.execute("SELECT 1 FROM review_decisions WHERE queue_id = %s AND id > %s", (queue_id, decision_id))
         if cur.fetchone():
-            raise ClaimError(f"the decision on item {queue_id} is already part of a referral")
+            raise ClaimError(f"item {queue_id} was decided again after you (a second review or a supervisor): "
+                             "a supervisor can correct it")
+        if status == "claimed" and holder != user:
+            raise ClaimError(f"item {queue_id} is open for its second review")
+        cur.execute("""SELECT 1 FROM referral_items ri JOIN review_queue q ON q.listing_id = ri.listing_id
+                       WHERE q.id = %s""", (queue_id,))
+        if cur.fetchone():
+            raise ClaimError(f"item {queue_id} is already part of a referral: a supervisor can correct it")
         cur.execute("DELETE FROM review_decisions WHERE id = %s", (decision_id,))
         cur.execute("""UPDATE review_queue SET status = 'claimed', claimed_by = %s, claimed_at = now(),
                            lease_expires_at = now() + make_interval(secs => %s) WHERE id = %s""",
@@ -167,6 +180,42 @@ def undo(conn, queue_id: int, user: str, window_s: int, lease_s: int = DEFAULT_L
            {"status": status, "decision": decision, "product_group": group, "species": species, "note": note},
            {"status": "claimed", "claimed_by": user})
     return decision
+
+
+def correct(conn, queue_id: int, supervisor: str, decision: str, reason: str, product_group: str | None = None,
+            species: str | None = None) -> dict:
+    """A supervisor's correction of a settled item: a new decision with its reason, never an edit of the old
+    one. Returns what changed and the referrals (already sent or not) the listing is part of."""
+    if decision not in DECISIONS or decision == "unsure":
+        raise ClaimError("a correction is confirmed, legal or not wildlife")
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ClaimError("a correction needs its reason")
+    with conn.cursor() as cur:
+        cur.execute("SELECT listing_id, status FROM review_queue WHERE id = %s FOR UPDATE", (queue_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise ClaimError(f"no queue item {queue_id}")
+        listing_id, status = row
+        cur.execute("""SELECT decision, product_group, decided_by FROM review_decisions WHERE queue_id = %s
+                       ORDER BY id DESC LIMIT 1""", (queue_id,))
+        before = cur.fetchone()
+        if status != "decided" or before is None:
+            raise ClaimError(f"item {queue_id} is not settled (status {status}): decide it as usual")
+        cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, product_group, species, note,
+                                                    decided_by, correction_of)
+                       SELECT %s, %s, %s, %s, %s, %s, %s, max(id) FROM review_decisions WHERE queue_id = %s
+                       RETURNING id""",
+                    (queue_id, listing_id, decision, product_group, species, reason, supervisor, queue_id))
+        decision_id = cur.fetchone()[0]
+        cur.execute("""SELECT r.id, r.status FROM referral_items ri JOIN referrals r ON r.id = ri.referral_id
+                       WHERE ri.listing_id = %s ORDER BY r.id""", (listing_id,))
+        referrals = [{"id": r, "status": s} for r, s in cur.fetchall()]
+    record(conn, supervisor, "correct", "review_queue", queue_id,
+           {"decision": before[0], "product_group": before[1], "decided_by": before[2]},
+           {"decision": decision, "product_group": product_group, "species": species, "reason": reason,
+            "decision_id": decision_id, "referrals": referrals})
+    return {"decision_id": decision_id, "before": before[0], "referrals": referrals}
 
 
 def claim_item(conn, queue_id: int, user: str, lease_s: int = DEFAULT_LEASE_S) -> bool:

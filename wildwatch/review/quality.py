@@ -50,6 +50,6 @@ def agreement_by_analyst(conn) -> list[dict]:
 
 def decisions(conn, queue_id: int) -> list[dict]:
     with dict_cursor(conn) as cur:
-        cur.execute("""SELECT decided_by, decision, product_group, species, note, decided_at FROM review_decisions
-                       WHERE queue_id = %s ORDER BY id""", (queue_id,))
+        cur.execute("""SELECT decided_by, decision, product_group, species, note, decided_at, correction_of
+                       FROM review_decisions WHERE queue_id = %s ORDER BY id""", (queue_id,))
         return cur.fetchall()

@@ -14,7 +14,8 @@ from wildwatch.referrals import build, followup, package
 MONTH = re.compile(r"\d{4}-\d{2}")
 
 
-def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referrals_dir: Path) -> None:
+def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referrals_dir: Path,
+        four_eyes: bool = True) -> None:
     @app.get("/referrals", response_class=HTMLResponse)
     def referrals(request: Request, current=Depends(supervisor)):
         with connection() as conn:
@@ -49,20 +50,22 @@ def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referr
             if ref is None:
                 raise HTTPException(status_code=404)
             items = build.items(conn, referral_id)
+            corrected = build.corrections(conn, referral_id)
             stats = followup.stats_for_referral(conn, referral_id)
             with conn.cursor() as cur:
                 cur.execute("""SELECT DISTINCT ON (listing_id) listing_id, outcome, checked_at FROM takedown_checks
                                WHERE listing_id = ANY(%s) ORDER BY listing_id, checked_at DESC""",
                             ([i["listing_id"] for i in items],))
                 checks = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
-        return render(request, "referral.html", ref=ref, items=items, stats=stats, checks=checks,
+        return render(request, "referral.html", ref=ref, items=items, stats=stats, checks=checks, corrected=corrected,
+                      four_eyes=four_eyes,
                       next_statuses=sorted(build.TRANSITIONS[ref["status"]]))
 
     @app.post("/referrals/{referral_id}/status", dependencies=[Depends(csrf)])
     def change(referral_id: int, status: str = Form(...), current=Depends(supervisor)):
         try:
             with connection() as conn:
-                build.set_status(conn, referral_id, status, current["name"])
+                build.set_status(conn, referral_id, status, current["name"], four_eyes=four_eyes)
         except build.ReferralError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
         return RedirectResponse(f"/referrals/{referral_id}", status_code=303)

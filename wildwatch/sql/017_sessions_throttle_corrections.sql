@@ -25,3 +25,6 @@ DROP TABLE login_failures;
 
 -- A password change is dated (sessions from before it end).
 ALTER TABLE users ADD COLUMN password_changed_at timestamptz NOT NULL DEFAULT now();
+
+-- A supervisor's correction of a settled decision is a new decision that names the one it corrects.
+ALTER TABLE review_decisions ADD COLUMN correction_of bigint REFERENCES review_decisions(id);
