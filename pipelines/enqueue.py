@@ -6,6 +6,7 @@ from psycopg2.extras import execute_values
 
 from pipelines.dbwriter import DatabaseWriter
 from wildwatch import config
+from wildwatch.ranker import audit
 
 ENQUEUE = """
 INSERT INTO review_queue (listing_id, run_id, priority, reason) VALUES %s
@@ -41,7 +42,9 @@ def enqueue(conn, listing_id: int, run_id: int, priority: float, reason: str = "
 class ReviewQueuePipeline(DatabaseWriter):
     def __init__(self, crawler):
         super().__init__(crawler, "enqueue")
-        self.threshold = config.load().queue_threshold
+        settings = config.load()
+        self.threshold = settings.queue_threshold
+        self.audit_share = settings.audit_share
 
     def _enqueue(self, conn, item):
         self._enqueue_many(conn, [item])
@@ -51,6 +54,9 @@ class ReviewQueuePipeline(DatabaseWriter):
 
     async def process_item(self, item):
         decision = queue_reason(item, self.threshold)
+        if decision is None:
+            # The run's blind audit sample may draw it: its evidence and photos are kept as a candidate's are.
+            item["audit_eligible"] = audit.eligible(self.crawler.spider.run_id, item["url"], self.audit_share)
         if item.get("spooled") or decision is None:
             return item
         item["_queue"] = decision

@@ -1,6 +1,7 @@
 """Keep evidence for every listing queued as a candidate: a WARC of the page the listing came from and,
-for browser pages (or sites that ask for it), a screenshot. Other listings keep none, so storage grows with
-candidates, not with pages. Missing evidence is recorded with its reason; the listing stays queued."""
+for browser pages (or sites that ask for it), a screenshot; and for the unqueued listings the run's blind audit
+sample may draw (wildwatch/ranker/audit.py), so that a sampled item looks like any other. Other listings keep
+none, so storage grows with candidates, not with pages. Missing evidence is recorded with its reason; the listing stays queued."""
 from __future__ import annotations
 
 import scrapy
@@ -34,7 +35,8 @@ class EvidencePipeline(DatabaseWriter):
     async def process_item(self, item):
         page = item.pop("_page", None)
         reused = item.get("_detail_reused")
-        if self.enabled and page is None and reused and not reused["in_queue"] and item.get("queued"):
+        wanted = item.get("queued") or item.get("audit_eligible")
+        if self.enabled and page is None and reused and not reused["in_queue"] and wanted:
             # Re-read without a fetch (incremental survey) and a candidate for the first time (a new keyword,
             # a new ranker): its page was never kept, so it is fetched now.
             page = await self._fetch_page(item)
@@ -43,7 +45,7 @@ class EvidencePipeline(DatabaseWriter):
         # A listing spooled while the database was away is queued when the spool is replayed: its evidence
         # is captured now, while the page is at hand, and spooled with it.
         will_queue = item.get("spooled") and item.get("score", 0) >= self.threshold
-        if not self.enabled or page is None or not (item.get("queued") or will_queue):
+        if not self.enabled or page is None or not (wanted or will_queue):
             return item
         shots = [await capture.screenshot(page, self.store, self.renderer, self.max_bytes, self.version)
                  ] if self._wanted_screenshot(page) else []

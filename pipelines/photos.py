@@ -29,7 +29,8 @@ class PhotosPipeline(DatabaseWriter):
     async def process_item(self, item):
         # A candidate spooled while the database was away gets its photos now, while the site is at hand.
         will_queue = item.get("spooled") and item.get("score", 0) >= self.threshold
-        if not self.enabled or not (item.get("queued") or will_queue) or not item.get("image_urls"):
+        wanted = item.get("queued") or item.get("audit_eligible") or will_queue
+        if not self.enabled or not wanted or not item.get("image_urls"):
             return item
         if (item.get("_detail_reused") or {}).get("has_photos"):
             return item  # kept when its page was last fetched; the card (and so the listing) is unchanged

@@ -39,6 +39,8 @@ def test_the_sample_is_blind_random_and_drawn_once(conn, month):
                     "WHERE q.reason = 'audit'")
         drawn = cur.fetchall()
     assert len(drawn) == 30 and all(lid > 40 for lid, _ in drawn)  # only unqueued listings
+    # ... among those whose evidence the crawl kept because the draw might take them
+    assert all(audit.eligible(month, f"http://x/{lid - 1}", settings.audit_share) for lid, _ in drawn)
     assert {p for _, p in drawn} <= set(range(1, 8))  # priorities taken from the run's own queue
     assert len({lid for lid, _ in drawn}) == 30 and max(lid for lid, _ in drawn) - min(lid for lid, _ in drawn) > 100
     # analysts cannot tell: no queue or item view carries the reason

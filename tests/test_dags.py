@@ -12,6 +12,7 @@ from helpers import free_port, settings_for
 from wildwatch import config, keywords, sites
 from wildwatch.airflow_env import airflow_env
 from wildwatch.demo import generator
+from wildwatch.ranker import audit
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEY_DAGS = {"wildwatch_monthly_survey", "wildwatch_survey"}
@@ -101,6 +102,21 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
                        FROM audit_samples a JOIN crawl_runs r ON r.id = a.run_id""")
         population, sampled, queued = cur.fetchone()
     assert population > 0 and sampled == queued == 1  # 2% of the demo's unqueued listings, rounded up
+    # The sampled item was captured like a queued one (its WARC and photos kept by the crawl): it looks the same.
+    with conn.cursor() as cur:
+        cur.execute("""SELECT count(e.id), count(DISTINCT p.id) FROM review_queue q
+                       LEFT JOIN evidence e ON e.listing_id = q.listing_id AND e.sha256 IS NOT NULL
+                       LEFT JOIN listing_photos p ON p.listing_id = q.listing_id AND p.sha256 IS NOT NULL
+                       WHERE q.reason = 'audit'""")
+        warcs, photos_kept = cur.fetchone()
+        cur.execute("SELECT id FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        survey_run = cur.fetchone()[0]
+        cur.execute("""SELECT s.name, l.url, l.image_urls <> '{}' FROM listings l JOIN sites s ON s.id = l.site_id
+                       WHERE NOT EXISTS (SELECT 1 FROM review_queue q WHERE q.listing_id = l.id AND q.reason <> 'audit')""")
+        share = config.load().audit_share
+        eligible = {f"{n}/{generator.listing_id_from_url(u)}": has for n, u, has in cur.fetchall()
+                    if audit.eligible(survey_run, u, share)}
+    assert warcs >= 1 and photos_kept >= 1
     # Seller networks, linked by the survey's own task, equal the ones planted in the demo (decoys unlinked)
     crawled = {f"{name}/{i}" for name in demo for i in generator.expected_crawl(
         demo[name], [t.term for t in kb.search_queries(sites.load(name).languages)])["listing_ids"]}
@@ -122,10 +138,11 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
                        JOIN listings b ON b.id = pl.listing_b JOIN sites sb ON sb.id = b.site_id""")
         photo_pairs = {frozenset((f"{na}/{generator.listing_id_from_url(ua)}", f"{nb}/{generator.listing_id_from_url(ub)}"))
                        for na, ua, nb, ub in cur.fetchall()}
-    assert refused == 0 and kept_or_not == 2 * with_photos and with_photos == queued_now
+    assert refused == 0 and kept_or_not == 2 * with_photos
+    assert with_photos == queued_now + sum(eligible.values())  # and those the audit may draw
     listings = {f"{x.site}/{x.id}": x for s in demo.values() for x in s.listings}
     network_of = {m: i for i, g in enumerate(planted) for m in g}
-    queued_ids = {k for k, x in listings.items() if k in crawled and x.should_queue}
+    queued_ids = {k for k, x in listings.items() if k in crawled and x.should_queue} | set(eligible)
     want_pairs = {frozenset((a, b)) for a, b in itertools.combinations(sorted(queued_ids), 2)
                   if listings[a].photo and listings[a].photo == listings[b].photo
                   and (network_of.get(a) is None or network_of.get(a) != network_of.get(b))}

@@ -1,10 +1,14 @@
 """Reading seller networks: the list, one network in full, and an item's linked offers."""
 from __future__ import annotations
 
+# A decision shows only once the item is settled: while it waits for its second review, nobody (the second
+# reviewer included) learns the first opinion from a network or linked-offer view, and "second review" reads
+# as "pending" (only confirmations are reviewed twice, so the status alone would tell).
 NETWORK_LISTINGS = """
 SELECT l.id, s.name AS site, s.country, l.url, l.title, l.seller, l.seller_account, l.status,
        to_char(coalesce(r.period, l.first_seen_at::date), 'YYYY-MM') AS month,
-       q.id AS queue_id, q.status AS review_status, d.decision
+       q.id AS queue_id, CASE WHEN q.status = 'second_review' THEN 'pending' ELSE q.status END AS review_status,
+       CASE WHEN q.status = 'decided' THEN d.decision END AS decision
 FROM network_members m
 JOIN listings l ON l.id = m.listing_id
 JOIN sites s ON s.id = l.site_id
@@ -28,11 +32,13 @@ def list_networks(conn, min_listings: int = 2, limit: int = 500) -> list[dict]:
             SELECT n.id, n.listings, n.sites, n.countries, n.months, n.created_at, n.updated_at,
                    array_agg(DISTINCT s.name ORDER BY s.name) AS site_names,
                    array_agg(DISTINCT s.country ORDER BY s.country) AS country_codes,
-                   count(DISTINCT d.listing_id) FILTER (WHERE d.decision = 'confirmed') AS confirmed
+                   count(DISTINCT q.listing_id) FILTER (WHERE d.decision = 'confirmed') AS confirmed
             FROM networks n
             JOIN network_members m ON m.network_id = n.id
             JOIN listings l ON l.id = m.listing_id JOIN sites s ON s.id = l.site_id
-            LEFT JOIN review_decisions d ON d.listing_id = l.id
+            LEFT JOIN review_queue q ON q.listing_id = l.id AND q.status = 'decided'  -- settled only: see above
+            LEFT JOIN LATERAL (SELECT decision FROM review_decisions d WHERE d.queue_id = q.id
+                               ORDER BY d.id DESC LIMIT 1) d ON true
             WHERE n.merged_into IS NULL AND n.listings >= %s
             GROUP BY n.id
             ORDER BY n.sites DESC, n.countries DESC, n.months DESC, n.listings DESC, n.id

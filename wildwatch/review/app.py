@@ -24,7 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wildwatch import config, db, keywords, money
 from wildwatch.review import accounts, claims, export, neardup, quality, repository, sessions, throttle
-from wildwatch.review import audit
+from wildwatch.review import audit, blind
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.evidence import readable, warc
@@ -62,6 +62,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     templates = Jinja2Templates(directory=str(resources.files("wildwatch.review").joinpath("templates")))
     templates.env.filters["money"] = money.format_amount
     templates.env.filters["usd"] = money.about_usd
+    templates.env.filters["unweighted"] = lambda reason: re.sub(r"^[+-]?\d+(\.\d+)?\s+", "", str(reason))
     templates.env.globals["rates_date"] = money.rates()["date"]
     app = FastAPI(title="wildwatch review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_s,
@@ -201,6 +202,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             filters.update(working_slice(request))  # back on the queue, the analyst's filter still holds
         request.session["slice"] = {k: v for k, v in filters.items() if v}
         sort = sort if sort in repository.SORTS else "ranker"
+        if sort == "keywords" and not is_supervisor(current):
+            sort = "ranker"  # keyword order puts everything under the threshold last: the audit sample
         # Nothing is released here (a GET changes nothing): the item page lets go of an item the analyst
         # leaves (its beacon), and a lease ends by itself.
         with connection() as conn:
@@ -269,6 +272,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             row = repository.item(conn, queue_id)
             if row is None:
                 raise HTTPException(status_code=404)
+            if not is_supervisor(current):
+                row["status"] = blind.status(row["status"])
             # Second reviews are blind: only supervisors see earlier decisions.
             earlier = quality.decisions(conn, queue_id) if is_supervisor(current) else []
             mine = claims.latest_decision(conn, queue_id, current["name"])
@@ -355,6 +360,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         who = (user_name or None) if is_supervisor(current) else current["name"]
         with connection() as conn:
             rows = audit.entries(conn, who, action or None, entity or None)
+        if not is_supervisor(current):
+            rows = [blind.audit_entry(r, current["name"]) for r in rows]
         return render(request, "audit.html", rows=rows, filters={"user_name": who, "action": action, "entity": entity})
 
     @app.get("/supervisor", response_class=HTMLResponse)

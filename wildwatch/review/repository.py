@@ -159,8 +159,10 @@ def evidence(conn, evidence_id: int) -> dict | None:
 def items_brief(conn, queue_ids: list[int]) -> list[dict]:
     """Queue items side by side (the near-duplicate group page), in the order asked."""
     with dict_cursor(conn) as cur:
-        cur.execute("""SELECT q.id, q.status, q.claimed_by, l.title, l.description, l.price, l.currency, l.seller,
-                              s.name AS site, s.country,
+        # Blind second reviews: an item awaiting one reads as pending and names nobody.
+        cur.execute("""SELECT q.id, CASE WHEN q.status = 'second_review' THEN 'pending' ELSE q.status END AS status,
+                              CASE WHEN q.status = 'claimed' THEN q.claimed_by END AS claimed_by,
+                              l.title, l.description, l.price, l.currency, l.seller, s.name AS site, s.country,
                               (SELECT p.id FROM listing_photos p WHERE p.listing_id = l.id
                                  AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb
                        FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
