@@ -27,7 +27,8 @@ def test_item_page_explains_the_ranker_and_the_queue_sorts_by_either(conn, datab
                         (site, f"http://x/p{i}", title, keyword_score))
             cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) SELECT %s, id, %s FROM crawl_runs",
                         (cur.fetchone()[0], keyword_score))
-        accounts.add_user(conn, "sam", "analyst", "correct horse battery")
+        # A supervisor: the scores and the keyword order are theirs (analysts see neither; test_review_blind).
+        accounts.add_user(conn, "sam", "supervisor", "correct horse battery")
     registry.train_and_save(conn, user="test", activate=True)
     client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url)))
     sign_in(client, "sam", "correct horse battery")

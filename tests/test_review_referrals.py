@@ -64,6 +64,27 @@ def test_the_archived_page_is_served_sandboxed_and_framed_without_scripts(seeded
     assert TestClient(seeded).get("/evidence/1", follow_redirects=False).status_code == 303, "login first"
 
 
+@pytest.mark.parametrize("headers, body, charset", [
+    ([("Content-Type", "text/html; charset=windows-1252")], "<p>Défense d'éléphant</p>", "windows-1252"),
+    ([("Content-Type", "text/html")], '<meta charset="iso-8859-1"><p>Défense d\'éléphant</p>', "iso-8859-1"),
+    ([("Content-Type", "text/html")], "<p>Défense d'éléphant</p>", None),
+])
+def test_an_archived_page_is_served_in_the_charset_it_was_captured_with(seeded, conn, tmp_path, headers, body,
+                                                                        charset):
+    raw = body.encode("cp1252")
+    store = LocalEvidenceStore(tmp_path / "evidence")
+    sha = store.put(warc.build(warc.PageCapture(url="http://127.0.0.1:1/item/tz0001", status=200, headers=headers,
+                                                body=raw)))
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE evidence SET sha256 = %s WHERE id = 1", (sha,))
+    shown = client_for(seeded, "amina").get("/evidence/1")
+    assert shown.content == raw  # the bytes as captured, never re-encoded
+    declared = shown.headers["content-type"]
+    assert declared == (f"text/html; charset={charset}" if charset else "text/html")
+    if charset:
+        assert "Défense d'éléphant" in raw.decode(charset)
+
+
 def test_an_archived_json_answer_is_shown_indented_and_escaped(seeded, conn, tmp_path):
     # A JSON site's evidence is its answer's bytes; analysts read it as text, never as markup.
     answer = '{"ad": {"subject": "Vòng ngà voi <script>alert(1)</script>", "body": "&lt;b&gt; Zalo 0912"}}'.encode()

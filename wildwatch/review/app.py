@@ -401,10 +401,17 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         if row["kind"] == "screenshot":
             return Response(data, media_type="image/png")
         url, _, body = warc.read_response(data)
-        if readable.is_data(body, warc.content_type(data)):
+        captured_type = warc.content_type(data)
+        if readable.is_data(body, captured_type):
             body = readable.data_page(body, url)  # a JSON answer: indented and escaped, never parsed as HTML
+            content_type = "text/html; charset=utf-8"
+        else:
+            # The bytes as captured, in the charset they were captured with (a cp1252 page stays cp1252).
+            charset = readable.page_charset(body, captured_type)
+            content_type = f"text/html; charset={charset}" if charset else "text/html"
         # Hostile HTML, shown only framed by our own page: no scripts, no plugins, no requests, no origin.
-        return Response(body, media_type="text/html; charset=utf-8", headers={
+        return Response(body, headers={
+            "Content-Type": content_type,
             "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; "
                                        "frame-ancestors 'self'",
             "X-Frame-Options": "SAMEORIGIN"})
