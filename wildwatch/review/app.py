@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import gc
 
+import psycopg2
+
 import hmac
 import re
 import secrets
@@ -17,14 +19,16 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wildwatch import config, db, keywords, money
 from wildwatch.review import accounts, claims, export, neardup, quality, repository, sessions, throttle
-from wildwatch.review import audit, blind
+from wildwatch.review import audit, blind, inputs
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.evidence import readable, warc
@@ -86,6 +90,43 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired):
         return RedirectResponse("/login", status_code=303)
+
+    def error_page(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
+        """A readable page with a way back (JSON only for clients that ask for JSON only)."""
+        accept = request.headers.get("accept", "")
+        if "application/json" in accept and "text/html" not in accept:
+            return JSONResponse({"detail": message}, status_code=status, headers=headers)
+        heading = {400: "Not valid", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
+                   409: "Not recorded", 413: "Too large", 422: "Not valid", 429: "Too many requests"}
+        response = render(request, "error.html", heading=heading.get(status, "Something went wrong"),
+                          message=message)
+        response.status_code = status
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed") \
+            else {404: "There is no such page or item.", 405: "That action is not available here."}.get(
+                exc.status_code, str(exc.detail))
+        return error_page(request, exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_input(request: Request, exc: RequestValidationError):
+        fields = sorted({str(e.get("loc", ["", "?"])[-1]) for e in exc.errors()})
+        return error_page(request, 400, f"Not valid: {', '.join(fields)}.")
+
+    @app.exception_handler(psycopg2.DataError)
+    async def invalid_value(request: Request, exc: psycopg2.DataError):
+        # A value PostgreSQL refuses (an id past bigint, text it cannot store): the sender's error.
+        return error_page(request, 400, "A value sent is out of range or not valid.")
+
+    @app.exception_handler(ValueError)
+    async def nul_in_text(request: Request, exc: ValueError):
+        if "NUL" in str(exc):  # psycopg2 refuses NUL characters in text
+            return error_page(request, 400, "Text with a NUL character is not accepted.")
+        raise exc
 
     @contextmanager
     def connection():
@@ -198,6 +239,9 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
               clear: str = "", current=Depends(user)):
         filters = {"site": site or None, "country": (country or "").upper() or None, "group": group or None,
                    "language": language or None, "month": month or None, "q": (q or "").strip()[:200] or None}
+        # Checked before they stick in the session: a bad filter must not break every later queue page.
+        inputs.no_nul(*filters.values(), sort)
+        inputs.month(filters["month"], optional=True)
         if not any(filters.values()) and not clear:
             filters.update(working_slice(request))  # back on the queue, the analyst's filter still holds
         request.session["slice"] = {k: v for k, v in filters.items() if v}
@@ -376,8 +420,10 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                          country: str | None = None, current=Depends(user)):
         if current["role"] not in ("supervisor", "admin"):
             raise HTTPException(status_code=403, detail="exports are for supervisors")
-        if format not in ("csv", "json") or (month and not re.fullmatch(r"\d{4}-\d{2}", month)):
-            raise HTTPException(status_code=400, detail="format is csv or json; month is YYYY-MM")
+        if format not in ("csv", "json"):
+            raise HTTPException(status_code=400, detail="format is csv or json")
+        inputs.month(month, optional=True)
+        inputs.no_nul(site, country)
         filters = {"month": month or None, "site": site or None, "country": country or None}
         with connection() as conn:
             rows = export.confirmed(conn, **filters)

@@ -2,7 +2,6 @@
 download its package, and see what the platforms took down and how fast."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from fastapi import Depends, Form, HTTPException, Request
@@ -10,8 +9,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from wildwatch.evidence.store import open_store
 from wildwatch.referrals import build, followup, package
+from wildwatch.review import inputs
 
-MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referrals_dir: Path,
@@ -29,8 +28,8 @@ def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referr
     @app.post("/referrals", dependencies=[Depends(csrf)])
     def create(request: Request, recipient_kind: str = Form(...), recipient: str = Form(...), month: str = Form(...),
                country: str = Form(""), current=Depends(supervisor)):
-        if not MONTH.fullmatch(month):
-            raise HTTPException(status_code=400, detail="month is YYYY-MM")
+        inputs.month(month)
+        inputs.no_nul(recipient, country)
         try:
             with connection() as conn:
                 referral_id = build.create_or_refresh(conn, recipient_kind, recipient.strip()[:200], month,

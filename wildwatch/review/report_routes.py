@@ -9,9 +9,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from wildwatch import db
+from wildwatch.review import inputs
 from wildwatch.review.audit import record
 
-LABEL = re.compile(r"(?P<month>\d{4}-\d{2})(-(?P<country>[A-Z]{2}))?(?P<public>-public)?")
+LABEL = re.compile(r"(?P<month>[0-9]{4}-[0-9]{2})(-(?P<country>[A-Z]{2}))?(?P<public>-public)?")
 FILE = re.compile(r"[a-z_]+\.csv|report-[0-9A-Za-z-]+\.xlsx")
 # The report is a self-contained file: its own styles and embedded images, never a script.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
@@ -39,8 +40,8 @@ def add(app, *, supervisor, csrf, connection, render, reports_dir: Path, databas
         from wildwatch.report.build import build_report, write
 
         parts = LABEL.fullmatch(label)
-        if parts is None:
-            raise HTTPException(status_code=404)
+        if parts is None or not inputs.is_month(parts["month"]):
+            raise HTTPException(status_code=404, detail=f"no report {label[:40]!r}: a report is named YYYY-MM")
         conn = db.connect(database_url)
         try:
             report = build_report(conn, parts["month"], parts["country"], bool(parts["public"]))  # its own transaction
