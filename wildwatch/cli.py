@@ -421,6 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     users_commands.register(sub)
 
+    from wildwatch.commands import hand as hand_commands
+
+    hand_commands.register(sub)
+
     sellers_commands.register(sub)
     runs_commands.register(sub)
 

@@ -18,12 +18,14 @@ from wildwatch.review.export import _cell
 # name -> (title, columns). The order here is the order in the report, the CSVs and the workbook.
 # Tables whose count columns add up to something meaningful: they get a totals row.
 TOTALS = ("offers", "species", "lifecycle")
-COUNTS = {"queued", "confirmed", "queued_prev", "confirmed_prev", "confirmed_change", "new", "seen_again", "gone"}
+COUNTS = {"found_by_hand", "queued", "confirmed", "queued_prev", "confirmed_prev", "confirmed_change", "new", "seen_again", "gone"}
 LINK_KINDS = {**KINDS, "seller": "seller account"}
 TABLES = {
     "offers": ("Candidates queued and offers confirmed, by product group, platform, country and language",
                ["product_group", "platform", "country", "language", "queued", "confirmed", "queued_prev",
                 "confirmed_prev", "confirmed_change"]),
+    "hand_finds": ("Offers found by hand (social groups, messengers), apart from crawled ones",
+                   ["platform", "country", "found_by_hand", "confirmed"]),
     "species": ("Confirmed offers by species, as analysts recorded them", ["species", "product_group", "confirmed"]),
     "trend": ("Twelve-month trend per product group",
               ["product_group", "month", "queued", "confirmed"]),
@@ -100,6 +102,7 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
         t = report.tables
         report.review = queries.fetch(conn, queries.REVIEW_STATUS, p)[0]
         t["offers"] = queries.fetch(conn, queries.OFFERS, p)
+        t["hand_finds"] = queries.fetch(conn, queries.HAND, p)
         t["species"] = queries.fetch(conn, queries.SPECIES, p)
         t["trend"] = queries.fetch(conn, queries.TREND, p)
         t["lifecycle"] = queries.fetch(conn, queries.LIFECYCLE, p)

