@@ -210,3 +210,109 @@ def test_the_capture_command_takes_a_saved_file_and_a_demo_page_by_address(conn,
                               "--url", demo_sites["demo_tz"] + "/account/settings"], env=crawl_env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and "robots.txt" in refused.stderr
+
+
+# -- in the review app ------------------------------------------------------------------------------------
+@pytest.fixture
+def review(conn, database_url, crawled_seller):
+    from fastapi.testclient import TestClient
+
+    from helpers import sign_in
+    from wildwatch.review import accounts
+    from wildwatch.review.app import create_app
+    from wildwatch.review.settings import ReviewSettings
+
+    with conn:
+        accounts.add_user(conn, "amina", "analyst", "correct horse battery")
+    app = create_app(ReviewSettings(secret_key="f" * 40, database_url=database_url,
+                                    evidence_dir=config.load().evidence_dir))
+    client = TestClient(app)
+    assert sign_in(client, "amina", "correct horse battery", follow_redirects=False).status_code == 303
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/add").text).group(1)
+    return app, client, token
+
+
+def test_an_analyst_brings_a_file_corrects_the_fields_and_decides_first(review, conn, crawled_seller):
+    import re
+
+    _, client, token = review
+    proposed = client.post("/add", data={"csrf_token": token, "platform": "facebook", "country": "vn",
+                                         "seen": "2026-11-20"},
+                           files={"file": ("post.mhtml", mhtml(), "application/octet-stream")})
+    assert proposed.status_code == 200 and 'id="save"' in proposed.text
+    assert "Vòng tay ngà voi thật" in proposed.text  # the page's own title, proposed
+    assert "<script>fetch" not in proposed.text  # the page is shown only in the sandboxed preview
+    sha = re.search(r'name="sha" value="([0-9a-f]{64})"', proposed.text).group(1)
+    shown = client.get(f"/add/preview/{sha}")
+    assert shown.headers["content-security-policy"].startswith("sandbox;")
+    saved = client.post("/add/save", data={"csrf_token": token, "platform": "facebook", "country": "VN",
+                                           "seen": "2026-11-20", "kind": "mhtml", "sha": sha,
+                                           "file_name": "post.mhtml", "url": "https://www.facebook.com/groups/x/1",
+                                           "title": "Vòng ngà voi (corrected)", "text": PHONE_TEXT,
+                                           "decision": "confirmed", "product_group": "ivory"},
+                        follow_redirects=False)
+    assert saved.status_code == 303
+    item = client.get(saved.headers["location"]).text
+    assert "Vòng ngà voi (corrected)" in re.sub(r"<[^>]+>", "", item)  # keywords are marked inside it
+    assert "You decided: <strong>confirmed</strong>" in item
+    with conn.cursor() as cur:
+        cur.execute("""SELECT h.found_by, d.decided_by, q.status FROM hand_finds h JOIN review_queue q
+                       ON q.listing_id = h.listing_id JOIN review_decisions d ON d.queue_id = q.id""")
+        assert cur.fetchone() == ("amina", "amina", "decided")
+
+
+def test_a_refused_upload_says_why_and_an_address_is_fetched_politely(review, demo_sites, crawl_env):
+    _, client, token = review
+    bomb = client.post("/add", data={"csrf_token": token, "platform": "facebook", "country": "VN"},
+                       files={"file": ("x.wacz", _zip_bomb(), "application/zip")})
+    assert bomb.status_code == 400 and "decompression bomb" in bomb.text
+    refused = client.post("/add", data={"csrf_token": token, "platform": "other", "country": "TZ",
+                                        "url": demo_sites["demo_tz"] + "/account/x"})
+    assert refused.status_code == 400 and "robots.txt" in refused.text
+    fetched = client.post("/add", data={"csrf_token": token, "platform": "other", "country": "TZ",
+                                        "url": demo_sites["demo_tz"] + "/item/tz0001"})
+    assert fetched.status_code == 200 and 'value="address"' in fetched.text
+
+
+@pytest.mark.browser
+def test_a_hostile_saved_page_runs_nothing_and_fetches_nothing_in_chromium(review, conn):
+    """An analyst adds a listing from a saved MHTML of a hostile page in a real Chromium: its scripts and event
+    handlers never run, nothing is fetched from outside, and the proposed fields can be edited."""
+    from playwright.sync_api import sync_playwright
+
+    from helpers import browser_login, served
+    from spiders.browser import CHROMIUM_ARGS, chromium_path
+
+    app, _, _ = review
+    saved = __import__("pathlib").Path(config.load().evidence_dir).parent / "hostile.mhtml"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_bytes(mhtml())
+    outside, blocked, dialogs = [], [], []
+    with served(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        # Chromium may announce a request the page's policy then blocks: what counts is that none completes.
+        page.on("requestfinished", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+        page.on("requestfailed", lambda r: blocked.append(r.failure) if not r.url.startswith(base) else None)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        browser_login(page, base, "amina")
+        page.click("text=Add a find")
+        page.select_option("select[name=platform]", "facebook")
+        page.fill("input[name=country]", "VN")
+        page.set_input_files("input[name=file]", str(saved))
+        page.click("#bring button")
+        page.wait_for_selector("#save")
+        frame = page.frame_locator("iframe.evidence")
+        assert frame.locator("h1").inner_text() == "Vòng tay ngà voi"  # the page shows, inert
+        page.fill("#title", "Vòng tay ngà voi — edited")
+        page.click("#save button")
+        page.wait_for_url(base + "/item/*")
+        assert page.locator("h1").inner_text() == "Vòng tay ngà voi — edited"
+        browser.close()
+    assert outside == [] and dialogs == []
+    assert all("csp" in (reason or "").lower() for reason in blocked), blocked  # refused by our policy
+    with conn.cursor() as cur:
+        cur.execute("SELECT title FROM listings l JOIN hand_finds h ON h.listing_id = l.id")
+        assert cur.fetchone() == ("Vòng tay ngà voi — edited",)

@@ -31,6 +31,7 @@ class Upload:
     text: str = ""  # its readable text
     title: str | None = None
     images: list[bytes] = field(default_factory=list)
+    charset: str | None = None  # the page's, where the file says it outside the page (MHTML part, WARC header)
 
 
 def _sniff(data: bytes) -> str:
@@ -63,11 +64,11 @@ def _inflate(compressed: bytes) -> bytes:
     return out.getvalue()
 
 
-def page_text(html: bytes) -> tuple[str, str | None]:
+def page_text(html: bytes, charset: str | None = None) -> tuple[str, str | None]:
     """(readable text, title) of a page: scripts, styles and templates left out, never run."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(html, "lxml", from_encoding=charset)
     for node in soup(["script", "style", "noscript", "template", "iframe", "object", "embed"]):
         node.decompose()
     title = None
@@ -81,8 +82,8 @@ def page_text(html: bytes) -> tuple[str, str | None]:
     return text[:20000], (title or None)
 
 
-def _warc_page(data: bytes) -> tuple[bytes | None, str | None]:
-    """The first HTML response in a WARC (plain or gzipped): its body and address."""
+def _warc_page(data: bytes) -> tuple[bytes | None, str | None, str | None]:
+    """The first HTML response in a WARC (plain or gzipped): its body, address and declared charset."""
     from warcio.archiveiterator import ArchiveIterator
 
     raw = _inflate(data) if data[:2] == b"\x1f\x8b" else data
@@ -97,7 +98,8 @@ def _warc_page(data: bytes) -> tuple[bytes | None, str | None]:
             if len(body) > MAX_UNPACKED:
                 raise UploadRefused("a page in the archive is larger than wildwatch reads")
             if "html" in kind.lower() or body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
-                return body, record.rec_headers.get_header("WARC-Target-URI")
+                found = re.search(r"charset=([\w.:-]+)", kind, re.I)
+                return body, record.rec_headers.get_header("WARC-Target-URI"), found.group(1) if found else None
     except UploadRefused:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken archive is the uploader's problem, said plainly
@@ -105,7 +107,7 @@ def _warc_page(data: bytes) -> tuple[bytes | None, str | None]:
     raise UploadRefused("the archive holds no HTML page")
 
 
-def _wacz_page(data: bytes) -> tuple[bytes | None, str | None]:
+def _wacz_page(data: bytes) -> tuple[bytes | None, str | None, str | None]:
     """A WACZ is a ZIP with its WARCs under archive/: read in memory, member by member, within the caps."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -130,24 +132,24 @@ def _wacz_page(data: bytes) -> tuple[bytes | None, str | None]:
     raise UploadRefused("the WACZ holds no HTML page")
 
 
-def _mhtml(data: bytes) -> tuple[bytes, str | None, list[bytes]]:
+def _mhtml(data: bytes) -> tuple[bytes, str | None, list[bytes], str | None]:
     """Chrome's "single file" page: a MIME message whose first text/html part is the page."""
     message = email.message_from_bytes(data, policy=email.policy.compat32)
     url = message.get("Snapshot-Content-Location")
-    html, images = None, []
+    html, images, charset = None, [], None
     for part in message.walk():
         kind = part.get_content_type()
         if part.is_multipart():
             continue
         payload = part.get_payload(decode=True) or b""
         if kind == "text/html" and html is None:
-            html = payload
+            html, charset = payload, part.get_content_charset()
             url = url or part.get("Content-Location")
         elif kind in ("image/jpeg", "image/png") and len(images) < 20:
             images.append(payload)
     if html is None:
         raise UploadRefused("the MHTML holds no HTML page")
-    return html, url, images
+    return html, url, images, charset
 
 
 def _pdf_text(data: bytes) -> str:
@@ -195,14 +197,15 @@ def read(data: bytes) -> Upload:
         return Upload(kind, check_image(data), data, images=[data])
     if kind == "pdf":
         return Upload(kind, MEDIA[kind], data, text=_pdf_text(data))
-    url, images = None, []
+    url, images, charset = None, [], None
     if kind == "html":
         html = data
     elif kind == "mhtml":
-        html, url, images = _mhtml(data)
+        html, url, images, charset = _mhtml(data)
     elif kind == "warc":
-        html, url = _warc_page(data)
+        html, url, charset = _warc_page(data)
     else:
-        html, url = _wacz_page(data)
-    text, title = page_text(html)
-    return Upload(kind, MEDIA[kind], data, html=html, url=url, text=text, title=title, images=images)
+        html, url, charset = _wacz_page(data)
+    text, title = page_text(html, charset)
+    return Upload(kind, MEDIA[kind], data, html=html, url=url, text=text, title=title, images=images,
+                  charset=charset)

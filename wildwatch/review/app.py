@@ -34,7 +34,7 @@ from wildwatch.review import settings as review_settings
 from wildwatch.evidence import readable, warc
 from wildwatch.evidence.store import open_store
 from wildwatch.networks import queries as network_queries
-from wildwatch.review import network_routes, referral_routes, report_routes
+from wildwatch.review import hand_routes, network_routes, referral_routes, report_routes
 from wildwatch.review.network_routes import contact_label
 from wildwatch.review.highlight import segments
 from wildwatch.review.ranking import explain_ranking
@@ -466,6 +466,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                        evidence_dir=evidence_dir, referrals_dir=referrals_dir)
     report_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                       reports_dir=settings.reports_dir or base.reports_dir, database_url=settings.database_url)
+    hand_routes.add(app, user=user, csrf=csrf, connection=connection, render=render, evidence_dir=evidence_dir,
+                    second_review=settings.second_review, lease_s=settings.lease_s)
     referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                         evidence_dir=evidence_dir, referrals_dir=referrals_dir, four_eyes=settings.four_eyes)
 
