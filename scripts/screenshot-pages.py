@@ -1,7 +1,7 @@
 """Screenshots of review-app pages for the README, at 1366x768, from the demo's database (run `make demo`
 first): the widest seller network's page and the item page of one of its listings (whole pages), and what an
 analyst sees at work (the window only): the queue, and an item claimed with "Next item" and its decision bar.
-The claimed item is let go again (the queue page does that), and the screenshot account is switched off.
+The claimed item is let go again, and the screenshot account is switched off.
 
 Run: .venv/bin/python scripts/screenshot-pages.py [--out docs]"""
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main() -> None:
             page.goto(base + "/login")
             page.fill("input[name=username]", name)
             page.fill("input[name=password]", password)
-            page.click("button")
+            page.click("form[action='/login'] button")
             page.wait_for_url(base + "/")
             for path, out in ((f"/network/{widest['id']}", "network-page.png"), (f"/item/{item}", "item-linked.png")):
                 page.goto(base + path)
@@ -70,7 +70,8 @@ def main() -> None:
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(args.out / "item-decide.png"))
             print(f"wrote {args.out / 'item-decide.png'} ({page.url}, 1366x768 window)")
-            page.goto(base + "/")  # lets the item go
+            page.click("a[href='/']")  # following a link away lets the item go (the item page's beacon)
+            page.wait_for_url(base + "/")
             browser.close()
     finally:
         server.should_exit = True
@@ -78,11 +79,12 @@ def main() -> None:
 
 
 def disable(url: str, name: str) -> None:
-    """The screenshot account is switched off again (accounts are never deleted: the audit log names them)."""
+    """The screenshot account is switched off again, its session ended (accounts are never deleted: the audit
+    log names them)."""
     conn = db.connect(url)
     try:
-        with conn, conn.cursor() as cur:
-            cur.execute("UPDATE users SET disabled = true WHERE name = %s", (name,))
+        with conn:
+            accounts.set_disabled(conn, name, True, by="screenshot-pages")
     finally:
         conn.close()
 
