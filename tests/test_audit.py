@@ -83,3 +83,30 @@ def test_the_report_estimates_missed_offers_with_an_interval(conn, month):
     assert sum(r["confirmed"] for r in offers) == 23  # but the 3 offers they found are offers
     precision = rows["precision of the queue (confirmed / decided)"]
     assert (precision["decided"], precision["confirmed"]) == (40, 20) and precision["share"] == pytest.approx(0.5)
+
+
+def test_a_drawn_item_the_crawl_kept_nothing_for_is_captured_when_drawn(conn, demo_sites, crawl_env):
+    """Small populations draw past the listings the crawl kept evidence for: those are fetched when drawn
+    (robots.txt obeyed), so every sampled item has a WARC and photos like a queued one."""
+    from wildwatch.evidence import late
+
+    base = demo_sites["demo_tz"]
+    with conn, conn.cursor() as cur:
+        site, run = seed_site_and_run(cur, site="demo_tz", country="TZ", language="sw")
+        rows = [(f"{base}/item/tz0001", [f"{base}/img/tz0001-1.jpg"]), (f"{base}/account/secret", [])]
+        for url, images in rows:
+            cur.execute("INSERT INTO listings (site_id, url, title, image_urls) VALUES (%s, %s, 't', %s) RETURNING id",
+                        (site, url, images))
+            cur.execute("INSERT INTO review_queue (listing_id, run_id, priority, reason) VALUES (%s, %s, 1, 'audit')",
+                        (cur.fetchone()[0], run))
+    with conn:
+        done = late.capture_missing(conn, run, pause_s=0)
+    assert done == {"listings": 2, "pages": 1, "photos": 1, "missing": 1}
+    with conn.cursor() as cur:
+        cur.execute("""SELECT l.url, e.kind, e.sha256 IS NOT NULL, e.missing_reason FROM evidence e
+                       JOIN listings l ON l.id = e.listing_id ORDER BY l.id""")
+        found = cur.fetchall()
+    assert found[0][1:3] == ("warc", True)
+    assert found[1][1:3] == ("warc", False) and "robots.txt" in found[1][3]
+    with conn:
+        assert late.capture_missing(conn, run, pause_s=0)["listings"] == 0  # nothing left to capture

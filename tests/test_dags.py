@@ -111,11 +111,14 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
         warcs, photos_kept = cur.fetchone()
         cur.execute("SELECT id FROM crawl_runs ORDER BY id DESC LIMIT 1")
         survey_run = cur.fetchone()[0]
-        cur.execute("""SELECT s.name, l.url, l.image_urls <> '{}' FROM listings l JOIN sites s ON s.id = l.site_id
+        # kept by the crawl for the listings the draw may take, or when drawn (wildwatch/evidence/late.py)
+        cur.execute("""SELECT s.name, l.url, l.image_urls <> '{}',
+                              EXISTS (SELECT 1 FROM review_queue q WHERE q.listing_id = l.id AND q.reason = 'audit')
+                       FROM listings l JOIN sites s ON s.id = l.site_id
                        WHERE NOT EXISTS (SELECT 1 FROM review_queue q WHERE q.listing_id = l.id AND q.reason <> 'audit')""")
         share = config.load().audit_share
-        eligible = {f"{n}/{generator.listing_id_from_url(u)}": has for n, u, has in cur.fetchall()
-                    if audit.eligible(survey_run, u, share)}
+        eligible = {f"{n}/{generator.listing_id_from_url(u)}": has for n, u, has, drawn in cur.fetchall()
+                    if drawn or audit.eligible(survey_run, u, share)}
     assert warcs >= 1 and photos_kept >= 1
     # Seller networks, linked by the survey's own task, equal the ones planted in the demo (decoys unlinked)
     crawled = {f"{name}/{i}" for name in demo for i in generator.expected_crawl(
@@ -139,7 +142,7 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
         photo_pairs = {frozenset((f"{na}/{generator.listing_id_from_url(ua)}", f"{nb}/{generator.listing_id_from_url(ub)}"))
                        for na, ua, nb, ub in cur.fetchall()}
     assert refused == 0 and kept_or_not == 2 * with_photos
-    assert with_photos == queued_now + sum(eligible.values())  # and those the audit may draw
+    assert with_photos == queued_now + sum(eligible.values())  # and those the audit may draw or drew
     listings = {f"{x.site}/{x.id}": x for s in demo.values() for x in s.listings}
     network_of = {m: i for i, g in enumerate(planted) for m in g}
     queued_ids = {k for k, x in listings.items() if k in crawled and x.should_queue} | set(eligible)

@@ -174,11 +174,16 @@ def link_sellers() -> dict:
 
 
 def audit_sample(run_id: int) -> dict:
-    """Queue the run's blind audit sample of unqueued listings (idempotent)."""
+    """Queue the run's blind audit sample of unqueued listings (idempotent), with evidence for the items the
+    crawl kept none for."""
+    from wildwatch.evidence import late
     from wildwatch.ranker import audit
 
     with db.transaction() as conn:
-        return audit.draw(conn, run_id)
+        drawn = audit.draw(conn, run_id)
+    with db.transaction() as conn:
+        drawn["captured_when_drawn"] = late.capture_missing(conn, run_id)
+    return drawn
 
 
 def write_report(run_id: int) -> str:

@@ -14,7 +14,7 @@ from wildwatch.evidence.warc import PageCapture
 from wildwatch.hand.files import MAX_UPLOAD, UploadRefused, page_text
 
 
-def _get(url: str, agent: str, limit: int, timeout: float = 30.0) -> tuple[str, int, list[tuple[str, str]], bytes]:
+def get(url: str, agent: str, limit: int, timeout: float = 30.0) -> tuple[str, int, list[tuple[str, str]], bytes]:
     request = urllib.request.Request(url, headers={"User-Agent": agent, "Accept": "text/html,*/*;q=0.5"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) checked by caller
@@ -28,7 +28,7 @@ def allowed(url: str, agent: str) -> bool:
     parts = urlsplit(url)
     robots = f"{parts.scheme}://{parts.netloc}/robots.txt"
     try:
-        _, status, _, body = _get(robots, agent, 512 * 1024, timeout=15)
+        _, status, _, body = get(robots, agent, 512 * 1024, timeout=15)
     except (OSError, ValueError):
         return True  # no robots.txt to read: as Scrapy does, the page may be fetched
     if status >= 400:
@@ -68,7 +68,7 @@ def fetch(url: str, with_screenshot: bool = True) -> tuple[PageCapture, dict, di
         raise UploadRefused("the site's robots.txt refuses this page to crawlers: save it in your browser and "
                             "upload the file instead")
     try:
-        final, status, headers, body = _get(url, agent, MAX_UPLOAD)
+        final, status, headers, body = get(url, agent, MAX_UPLOAD)
     except (OSError, ValueError) as exc:
         raise UploadRefused(f"the page could not be fetched: {exc}") from None
     if len(body) > MAX_UPLOAD:
@@ -77,11 +77,11 @@ def fetch(url: str, with_screenshot: bool = True) -> tuple[PageCapture, dict, di
     if status >= 400:
         raise UploadRefused(f"the site answered {status}")
     fields = fields_of(final, body)
-    shot = asyncio.run(_screenshot(page, settings)) if with_screenshot else None
+    shot = asyncio.run(screenshot(page, settings)) if with_screenshot else None
     return page, fields, shot
 
 
-async def _screenshot(page: PageCapture, settings) -> dict | None:
+async def screenshot(page: PageCapture, settings) -> dict | None:
     from wildwatch.evidence import capture
     from wildwatch.evidence.screenshot import Renderer
     from wildwatch.evidence.store import open_store

@@ -6,15 +6,18 @@ share of offers among unqueued listings, with a 95% Wilson interval, scaled to t
 
 So that a sampled item looks like a queued one (a WARC, a screenshot, photos, as captured when the crawl saw
 it), the crawl keeps evidence for the unqueued listings that *may* be drawn: those whose hash of (run,
-address) falls below ELIGIBLE_MARGIN x the audit share. The draw then takes the lowest hashes among them: a
-uniform random sample of the unqueued population still (the hash knows nothing of the listing), at the cost
-of evidence for about ELIGIBLE_MARGIN times as many unqueued listings as are drawn.
+address) falls below ELIGIBLE_MARGIN x the audit share. The draw takes the lowest hashes: a uniform random
+sample of the unqueued population still (the hash knows nothing of the listing), mostly among those the crawl
+kept evidence for; the few drawn beyond them (small populations) are captured when drawn
+(wildwatch/evidence/late.py). The cost: evidence for about ELIGIBLE_MARGIN times as many unqueued listings as
+are drawn. The address's host is left out of the hash, so a site moved to a mirror draws the same listings.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import math
+import re
 
 from wildwatch import config
 from wildwatch.db import dict_cursor
@@ -28,12 +31,15 @@ UNQUEUED = """
     SELECT si.listing_id FROM sightings si
     WHERE si.run_id = %(run)s AND NOT EXISTS (SELECT 1 FROM review_queue q WHERE q.listing_id = si.listing_id)
 """
-# The same number as draw_hash() below: the first 32 bits of md5("<run id>:<address>"), as a share of 2^32.
-DRAW_HASH = "(('x' || substr(md5(%(run)s::text || ':' || l.url), 1, 8))::bit(32)::bigint / 4294967296.0)"
+# The same number as draw_hash() below: the first 32 bits of md5("<run id>:<address without scheme and
+# host>"), as a share of 2^32.
+DRAW_HASH = ("(('x' || substr(md5(%(run)s::text || ':' || "
+             "regexp_replace(l.url, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*', '')), 1, 8))::bit(32)::bigint / 4294967296.0)")
+_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
 
 
 def draw_hash(run_id: int, url: str) -> float:
-    return int(hashlib.md5(f"{run_id}:{url}".encode()).hexdigest()[:8], 16) / 2 ** 32
+    return int(hashlib.md5(f"{run_id}:{_HOST.sub('', url)}".encode()).hexdigest()[:8], 16) / 2 ** 32
 
 
 def eligible(run_id: int | None, url: str, share: float) -> bool:
@@ -56,14 +62,13 @@ def draw(conn, run_id: int, settings: config.Settings | None = None) -> dict:
         cur.execute(f"""
             WITH chosen AS (
                 SELECT u.listing_id FROM ({UNQUEUED}) u JOIN listings l ON l.id = u.listing_id
-                WHERE {DRAW_HASH} < %(eligible)s ORDER BY {DRAW_HASH}, l.id LIMIT %(size)s),
+                ORDER BY {DRAW_HASH}, l.id LIMIT %(size)s),
             priorities AS (SELECT array_agg(priority) AS p FROM review_queue WHERE run_id = %(run)s AND reason <> 'audit')
             INSERT INTO review_queue (listing_id, run_id, priority, reason)
             SELECT c.listing_id, %(run)s,
                    coalesce((SELECT p[1 + floor(random() * cardinality(p))::int] FROM priorities), 0), 'audit'
             FROM chosen c
-            ON CONFLICT (listing_id) DO NOTHING""",
-                    {"run": run_id, "size": size, "eligible": min(1.0, ELIGIBLE_MARGIN * settings.audit_share)})
+            ON CONFLICT (listing_id) DO NOTHING""", {"run": run_id, "size": size})
         sampled = cur.rowcount
         cur.execute("INSERT INTO audit_samples (run_id, population, sampled) VALUES (%s, %s, %s)",
                     (run_id, population, sampled))
