@@ -316,3 +316,21 @@ def test_a_hostile_saved_page_runs_nothing_and_fetches_nothing_in_chromium(revie
     with conn.cursor() as cur:
         cur.execute("SELECT title FROM listings l JOIN hand_finds h ON h.listing_id = l.id")
         assert cur.fetchone() == ("Vòng tay ngà voi — edited",)
+
+
+def test_a_confirmed_find_goes_into_a_referral_with_its_upload_as_evidence(conn, crawled_seller, tmp_path):
+    import datetime as dt
+
+    from wildwatch.referrals import build, package
+    from wildwatch.review import claims
+
+    upload = files.read(mhtml())
+    done = add(conn, upload, seen_on=dt.date(2026, 11, 20))
+    with conn:
+        assert claims.claim_item(conn, done["queue_id"], "amina")
+        claims.decide(conn, done["queue_id"], "amina", "confirmed", "ivory")
+        referral = build.create_or_refresh(conn, "platform", "hand_facebook_vn", "2026-11", "sam")
+        path, _ = package.build_package(conn, referral, open_store(config.load().evidence_dir), tmp_path)
+    names = zipfile.ZipFile(path).namelist()
+    sha = __import__("hashlib").sha256(upload.data).hexdigest()
+    assert f"referral-{referral}/evidence/{sha}.mhtml" in names

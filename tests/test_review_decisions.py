@@ -99,6 +99,9 @@ def test_a_decision_in_a_referral_is_not_undone_and_a_correction_is_a_new_reason
     assert "(correction)" in history and "pre-1947 antique, certificate seen" in history
     shown = sam.client.get(f"/referrals/{referral}").text
     assert 'id="corrections"' in shown and "tell s about these corrections" in shown
+    notice = sam.client.get(f"/referrals/{referral}/corrections.json").json()
+    assert notice["amends_package_sha256"] and [(c["referred_as"], c["now"]) for c in notice["corrections"]] == \
+        [("confirmed", "legal")]
     assert export.confirmed(conn) == []  # the corrected decision is the one that counts
     with conn.cursor() as cur:
         cur.execute("SELECT before, after FROM audit_log WHERE action = 'correct'")

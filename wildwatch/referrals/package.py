@@ -23,12 +23,22 @@ COLUMNS = {
                "evidence"),
 }
 EXTENSIONS = {"warc": "warc.gz", "screenshot": "png"}
+# A file an analyst uploaded (an offer found by hand), named for what its bytes were checked to be.
+UPLOAD_EXTENSIONS = {"text/html": "html", "multipart/related": "mhtml", "application/warc": "warc",
+                     "application/wacz": "wacz", "application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+
+def extension(row: dict) -> str:
+    if row["kind"] == "upload":
+        return UPLOAD_EXTENSIONS.get(row.get("media_type") or "", "bin")
+    return EXTENSIONS[row["kind"]]
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 def _evidence(conn, listing_ids: list[int]) -> dict[int, list[dict]]:
     with dict_cursor(conn) as cur:
-        cur.execute("""SELECT DISTINCT ON (listing_id, kind) listing_id, kind, sha256, missing_reason, captured_at
+        cur.execute("""SELECT DISTINCT ON (listing_id, kind) listing_id, kind, sha256, missing_reason, captured_at,
+                              media_type
                        FROM evidence WHERE purpose = 'capture' AND listing_id = ANY(%s)
                        ORDER BY listing_id, kind, captured_at DESC""", (listing_ids,))
         out: dict[int, list[dict]] = {}
@@ -40,7 +50,7 @@ def _evidence(conn, listing_ids: list[int]) -> dict[int, list[dict]]:
 def _rows(kind: str, items: list[dict], evidence: dict[int, list[dict]]) -> list[dict]:
     rows = []
     for it in items:
-        files = [f"evidence/{e['sha256']}.{EXTENSIONS[e['kind']]}" for e in evidence.get(it["listing_id"], [])
+        files = [f"evidence/{e['sha256']}.{extension(e)}" for e in evidence.get(it["listing_id"], [])
                  if e["sha256"]]
         row = {"listing_url": it["url"], "platform": it["platform"], "country": it["country"], "title": it["title"],
                "seller": it["seller"], "location": it["location"],
@@ -81,7 +91,7 @@ def _network_files(conn, network_id: int, store: LocalEvidenceStore, not_capture
     files: dict[str, bytes] = {}
     members = []
     for m in found["members"]:
-        names = [f"evidence/{e['sha256']}.{EXTENSIONS[e['kind']]}" for e in evidence.get(m["id"], []) if e["sha256"]]
+        names = [f"evidence/{e['sha256']}.{extension(e)}" for e in evidence.get(m["id"], []) if e["sha256"]]
         names += [f"photos/{p['sha256'].strip()}.{PHOTO_EXTENSIONS.get(p['media_type'], 'img')}" for p in photos
                   if p["listing_id"] == m["id"] and p["sha256"]]
         members.append({"listing": m["id"], "listing_url": m["url"], "platform": m["site"], "country": m["country"],
@@ -90,7 +100,7 @@ def _network_files(conn, network_id: int, store: LocalEvidenceStore, not_capture
                         "on_the_site": m["status"], "files": names})
         for e in evidence.get(m["id"], []):
             if e["sha256"]:
-                files[f"evidence/{e['sha256']}.{EXTENSIONS[e['kind']]}"] = store.get(e["sha256"])
+                files[f"evidence/{e['sha256']}.{extension(e)}"] = store.get(e["sha256"])
     for p in photos:
         if p["sha256"]:
             files[f"photos/{p['sha256'].strip()}.{PHOTO_EXTENSIONS.get(p['media_type'], 'img')}"] = \
@@ -128,7 +138,7 @@ def build_package(conn, referral_id: int, store: LocalEvidenceStore, out_dir: Pa
     for it in items:
         for e in evidence.get(it["listing_id"], []):
             if e["sha256"]:
-                files[f"evidence/{e['sha256']}.{EXTENSIONS[e['kind']]}"] = store.get(e["sha256"])
+                files[f"evidence/{e['sha256']}.{extension(e)}"] = store.get(e["sha256"])
             else:
                 not_captured.append(f"{it['url']}: {e['kind']} not captured ({e['missing_reason']})")
     files["README.txt"] = (

@@ -69,6 +69,35 @@ def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referr
             raise HTTPException(status_code=409, detail=str(exc)) from exc
         return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
+    @app.get("/referrals/{referral_id}/corrections.json")
+    def corrections_notice(referral_id: int, current=Depends(supervisor)):
+        """What to tell the recipient when decisions behind a referral were corrected after it was built: a
+        notice that names the package it amends by its SHA-256 (the package itself never changes)."""
+        import json
+
+        from fastapi.responses import Response
+
+        from wildwatch.review.audit import record
+
+        with connection() as conn:
+            ref = build.get(conn, referral_id)
+            if ref is None:
+                raise HTTPException(status_code=404)
+            corrected = build.corrections(conn, referral_id)
+            with conn.cursor() as cur:
+                cur.execute("SELECT id, url FROM listings WHERE id = ANY(%s)", ([c["listing_id"] for c in corrected],))
+                urls = dict(cur.fetchall())
+            record(conn, current["name"], "export", "referral", referral_id, None,
+                   {"corrections_notice": len(corrected)})
+        notice = {"referral": referral_id, "recipient": ref["recipient"], "amends_package_sha256": ref["package_sha256"],
+                  "corrections": [{"listing_url": urls.get(c["listing_id"]), "title": c["title"],
+                                   "referred_as": c["referred_as"], "now": c["decision"],
+                                   "product_group": c["product_group"], "corrected_by": c["decided_by"],
+                                   "corrected_at": c["decided_at"].isoformat(), "reason": c["reason"]}
+                                  for c in corrected]}
+        return Response(json.dumps(notice, ensure_ascii=False, indent=1), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="referral-{referral_id}-corrections.json"'})
+
     @app.get("/referrals/{referral_id}/package")
     def download(referral_id: int, current=Depends(supervisor)):
         with connection() as conn:
