@@ -77,7 +77,8 @@ def store_listings(conn, items: list[dict], site_id: int, run_id: int, keyword_i
                    for lid, item in listed for m in item.get("matches") or []]
         if matches:
             execute_values(cur, INSERT_MATCH, matches, page_size=1000)
-        cur.execute("DELETE FROM listing_contacts WHERE listing_id = ANY(%s)", (every,))
+        # Contacts read from its photos stay: the photos are read once, after the crawl (wildwatch/photo_text.py).
+        cur.execute("DELETE FROM listing_contacts WHERE listing_id = ANY(%s) AND field <> 'photo_text'", (every,))
         found = [(lid, c["kind"], c["value"], c["link_key"], c["field"], c["start"], c["end"])
                  for lid, item in listed for c in item.get("contacts") or []]
         if found:

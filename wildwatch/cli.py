@@ -425,6 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     hand_commands.register(sub)
 
+    from wildwatch.commands import photos as photo_commands
+
+    photo_commands.register(sub)
+
     sellers_commands.register(sub)
     runs_commands.register(sub)
 

@@ -63,6 +63,9 @@ class Settings:
     ranker_recall_target: float = 0.95
     # The blind audit sample of unqueued listings, per monthly run: this share, at most this many.
     audit_share: float = 0.02
+    # Seconds a survey spends reading text on its candidates' photos (one core); photos left over are read by
+    # the next survey or `wildwatch photos read`.
+    ocr_budget_s: float = 1800.0
     audit_cap: int = 100
 
     @property
@@ -100,6 +103,7 @@ def load() -> Settings:
         ranker_min_per_class=int(os.environ.get("WILDWATCH_RANKER_MIN_PER_CLASS", "10")),
         ranker_recall_target=float(os.environ.get("WILDWATCH_RANKER_RECALL_TARGET", "0.95")),
         audit_share=float(os.environ.get("WILDWATCH_AUDIT_SHARE", "0.02")),
+        ocr_budget_s=float(os.environ.get("WILDWATCH_OCR_BUDGET_SECONDS", "1800")),
         audit_cap=int(os.environ.get("WILDWATCH_AUDIT_CAP", "100")),
     )
     if not 0 < settings.ranker_recall_target <= 1 or not 0 <= settings.audit_share <= 1:

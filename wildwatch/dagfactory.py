@@ -121,8 +121,15 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
 
             return survey.link_sellers()
 
+        # Text written on the candidates' photos: contacts painted over the product link sellers too.
+        @task(trigger_rule="all_done")
+        def read_photos(survey_run_id: int) -> dict:
+            from wildwatch import survey
+
+            return survey.read_photos(survey_run_id)
+
         linked = link_sellers()
-        summary >> linked
+        summary >> read_photos(survey_run_id) >> linked
 
         # Runs last, whatever happened: a partial survey ends red in the Airflow UI and its run list, after the
         # report and everything else that works on partial data has run.

@@ -173,6 +173,18 @@ def link_sellers() -> dict:
         return store.relink(cur)
 
 
+def read_photos(run_id: int) -> dict:
+    """Read the text on this run's candidates' photos (contacts painted over the product), before networks
+    are linked."""
+    from wildwatch import photo_text
+    from wildwatch.evidence.store import open_store
+
+    settings = config.load()
+    with db.transaction() as conn:
+        return photo_text.read_pending(conn, open_store(settings.evidence_dir), run_id,
+                                       budget_s=settings.ocr_budget_s)
+
+
 def audit_sample(run_id: int) -> dict:
     """Queue the run's blind audit sample of unqueued listings (idempotent), with evidence for the items the
     crawl kept none for."""

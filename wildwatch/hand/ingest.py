@@ -202,6 +202,16 @@ def add(conn, find: Find, store, settings: config.Settings | None = None) -> dic
                          "missing_reason": None})
     capture.record_capture(conn, listing_id, run_id, evidence)
     kept = _photos(conn, listing_id, run_id, upload.images if upload else [], store, settings)
+    if kept:  # a screenshot's or a saved page's pictures: the text on them is read now (a contact painted on)
+        from wildwatch import photo_text
+
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, sha256 FROM listing_photos WHERE listing_id = %s AND sha256 IS NOT NULL "
+                        "AND ocr_at IS NULL", (listing_id,))
+            unread = cur.fetchall()
+        for photo_id, sha in unread:
+            photo_text.read_one(conn, photo_id, store.get(sha.strip()))
+        item["contacts"] += [{"kind": k, "value": v} for k, v in photo_text.contacts_of(conn, listing_id)]
     source = upload.kind if upload else ("address" if find.page_capture is not None else "text")
     with conn.cursor() as cur:
         cur.execute("""INSERT INTO hand_finds (listing_id, platform, found_by, seen_on, source, file_sha256, file_name)

@@ -69,7 +69,9 @@ def relink(cur) -> dict:
     if result.dissolved:
         cur.execute("UPDATE networks SET listings = 0, updated_at = now() WHERE id = ANY(%s) AND merged_into IS NULL",
                     (result.dissolved,))
-    _write_links(cur, pairs, kinds, result.network_of)
+    cur.execute("""SELECT listing_id, link_key FROM listing_contacts GROUP BY listing_id, link_key
+                   HAVING bool_and(field = 'photo_text')""")
+    _write_links(cur, pairs, kinds, result.network_of, set(cur.fetchall()))
     photo_links = _link_photos(cur, result.network_of)
     cur.execute("""
         UPDATE networks n SET listings = s.listings, sites = s.sites, countries = s.countries,
@@ -87,7 +89,10 @@ def relink(cur) -> dict:
             "seconds": round(time.monotonic() - started, 3)}
 
 
-def _write_links(cur, pairs, kinds: dict[str, set], network_of: dict[int, int]) -> None:
+def _write_links(cur, pairs, kinds: dict[str, set], network_of: dict[int, int],
+                 on_photos: set[tuple[int, str]] = frozenset()) -> None:
+    """network_links rows: each shared key, its listings and the reason in words; a key some listing shows
+    only written on a photo says so."""
     by_key: dict[str, list[int]] = defaultdict(list)
     for listing_id, key in pairs:
         if listing_id in network_of:
@@ -112,7 +117,10 @@ def _write_links(cur, pairs, kinds: dict[str, set], network_of: dict[int, int]) 
     rows = []
     for key, members in shared.items():
         sites = sorted({site_of[m] for m in members})
-        rows.append((network_of[members[0]], key, members, _reason(key, sites, labels)))
+        reason = _reason(key, sites, labels)
+        if any((m, key) in on_photos for m in members):
+            reason += " (written on a photo)"
+        rows.append((network_of[members[0]], key, members, reason))
     execute_values(cur, "INSERT INTO network_links (network_id, link_key, listing_ids, reason) VALUES %s", rows,
                    page_size=2000)
 

@@ -323,9 +323,9 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             mine = claims.latest_decision(conn, queue_id, current["name"])
             ranking = explain_ranking(conn, row)
             linked = network_queries.linked_offers(conn, row["id"])
-        spans = {"title": [], "description": [], "seller": [], "replies": []}
+        spans = {"title": [], "description": [], "seller": [], "replies": [], "photo_text": []}
         for m in row["matches"]:
-            spans[m["field"]].append((m["span_start"], m["span_end"], m["product_group"]))
+            spans.setdefault(m["field"], []).append((m["span_start"], m["span_end"], m["product_group"]))
         for c in row["contacts"]:
             spans[c["field"]].append((c["span_start"], c["span_end"], f"contact: {contact_label(c)}"))
         settle = is_supervisor(current) and row["status"] == "escalated"
@@ -338,7 +338,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
                       suggested_group=groups[0] if len(groups) == 1 else "",
                       ranking=ranking, linked=linked, network_id=linked[0]["network_id"] if linked else None,
                       seller_parts=segments(row["seller"], spans["seller"]),
-                      replies_parts=segments(row["replies"], spans["replies"]) if row.get("replies") else None)
+                      replies_parts=segments(row["replies"], spans["replies"]) if row.get("replies") else None,
+                      photo_text_parts=segments(row["photo_text"], spans["photo_text"]) if row.get("photo_text") else None)
 
     @app.post("/item/{queue_id}/decide", dependencies=[Depends(csrf)])
     def decide(request: Request, queue_id: int, decision: str = Form(...), product_group: str = Form(""),

@@ -122,8 +122,8 @@ def item(conn, queue_id: int) -> dict | None:
         cur.execute("""SELECT kind, value, field, span_start, span_end FROM listing_contacts WHERE listing_id = %s
                        ORDER BY field, span_start""", (row["id"],))
         row["contacts"] = cur.fetchall()
-        cur.execute("""SELECT id, position, media_type, width, height, size_bytes, missing_reason, sha256, thumb_sha256
-                       FROM listing_photos WHERE listing_id = %s ORDER BY position""", (row["id"],))
+        cur.execute("""SELECT id, position, media_type, width, height, size_bytes, missing_reason, sha256, thumb_sha256,
+                              ocr_text FROM listing_photos WHERE listing_id = %s ORDER BY position""", (row["id"],))
         row["photos"] = cur.fetchall()
         cur.execute("""SELECT pl.distance, CASE WHEN pl.listing_a = %(id)s THEN pl.photo_a ELSE pl.photo_b END AS mine,
                               CASE WHEN pl.listing_a = %(id)s THEN pl.photo_b ELSE pl.photo_a END AS theirs,
