@@ -6,7 +6,7 @@ import functools
 import io
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageDraw, ImageFont
 
 from wildwatch.demo.photos import _draw
 
