@@ -334,3 +334,12 @@ def test_a_confirmed_find_goes_into_a_referral_with_its_upload_as_evidence(conn,
     names = zipfile.ZipFile(path).namelist()
     sha = __import__("hashlib").sha256(upload.data).hexdigest()
     assert f"referral-{referral}/evidence/{sha}.mhtml" in names
+
+
+def test_a_screenshot_whose_only_contact_is_painted_on_it_joins_the_network(conn, crawled_seller):
+    from wildwatch.demo.painted import painted
+
+    done = add(conn, files.read(painted("zalo-post", "Zalo 0912 345 678", "band")), platform="zalo",
+               text="Vòng tay ngà voi, inbox", title="Vòng tay ngà voi")
+    assert ("zalo", "+84912345678") in {(c["kind"], c["value"]) for c in done["contacts"]}
+    assert network_of(conn, done["listing_id"]) == network_of(conn, crawled_seller) is not None

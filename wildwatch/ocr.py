@@ -47,8 +47,24 @@ def read(data: bytes) -> Reading:
             image.thumbnail((MAX_SIDE, MAX_SIDE))
         pixels = np.asarray(image)[:, :, ::-1]  # the engine reads OpenCV's BGR order
     found, _ = _engine()(pixels)
-    lines = sorted(((box[0][1], box[0][0], text) for box, text, score in (found or []) if float(score) >= MIN_SCORE))
-    return Reading("\n".join(text for _, _, text in lines), int((time.perf_counter() - started) * 1000))
+    boxes = [(box, text) for box, text, score in (found or []) if float(score) >= MIN_SCORE]
+    return Reading("\n".join(_rows(boxes)), int((time.perf_counter() - started) * 1000))
+
+
+def _rows(boxes: list) -> list[str]:
+    """Boxes of text as lines read left to right, top to bottom: boxes whose middles are within half a box's
+    height of each other are one line (a number the detector cut in three is one line again)."""
+    placed = []
+    for corners, text in boxes:
+        ys, xs = [p[1] for p in corners], [p[0] for p in corners]
+        placed.append(((min(ys) + max(ys)) / 2, max(max(ys) - min(ys), 1), min(xs), text))
+    rows: list[list] = []
+    for middle, height, left, text in sorted(placed):
+        if rows and abs(middle - rows[-1][0]) <= height / 2:
+            rows[-1][1].append((left, text))
+        else:
+            rows.append([middle, [(left, text)]])
+    return [" ".join(text for _, text in sorted(items)) for _, items in rows]
 
 
 _GLUED = __import__("re").compile(r"(?<=[^\W\d_])(?=\+?\d[\d .-]{8,})")

@@ -28,6 +28,9 @@ def painted(seed: str, text: str, style: str = "band", size: int = 28) -> bytes:
     draw = ImageDraw.Draw(image)
     script = "cjk" if any("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text) else "latin"
     face = font(script, size)
+    while draw.textlength(text, font=face) > image.width - 24 and size > 12:  # the whole text on the photo
+        size -= 2
+        face = font(script, size)
     width = draw.textlength(text, font=face)
     x, y = max(8, (image.width - width) / 2), image.height - size - 30
     if style == "band":
