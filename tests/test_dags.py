@@ -120,6 +120,17 @@ def test_the_monthly_dag_surveys_every_demo_site_end_to_end(crawl_env, conn, air
         eligible = {f"{n}/{generator.listing_id_from_url(u)}": has for n, u, has, drawn in cur.fetchall()
                     if drawn or audit.eligible(survey_run, u, share)}
     assert warcs >= 1 and photos_kept >= 1
+    # The candidates' photos were read: contacts painted on them (the demo plants three) are contacts
+    with conn.cursor() as cur:
+        cur.execute("""SELECT q.id IS NOT NULL, count(*) FILTER (WHERE p.ocr_at IS NOT NULL), count(*),
+                              array_agg(DISTINCT c.value) FILTER (WHERE c.field = 'photo_text')
+                       FROM listing_photos p LEFT JOIN listing_contacts c ON c.listing_id = p.listing_id
+                       LEFT JOIN review_queue q ON q.listing_id = p.listing_id
+                       WHERE p.sha256 IS NOT NULL GROUP BY 1 ORDER BY 1 DESC""")
+        (_, read, kept, painted_contacts), *others = cur.fetchall()
+    assert read == kept and set(painted_contacts or []) >= {"laozhang_888", "+84912345678", "+255712345678"}, \
+        (read, kept, painted_contacts)
+    assert all(unqueued_read == 0 for _, unqueued_read, _, _ in others)  # only candidates' photos are read
     # Seller networks, linked by the survey's own task, equal the ones planted in the demo (decoys unlinked)
     crawled = {f"{name}/{i}" for name in demo for i in generator.expected_crawl(
         demo[name], [t.term for t in kb.search_queries(sites.load(name).languages)])["listing_ids"]}

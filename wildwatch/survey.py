@@ -180,9 +180,12 @@ def read_photos(run_id: int) -> dict:
     from wildwatch.evidence.store import open_store
 
     settings = config.load()
-    with db.transaction() as conn:
+    conn = db.connect()
+    try:  # read_pending commits photo by photo: what was read stays read if the task is stopped
         return photo_text.read_pending(conn, open_store(settings.evidence_dir), run_id,
                                        budget_s=settings.ocr_budget_s)
+    finally:
+        conn.close()
 
 
 def audit_sample(run_id: int) -> dict:
@@ -195,6 +198,7 @@ def audit_sample(run_id: int) -> dict:
         drawn = audit.draw(conn, run_id)
     with db.transaction() as conn:
         drawn["captured_when_drawn"] = late.capture_missing(conn, run_id)
+    drawn["photos_read"] = read_photos(run_id)  # sampled items' photos are read like queued ones
     return drawn
 
 

@@ -25,7 +25,7 @@ VARIANT_SUFFIXES = {
 }
 EPOCH = dt.date(2026, 6, 1)
 LISTING_KEYS = {"label", "group", "variants", "price", "title", "description", "disguise", "cover", "seller", "account",
-                "contacts", "network", "photo", "photo_edits", "reply"}
+                "contacts", "network", "photo", "photo_edits", "reply", "photo_text", "photo_text_style"}
 
 
 @dataclass
@@ -54,6 +54,9 @@ class DemoListing:
     photo_edit: str | None = None
     # Forums: the author's later post in the thread (where the contact often is).
     reply: str | None = None
+    # A contact painted on the first photo (demo/painted.py), in this style: band or outline.
+    photo_text: str | None = None
+    photo_text_style: str = "band"
 
     @property
     def should_queue(self) -> bool:
@@ -145,7 +148,8 @@ def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random,
             entries.append(dict(
                 title=title, description=description, price=price,
                 seller=entry.get("seller", seller), account=entry.get("account", ""), network=entry.get("network"),
-                photo=entry.get("photo"), reply=entry.get("reply"),
+                photo=entry.get("photo"), reply=entry.get("reply"), photo_text=entry.get("photo_text"),
+                photo_text_style=entry.get("photo_text_style", "band"),
                 photo_edit=(entry.get("photo_edits") or [None])[variant % len(entry.get("photo_edits") or [None])],
                 location=rng.choice(spec["places"]),
                 posted=(EPOCH + dt.timedelta(days=rng.randrange(*days))).isoformat(),

@@ -53,6 +53,10 @@ def render(seed: str, edit: str | None = None) -> bytes:
 
 def for_listing(listing, number: int) -> bytes:
     """Photo `number` (1-based) of a demo listing: the first is its catalog `photo:` when it has one."""
+    if number == 1 and getattr(listing, "photo_text", None):
+        from wildwatch.demo.painted import painted
+
+        return painted(f"{listing.site}-{listing.id}-1", listing.photo_text, listing.photo_text_style)
     if number == 1 and listing.photo:
         return render(listing.photo, listing.photo_edit)
     return render(f"{listing.site}-{listing.id}-{number}")
