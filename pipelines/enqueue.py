@@ -56,7 +56,9 @@ class ReviewQueuePipeline(DatabaseWriter):
         decision = queue_reason(item, self.threshold)
         if decision is None:
             # The run's blind audit sample may draw it: its evidence and photos are kept as a candidate's are.
-            item["audit_eligible"] = audit.eligible(self.crawler.spider.run_id, item["url"], self.audit_share)
+            spider = self.crawler.spider
+            item["audit_eligible"] = getattr(spider, "audited", False) and \
+                audit.eligible(spider.run_id, item["url"], self.audit_share)
         if item.get("spooled") or decision is None:
             return item
         item["_queue"] = decision

@@ -30,6 +30,8 @@ class MarketplaceSpider(scrapy.Spider):
             raise ValueError("missing -a site=NAME (one of the files in sites/)")
         self.site = load_site(site)
         self.run_id = int(run_id) if run_id else None
+        # A survey's run (the DAG passes its id) draws a blind audit sample afterwards; a crawl by hand does not.
+        self.audited = bool(run_id)
         self.groups = [g for g in (groups or "").split(",") if g]
         self.queries = [q for q in (queries or "").split(",") if q]
         self.shard, self.shards = int(shard), int(shards)
