@@ -71,7 +71,7 @@ def store_listings(conn, items: list[dict], site_id: int, run_id: int, keyword_i
                                                 item["title"], item.get("price"), item.get("currency"))
                                                for lid, item in listed], page_size=len(listed))
         every = [lid for lid, _ in listed]
-        cur.execute("DELETE FROM keyword_matches WHERE listing_id = ANY(%s)", (every,))
+        cur.execute("DELETE FROM keyword_matches WHERE listing_id = ANY(%s) AND field <> 'photo_text'", (every,))
         matches = [(lid, keyword_ids.get((m["term"], m["language"], m["group"], m["kind"])), m["term"], m["language"],
                     m["group"], m["kind"], m["field"], m["start"], m["end"], m["text"])
                    for lid, item in listed for m in item.get("matches") or []]

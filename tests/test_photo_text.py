@@ -61,9 +61,16 @@ def test_a_number_painted_on_a_photo_links_the_seller_and_the_item_page_shows_it
                                 region="VN", language="vi", queue=True)
     unqueued = store_with_contacts(conn, site, run, "http://x/3", "Áo", "", "An", "/u/3", region="VN", language="vi")
     _photo(conn, quiet, painted("a", "Zalo 0912 345 678", "outline"), store)
+    keyworded = store_with_contacts(conn, site, run, "http://x/4", "Vòng tay", "", "Hà", "/u/4", region="VN",
+                                    language="vi", queue=True)
+    _photo(conn, keyworded, painted("c", "ngà voi thật", "band"), store)
     _photo(conn, unqueued, painted("b", "Zalo 0912 345 678", "band"), store)
     done = photo_text.read_pending(conn, store)
-    assert done["photos"] == 1 and done["contacts"] >= 1  # candidates only: the unqueued listing's photo waits
+    assert done["photos"] == 2 and done["contacts"] >= 1  # candidates only: the unqueued listing's photo waits
+    with conn.cursor() as cur:  # keywords written on a photo count, as a field of their own
+        cur.execute("SELECT score, score_reasons FROM listings WHERE id = %s", (keyworded,))
+        score, reasons = cur.fetchone()
+    assert score > 0 and any("in photo_text" in r for r in reasons), reasons
     networks.rebuild(conn)
     with conn.cursor() as cur:
         cur.execute("SELECT network_id FROM network_members WHERE listing_id = ANY(%s)", ([quiet, known],))

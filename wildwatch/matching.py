@@ -22,7 +22,8 @@ from wildwatch.keywords import KeywordBase, Term
 # Weights per kind of term; a listing is queued when its score reaches the configured threshold.
 # A common name alone ("Panda", "Loggerhead") is too often a toy or a brand to queue a listing.
 KIND_WEIGHT = {"product": 3.0, "species": 3.0, "code_word": 2.0, "disguise": 2.0, "common_name": 0.8}
-FIELD_FACTOR = {"title": 1.0, "description": 0.7}
+# Text read from photos is weighed below the description: OCR misreads, and a photo may show a shop sign.
+FIELD_FACTOR = {"title": 1.0, "description": 0.7, "photo_text": 0.5}
 INNOCENT_WINDOW = 30  # characters around a hit in which an innocent context weakens it
 NEARBY_INNOCENT_FACTOR = 0.2
 OBFUSCATION_BONUS = 1.2  # a deliberately disguised spelling is itself a signal

@@ -6,10 +6,11 @@ Only photos of queued listings are read, each once; a survey reads its own after
 task), before seller networks are linked. A photo that cannot be read records why and is not tried again."""
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
-from psycopg2.extras import execute_values
+from psycopg2.extras import Json, execute_values
 
 from wildwatch import contacts, ocr
 
@@ -79,8 +80,36 @@ def contacts_of(conn, listing_id: int) -> list[tuple[str, str]]:
         return cur.fetchall()
 
 
+@functools.lru_cache(maxsize=1)
+def _matcher():
+    from wildwatch import config, keywords, matching
+
+    return matching.Matcher(keywords.load(config.load().keywords_dir))
+
+
+def _rescore(cur, listing_id: int, title: str, description: str | None, text: str | None) -> None:
+    """Keyword matches in the photo text (a field of its own, weighed lower than the description), and the
+    listing's keyword score and reasons with them."""
+    from wildwatch import matching
+    from pipelines.store import INSERT_MATCH
+
+    matcher = _matcher()
+    on_photo = matcher.match(text, "photo_text") if text else []
+    cur.execute("DELETE FROM keyword_matches WHERE listing_id = %s AND field = 'photo_text'", (listing_id,))
+    if on_photo:
+        cur.execute("SELECT id, term, language, product_group, kind FROM keywords")
+        ids = {tuple(r[1:]): r[0] for r in cur.fetchall()}
+        execute_values(cur, INSERT_MATCH, [(listing_id, ids.get((m.term, m.language, m.group, m.kind)), m.term,
+                                            m.language, m.group, m.kind, m.field, m.start, m.end, m.text)
+                                           for m in on_photo])
+    result = matching.score(matcher.match_listing(title, description) + on_photo)
+    cur.execute("UPDATE listings SET score = %s, score_reasons = %s WHERE id = %s",
+                (result.value, Json(result.reasons), listing_id))
+
+
 def refresh_listing(conn, listing_id: int) -> int:
-    """The listing's photo text (its photos' texts in order) and the contacts in it; returns how many."""
+    """The listing's photo text (its photos' texts in order), the contacts and keywords in it; returns how many
+    contacts."""
     from pipelines.store import INSERT_CONTACTS
 
     with conn.cursor() as cur:
@@ -89,8 +118,10 @@ def refresh_listing(conn, listing_id: int) -> int:
         joined = cur.fetchone()[0]
         text = ocr.contact_text(joined) if joined else None
         cur.execute("""UPDATE listings SET photo_text = %s WHERE id = %s
-                       RETURNING (SELECT s.country FROM sites s WHERE s.id = site_id), language""", (text, listing_id))
-        country, language = cur.fetchone()
+                       RETURNING (SELECT s.country FROM sites s WHERE s.id = site_id), language, title, description""",
+                    (text, listing_id))
+        country, language, title, description = cur.fetchone()
+        _rescore(cur, listing_id, title, description, text)
         cur.execute("DELETE FROM listing_contacts WHERE listing_id = %s AND field = 'photo_text'", (listing_id,))
         found = contacts.extract(text, "photo_text", country, language) if text else []
         if found:
