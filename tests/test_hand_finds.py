@@ -343,3 +343,31 @@ def test_a_screenshot_whose_only_contact_is_painted_on_it_joins_the_network(conn
                text="Vòng tay ngà voi, inbox", title="Vòng tay ngà voi")
     assert ("zalo", "+84912345678") in {(c["kind"], c["value"]) for c in done["contacts"]}
     assert network_of(conn, done["listing_id"]) == network_of(conn, crawled_seller) is not None
+
+
+def test_several_screenshots_of_one_post_and_a_page_by_address_saved_with_its_screenshot(review, conn, demo_sites,
+                                                                                         crawl_env):
+    import re
+
+    _, client, token = review
+    shots = [("1.png", png(colour=(10, 120, 30)), "image/png"), ("2.png", png(colour=(30, 30, 160)), "image/png")]
+    proposed = client.post("/add", data={"csrf_token": token, "platform": "zalo", "country": "VN",
+                                         "text": PHONE_TEXT}, files=[("file", s) for s in shots])
+    assert proposed.status_code == 200, proposed.text[:500]
+    fields = dict(re.findall(r'name="(sha|extra|kind)" value="([^"]*)"', proposed.text))
+    assert fields["kind"] == "image" and re.fullmatch(r"[0-9a-f]{64}", fields["extra"])
+    saved = client.post("/add/save", data={"csrf_token": token, "platform": "zalo", "country": "VN", "title": "Vòng",
+                                           "text": PHONE_TEXT, **fields}, follow_redirects=False)
+    assert saved.status_code == 303
+    page = demo_sites["demo_tz"] + "/item/tz0001"
+    proposed = client.post("/add", data={"csrf_token": token, "platform": "other", "country": "TZ", "url": page})
+    fields = dict(re.findall(r'name="(sha|extra|kind|title|url)" value="([^"]*)"', proposed.text))
+    saved = client.post("/add/save", data={"csrf_token": token, "platform": "other", "country": "TZ",
+                                           "text": "x", **fields}, follow_redirects=False)
+    assert saved.status_code == 303
+    with conn.cursor() as cur:
+        cur.execute("""SELECT h.source, count(DISTINCT p.id), array_agg(DISTINCT e.kind ORDER BY e.kind)
+                       FROM hand_finds h LEFT JOIN listing_photos p ON p.listing_id = h.listing_id
+                       LEFT JOIN evidence e ON e.listing_id = h.listing_id GROUP BY h.source ORDER BY h.source""")
+        rows = cur.fetchall()
+    assert rows == [("address", 0, ["screenshot", "warc"]), ("image", 2, ["upload"])]

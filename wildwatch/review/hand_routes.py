@@ -16,6 +16,7 @@ from wildwatch.hand import fetch, files, ingest
 from wildwatch.review import claims, inputs
 
 SHA = re.compile(r"[0-9a-f]{64}")
+MAX_FILES = 10  # a saved page or screenshot, and more screenshots of the same post
 PREVIEW_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
@@ -37,16 +38,27 @@ def add(app, *, user, csrf, connection, render, evidence_dir, second_review: boo
     @app.post("/add", dependencies=[Depends(csrf)])
     def propose(request: Request, platform: str = Form(""), country: str = Form(""), url: str = Form(""),
                       text: str = Form(""), title: str = Form(""), seller: str = Form(""), price: str = Form(""),
-                      seen: str = Form(""), file: UploadFile | None = File(None), current=Depends(user)):
+                      seen: str = Form(""), file: list[UploadFile] | None = File(None), current=Depends(user)):
         inputs.no_nul(platform, country, url, text, title, seller, price, seen)
         typed = {"platform": platform, "country": country.strip().upper()[:2], "url": url.strip()[:2000],
                  "text": text[:20000], "title": title[:500], "seller": seller[:500], "price": price[:100],
                  "seen": seen[:10]}
         try:
-            if file is not None and file.filename:
-                data = file.file.read(files.MAX_UPLOAD + 1)
+            chosen = [f for f in (file or []) if f.filename][:MAX_FILES]
+            extra = ""
+            if chosen:
+                # The first file is the find's evidence; more screenshots of the same post are kept as its photos.
+                data = chosen[0].file.read(files.MAX_UPLOAD + 1)
                 upload = files.read(data)
-                kind, sha, name = upload.kind, store.put(upload.data), file.filename[:200]
+                kind, sha, name = upload.kind, store.put(upload.data), chosen[0].filename[:200]
+                more = []
+                for other in chosen[1:]:
+                    picture = other.file.read(files.MAX_UPLOAD + 1)
+                    if len(picture) > files.MAX_UPLOAD:
+                        raise files.UploadRefused(f"{other.filename[:80]}: over the size limit")
+                    files.check_image(picture)  # only pictures come as further files
+                    more.append(store.put(picture))
+                extra = ",".join(more)
                 found = {"title": upload.title, "description": upload.text, "url": upload.url}
             elif typed["url"]:
                 if not re.match(r"https?://", typed["url"]):
@@ -60,7 +72,7 @@ def add(app, *, user, csrf, connection, render, evidence_dir, second_review: boo
                 raise files.UploadRefused("bring the post: its address, a saved file, or its text")
         except files.UploadRefused as exc:
             return form(request, 400, error=str(exc), typed=typed)
-        proposed = {**typed, "kind": kind, "sha": sha, "file_name": name or "",
+        proposed = {**typed, "kind": kind, "sha": sha, "file_name": name or "", "extra": extra if chosen else "",
                     "title": typed["title"] or found.get("title") or "",
                     "text": typed["text"] or found.get("description") or "",
                     "seller": typed["seller"] or found.get("seller") or "",
@@ -88,8 +100,8 @@ def add(app, *, user, csrf, connection, render, evidence_dir, second_review: boo
     def save(request: Request, platform: str = Form(""), country: str = Form(""), url: str = Form(""),
              text: str = Form(""), title: str = Form(""), seller: str = Form(""), price: str = Form(""),
              currency: str = Form(""), seen: str = Form(""), kind: str = Form("text"), sha: str = Form(""),
-             file_name: str = Form(""), decision: str = Form(""), product_group: str = Form(""),
-             current=Depends(user)):
+             file_name: str = Form(""), extra: str = Form(""), decision: str = Form(""),
+             product_group: str = Form(""), current=Depends(user)):
         inputs.no_nul(platform, country, url, text, title, seller, price, currency, seen, file_name, product_group)
         typed = {"platform": platform, "country": country, "url": url, "text": text, "title": title,
                  "seller": seller, "price": price, "seen": seen, "kind": kind, "sha": sha, "file_name": file_name}
@@ -114,6 +126,15 @@ def add(app, *, user, csrf, connection, render, evidence_dir, second_review: boo
             find.upload, find.page_capture = again.upload, again.page_capture
             if again.upload is not None:
                 again.upload.text = ""  # the analyst's edited text stands for the file's
+                for more in [x for x in extra.split(",") if x][:MAX_FILES]:
+                    if not SHA.fullmatch(more):
+                        raise HTTPException(status_code=400, detail="a further picture is missing: bring it again")
+                    try:
+                        again.upload.images.append(store.get(more))
+                    except FileNotFoundError:
+                        raise HTTPException(status_code=400, detail="a further picture is missing") from None
+            if again.page_capture is not None:  # a page fetched from its address: a screenshot too, as a crawl
+                find.screenshot = _screenshot(again.page_capture)
         try:
             with connection() as conn:
                 done = ingest.add(conn, find, store, config.load())
@@ -126,6 +147,18 @@ def add(app, *, user, csrf, connection, render, evidence_dir, second_review: boo
         request.session["flash"] = (f"Added as item {done['queue_id']}: {len(done['contacts'])} contacts found, "
                                     f"{done['photos']} photos kept.")
         return RedirectResponse(f"/item/{done['queue_id']}", status_code=303)
+
+
+def _screenshot(page) -> dict:
+    import asyncio
+
+    from wildwatch.evidence import capture
+
+    try:
+        return asyncio.run(fetch.screenshot(page, config.load()))
+    except Exception as exc:  # noqa: BLE001 - no browser here, or it failed: recorded, the find is kept
+        return capture.missing_row("screenshot", page.url, f"{capture.crawler_version()} by-hand",
+                                   f"no screenshot: {type(exc).__name__}: {exc}"[:300])
 
 
 class _Again:
