@@ -32,7 +32,9 @@ class Reading:
 def _engine():
     from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    # The detector scales a photo's long side to at most 960 px (its default scales the *short* side up to 736:
+    # five times the work on a marketplace photo, and no better; measured in bench/ocr.py).
+    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, det_limit_type="max", det_limit_side_len=960)
 
 
 def read(data: bytes) -> Reading:
