@@ -16,6 +16,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing+=(fonts-dejavu-core)  # the demo's contacts painted on photos
+# OpenCV (under the OCR of photos) loads these two system libraries
+dpkg -s libgl1 >/dev/null 2>&1 || missing+=(libgl1)
+dpkg -s libglib2.0-0 >/dev/null 2>&1 || missing+=(libglib2.0-0)
 command -v redis-server >/dev/null || missing+=(redis-server)  # the Celery broker of `make cluster`
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -130,6 +130,14 @@ def test_each_saved_form_is_stored_with_its_evidence_contacts_network_and_queue(
         found = cur.fetchone()
     assert kind == "upload" and open_store(config.load().evidence_dir).get(sha.strip()) == upload.data
     assert queued == ("hand", "pending", "hand", "Facebook") and found == ("amina", form, sha)
+    # counted apart in the report of the month it was seen, and re-hashed by `evidence verify`
+    month = f"{__import__('datetime').date.today():%Y-%m}"
+    assert [(r["platform"], r["found_by_hand"]) for r in build_report(conn, month).tables["hand_finds"]] == \
+        [("Facebook", 1)]
+    from wildwatch.evidence.verify import verify
+
+    checked = verify(conn, open_store(config.load().evidence_dir))
+    assert checked.checked >= 1 and not checked.altered and not checked.missing
     if form == "mhtml":
         assert done["photos"] == 1  # the picture saved inside the page
     if form in ("mhtml", "warc", "wacz"):
@@ -202,10 +210,14 @@ def test_the_capture_command_takes_a_saved_file_and_a_demo_page_by_address(conn,
                           "--no-screenshot", "--json"], env=crawl_env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     with conn.cursor() as cur:
-        cur.execute("""SELECT l.title, e.kind FROM listings l JOIN evidence e ON e.listing_id = l.id
-                       JOIN hand_finds h ON h.listing_id = l.id WHERE l.url = %s""", (page,))
-        title, kind = cur.fetchone()
-    assert title and kind == "warc"
+        cur.execute("""SELECT l.title, e.kind, q.reason, h.source FROM listings l JOIN evidence e ON e.listing_id = l.id
+                       JOIN hand_finds h ON h.listing_id = l.id JOIN review_queue q ON q.listing_id = l.id
+                       WHERE l.url = %s""", (page,))
+        title, kind, reason, source = cur.fetchone()
+    assert title and (kind, reason, source) == ("warc", "hand", "address")
+    month = f"{__import__('datetime').date.today():%Y-%m}"
+    assert ("Other", "TZ", 1) in {(r["platform"], r["country"], r["found_by_hand"])
+                                  for r in build_report(conn, month).tables["hand_finds"]}
     refused = subprocess.run([*cli, "capture", "--platform", "other", "--country", "TZ",
                               "--url", demo_sites["demo_tz"] + "/account/settings"], env=crawl_env,
                              capture_output=True, text=True, timeout=120)
