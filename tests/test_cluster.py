@@ -134,7 +134,9 @@ def cluster(crawl_env, airflow_metadata, sites_dir, reference):
     # A dead worker's task is noticed after 20 s here (60 s in `make cluster`).
     env = {**crawl_env, **airflow_metadata, "WILDWATCH_REDIS_PORT": str(free_port()),
            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False", "WILDWATCH_HEARTBEAT_TIMEOUT": "20",
-           "WILDWATCH_SHARD_SIZE": str(SHARD_SIZE), "WILDWATCH_SITES_DIR": str(sites_dir)}
+           "WILDWATCH_SHARD_SIZE": str(SHARD_SIZE), "WILDWATCH_SITES_DIR": str(sites_dir),
+           # photos are read by test_dags' survey; here they would only slow the workers down
+           "WILDWATCH_OCR_BUDGET_SECONDS": "0"}
     port = free_port()
     started = subprocess.run([*WILDWATCH, "cluster", "start", "--port", str(port), "--workers", "2"], env=env,
                              capture_output=True, text=True, timeout=300)

@@ -61,6 +61,7 @@ def decide_everything(conn, labels: dict) -> dict[str, int]:
 def test_decisions_teach_the_ranker_and_the_next_month_is_ordered_by_it(crawl_env, conn, takedowns, airflow_metadata,
                                                                         monkeypatch):
     monkeypatch.setenv("WILDWATCH_AUDIT_SHARE", "1")  # the demo is small: audit every unqueued listing
+    monkeypatch.setenv("WILDWATCH_OCR_BUDGET_SECONDS", "0")  # photos are read in test_dags' survey
     labels = truth()
     first = survey_month("loop-2026-10", dt.date(2026, 10, 1))
     decided = decide_everything(conn, labels)

@@ -17,8 +17,6 @@ HOSTILE = ["a\x00b", "9" * 30, "-1", "２０２６-１１", "2026-13", "%ff%fe",
            "../../etc/passwd", "1,2,\x00", " "]
 # In parameters, the values that have broken parsers and queries before (all of HOSTILE in paths and forms).
 QUERY_HOSTILE = ["a\x00b", "%ff%fe", "２０２６-１１", "9" * 30]
-QUERY = ["site", "country", "group", "language", "month", "q", "sort", "format", "ids", "user_name", "action",
-         "entity", "min_listings", "nothing"]
 FORM = ["decision", "product_group", "species", "note", "reason", "ids", "status", "recipient_kind", "recipient",
         "month", "country", "agency", "username", "password"]
 
@@ -79,16 +77,18 @@ def test_no_route_answers_a_hostile_value_with_a_server_error(admin):
                     check(route, method, client.get(url, follow_redirects=False), value)
                 else:
                     check(route, method, client.post(url, data={"csrf_token": token}, follow_redirects=False), value)
+            # each route's own parameters (and one it does not know): the rest never reach its code
+            own = [p.alias for p in route.dependant.query_params] + ["nothing"]
             for value in (QUERY_HOSTILE if method == "GET" else HOSTILE):
                 if method == "GET":
-                    for name in QUERY:
+                    for name in own:
                         check(route, method, client.get(f"{plain}?{name}={encoded(value)}", follow_redirects=False),
                               value)
                 else:
                     form = {name: value for name in FORM}
                     check(route, method, client.post(plain, data={"csrf_token": token, **form},
                                                      follow_redirects=False), value)
-    assert seen > 800
+    assert seen > 400
     # The queue still works afterwards: no hostile filter stuck in the session.
     assert client.get("/").status_code == 200
 

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def xianyu_demo(tmp_path, monkeypatch, crawl_env):
-    items = goofish.catalog(35)
-    server, counts = goofish.serve(items=items)
+    items = goofish.catalog(14)
+    server, counts = goofish.serve(items=items, rows=10)  # two answers of 10 and 4: paged in place, quickly
     base = f"http://127.0.0.1:{server.server_address[1]}"
     folder = tmp_path / "sites"
     folder.mkdir()
@@ -43,7 +43,7 @@ def test_xianyu_pages_in_place_and_reads_the_item_answers_its_pages_receive(xian
     crawl("xianyu", dict(os.environ), "-a", "queries=象牙")
     record = runs.site_crawl(conn, latest_run(conn), "xianyu")
     ivory = [x for x in items if "象牙" in x["title"]]
-    # two answers (30, 5) read by clicking the pager on one page, then one item page each
+    # two answers (10, 4) read by clicking the pager on one page, then one item page each
     assert counts[goofish.SEARCH_API] == 2 and counts["/search"] == 1
     assert record["status"] == "succeeded" and record["pages_fetched"] == 2 + len(ivory), record
     assert record["listings_seen"] == len(ivory), record

@@ -118,16 +118,16 @@ def _escape(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def search_answer(items: list[dict], keyword: str, page: int) -> dict:
+def search_answer(items: list[dict], keyword: str, page: int, rows: int = ROWS) -> dict:
     hits = [x for x in items if keyword and keyword in x["title"]]
-    chunk = hits[(page - 1) * ROWS: page * ROWS]
+    chunk = hits[(page - 1) * rows: page * rows]
     ad = items[-1]
     results = [_result(x, keyword, page, ad=False) for x in chunk]
     if chunk:
         results.insert(1, _result(ad, keyword, page, ad=True))
     return {"api": "mtop.taobao.idlemtopsearch.pc.search", "v": "1.0", "ret": ["SUCCESS::调用成功"],
             "data": {"resultList": results,
-                     "resultInfo": {"hasNextPage": page * ROWS < len(hits),
+                     "resultInfo": {"hasNextPage": page * rows < len(hits),
                                     "searchResControlFields": {"numFound": len(hits)}}}}
 
 
@@ -158,6 +158,7 @@ def detail_answer(x: dict | None) -> dict:
 class _Handler(BaseHTTPRequestHandler):
     items: list[dict] = []
     counts: dict[str, int] = {}
+    rows: int = ROWS
 
     def log_message(self, *args):
         pass
@@ -210,7 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {}
         if url.path == SEARCH_API:
             page = payload.get("pageNumber", 1)
-            answer = search_answer(self.items, str(payload.get("keyword", "")), page if isinstance(page, int) and page > 0 else 1)
+            answer = search_answer(self.items, str(payload.get("keyword", "")),
+                                   page if isinstance(page, int) and page > 0 else 1, self.rows)
         elif url.path == DETAIL_API:
             wanted = str(payload.get("itemId", ""))
             answer = detail_answer(next((x for x in self.items if str(x["itemId"]) == wanted), None))
@@ -223,10 +225,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, items: list[dict] | None = None) -> tuple[_Server, dict]:
-    """Starts the demo in a thread: (server, requests counted by path)."""
+def serve(host: str = "127.0.0.1", port: int = 0, items: list[dict] | None = None,
+          rows: int = ROWS) -> tuple[_Server, dict]:
+    """Starts the demo in a thread: (server, requests counted by path). `rows`: results per answer (30 as the
+    real API's default; tests page sooner)."""
     counts: dict[str, int] = {}
-    handler = type("GoofishHandler", (_Handler,), {"items": items or catalog(), "counts": counts})
+    handler = type("GoofishHandler", (_Handler,), {"items": items or catalog(), "counts": counts, "rows": rows})
     server = _Server((host, port), handler)
     threading.Thread(target=server.serve_forever, name="demo-goofish", daemon=True).start()
     return server, counts
