@@ -110,3 +110,43 @@ def test_a_drawn_item_the_crawl_kept_nothing_for_is_captured_when_drawn(conn, de
     assert found[1][1:3] == ("warc", False) and "robots.txt" in found[1][3]
     with conn:
         assert late.capture_missing(conn, run, pause_s=0)["listings"] == 0  # nothing left to capture
+
+
+def _decide_all(conn, offers: int) -> None:
+    """Analysts decide the whole queue: `offers` of the audit items are offers, every other item is not."""
+    found = 0
+    while True:
+        with conn:
+            item = claims.claim_next(conn, "amina")
+            if item is None:
+                return
+            with conn.cursor() as cur:
+                cur.execute("SELECT reason FROM review_queue WHERE id = %s", (item["queue_id"],))
+                audit_item = cur.fetchone()[0] == "audit"
+            offer = audit_item and found < offers
+            found += offer
+            claims.decide(conn, item["queue_id"], "amina", "confirmed" if offer else "not_wildlife")
+
+
+def test_a_census_has_no_sampling_error_and_no_bound_below_what_was_seen(conn, month):
+    settings = dataclasses.replace(config.load(), audit_share=1.0, audit_cap=1000)
+    with conn:
+        assert audit.draw(conn, month, settings) == {"population": 360, "sampled": 360}
+    _decide_all(conn, offers=1)
+    missed = audit.estimate(conn, __import__("datetime").date(2026, 11, 1))[0]
+    assert (missed["estimate"], missed["estimate_low"], missed["estimate_high"]) == (1, 1, 1)
+    assert missed["share_low"] == missed["share_high"] == missed["share"]
+
+
+def test_listings_seen_by_two_runs_of_a_month_are_counted_once(conn, month):
+    with conn, conn.cursor() as cur:
+        cur.execute("""INSERT INTO crawl_runs (run_key, kind, period) VALUES ('r2', 'monthly', '2026-11-01')
+                       RETURNING id""")
+        second = cur.fetchone()[0]
+        cur.execute("INSERT INTO sightings (listing_id, run_id, title) SELECT listing_id, %s, 't' FROM sightings "
+                    "WHERE run_id = %s", (second, month))
+    settings = dataclasses.replace(config.load(), audit_share=0.1, audit_cap=30)
+    with conn:
+        audit.draw(conn, month, settings)
+        audit.draw(conn, second, settings)
+    assert audit.estimate(conn, __import__("datetime").date(2026, 11, 1))[0]["population"] == 360

@@ -83,8 +83,13 @@ def _row(measure: str, population: int | None, sampled: int, decided: int, confi
            "confirmed": confirmed, "share": share, "share_low": low, "share_high": high,
            "estimate": None, "estimate_low": None, "estimate_high": None}
     if population is not None and decided:
-        row.update(estimate=round(share * population), estimate_low=math.floor(low * population),
-                   estimate_high=math.ceil(high * population))
+        if decided >= population:  # a census: every unqueued listing was decided, there is no sampling error
+            row.update(share_low=share, share_high=share, estimate=confirmed, estimate_low=confirmed,
+                       estimate_high=confirmed)
+        else:  # never below what was seen, never above what the decided non-offers leave possible
+            row.update(estimate=max(round(share * population), confirmed),
+                       estimate_low=max(math.floor(low * population), confirmed),
+                       estimate_high=min(math.ceil(high * population), population - (decided - confirmed)))
     return row
 
 
@@ -93,9 +98,13 @@ def estimate(conn, month_start, country: str | None = None) -> list[dict]:
     item), and the precision of the queue itself, each with its 95% interval. Month = the runs' period."""
     p = {"month": month_start, "country": country}
     with dict_cursor(conn) as cur:
+        # The month's unqueued listings, each once however many of its runs saw it (a sum over the runs' samples
+        # would count a listing seen by two runs twice).
         cur.execute("""
-            SELECT coalesce(sum(a.population), 0) AS population FROM audit_samples a
-            JOIN crawl_runs r ON r.id = a.run_id WHERE r.period = %(month)s""", p)
+            SELECT count(DISTINCT si.listing_id) AS population FROM sightings si JOIN crawl_runs r ON r.id = si.run_id
+            WHERE r.period = %(month)s AND EXISTS (SELECT 1 FROM audit_samples a WHERE a.run_id = r.id)
+              AND NOT EXISTS (SELECT 1 FROM review_queue q WHERE q.listing_id = si.listing_id AND q.reason <> 'audit')""",
+                    p)
         population = int(cur.fetchone()["population"])
         cur.execute("""
             WITH items AS (
