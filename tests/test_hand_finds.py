@@ -383,3 +383,11 @@ def test_several_screenshots_of_one_post_and_a_page_by_address_saved_with_its_sc
                        LEFT JOIN evidence e ON e.listing_id = h.listing_id GROUP BY h.source ORDER BY h.source""")
         rows = cur.fetchall()
     assert rows == [("address", 0, ["screenshot", "warc"]), ("image", 2, ["upload"])]
+
+
+def test_an_address_a_file_carries_is_as_hostile_as_the_file(conn, crawled_seller):
+    """A saved page names its own address (an MHTML header, a WARC record): an over-long or broken one is
+    refused with the reason, never a database error."""
+    for url in ("https://x.example/" + "a" * 5000, "https://x.example/a b", "javascript:alert(1)"):
+        with pytest.raises(ingest.HandError, match="http"):
+            add(conn, files.read(mhtml(url=url)))

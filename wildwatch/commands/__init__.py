@@ -1,6 +1,14 @@
 """`wildwatch` command groups that have grown past a few lines, one module each; `wildwatch/cli.py` wires them."""
 
 
+def fail(message: str) -> int:
+    """One line on stderr and exit status 1: an operator's mistake, never a traceback."""
+    import sys
+
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
 def who(args) -> str:
     """--user, else the login name (a container's uid may have no passwd entry: then "uid N")."""
     import getpass

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
-from wildwatch.commands import who, with_db
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
+from wildwatch.commands import fail, who, with_db
 
 
 def cmd_capture(args, settings) -> int:
@@ -20,11 +14,11 @@ def cmd_capture(args, settings) -> int:
     from wildwatch.hand import fetch, files, ingest
 
     if not (args.url or args.file or args.text):
-        return _fail("give the page's --url, a saved --file, or the post's --text")
+        return fail("give the page's --url, a saved --file, or the post's --text")
     try:
         seen = dt.date.fromisoformat(args.seen) if args.seen else None
     except ValueError:
-        return _fail("--seen is a date, YYYY-MM-DD")
+        return fail("--seen is a date, YYYY-MM-DD")
     find = ingest.Find(platform=args.platform, country=args.country, found_by=who(args), url=args.url,
                        title=args.title, text=args.text or "", seller=args.seller, price=args.price,
                        currency=args.currency, seen_on=seen)
@@ -32,7 +26,7 @@ def cmd_capture(args, settings) -> int:
         if args.file:
             path = Path(args.file)
             if path.stat().st_size > files.MAX_UPLOAD:
-                return _fail(f"{path.name}: the file is over {files.MAX_UPLOAD // (1024 * 1024)} MB")
+                return fail(f"{path.name}: the file is over {files.MAX_UPLOAD // (1024 * 1024)} MB")
             find.upload, find.file_name = files.read(path.read_bytes()), path.name
         elif args.url:
             page, fields, shot = fetch.fetch(args.url, with_screenshot=not args.no_screenshot)
@@ -43,9 +37,9 @@ def cmd_capture(args, settings) -> int:
             find.price = find.price or fields.get("price")
             find.currency = find.currency or fields.get("currency")
     except files.UploadRefused as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except OSError as exc:
-        return _fail(f"{args.file}: {exc.strerror or exc}")
+        return fail(f"{args.file}: {exc.strerror or exc}")
 
     def store(conn):
         with conn:
@@ -53,7 +47,7 @@ def cmd_capture(args, settings) -> int:
     try:
         done = with_db(settings, store)
     except ingest.HandError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.json:
         print(json.dumps(done, default=str, ensure_ascii=False))
         return 0
@@ -81,7 +75,7 @@ def cmd_platforms_add(args, settings) -> int:
     try:
         with_db(settings, add)
     except ingest.HandError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     print(f"platform {args.slug} ({args.title}) added")
     return 0
 

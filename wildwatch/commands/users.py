@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from wildwatch.commands import who, with_db
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
+from wildwatch.commands import fail, who, with_db
 
 
 def _password(name: str) -> str | None:
@@ -35,11 +30,11 @@ def cmd_add(args, settings) -> int:
 
     password = _password(args.name)
     if password is None:
-        return _fail("the two passwords differ")
+        return fail("the two passwords differ")
     try:
         _change(settings, lambda conn: accounts.add_user(conn, args.name, args.role, password, by=who(args)))
     except accounts.AccountError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     print(f"user {args.name} ({args.role}) added")
     return 0
 
@@ -55,40 +50,37 @@ def cmd_list(args, settings) -> int:
     return 0
 
 
-def _report(done: int, what: str) -> int:
-    print(f"{what}; {done} session(s) ended")
+def _account_change(settings, work, said) -> int:
+    """work(conn) in one transaction; `said(result)` is the line printed (an AccountError: one line on stderr)."""
+    from wildwatch.review import accounts
+
+    try:
+        result = _change(settings, work)
+    except accounts.AccountError as exc:
+        return fail(str(exc))
+    print(said(result))
     return 0
 
 
 def cmd_disable(args, settings) -> int:
     from wildwatch.review import accounts
 
-    try:
-        done = _change(settings, lambda conn: accounts.set_disabled(conn, args.name, True, by=who(args)))
-    except accounts.AccountError as exc:
-        return _fail(str(exc))
-    return _report(done, f"user {args.name} disabled")
+    return _account_change(settings, lambda conn: accounts.set_disabled(conn, args.name, True, by=who(args)),
+                           lambda ended: f"user {args.name} disabled; {ended} session(s) ended")
 
 
 def cmd_enable(args, settings) -> int:
     from wildwatch.review import accounts
 
-    try:
-        _change(settings, lambda conn: accounts.set_disabled(conn, args.name, False, by=who(args)))
-    except accounts.AccountError as exc:
-        return _fail(str(exc))
-    print(f"user {args.name} enabled")
-    return 0
+    return _account_change(settings, lambda conn: accounts.set_disabled(conn, args.name, False, by=who(args)),
+                           lambda _: f"user {args.name} enabled")
 
 
 def cmd_role(args, settings) -> int:
     from wildwatch.review import accounts
 
-    try:
-        done = _change(settings, lambda conn: accounts.set_role(conn, args.name, args.role, by=who(args)))
-    except accounts.AccountError as exc:
-        return _fail(str(exc))
-    return _report(done, f"user {args.name} is now {args.role}")
+    return _account_change(settings, lambda conn: accounts.set_role(conn, args.name, args.role, by=who(args)),
+                           lambda ended: f"user {args.name} is now {args.role}; {ended} session(s) ended")
 
 
 def cmd_password(args, settings) -> int:
@@ -96,12 +88,9 @@ def cmd_password(args, settings) -> int:
 
     password = _password(args.name)
     if password is None:
-        return _fail("the two passwords differ")
-    try:
-        done = _change(settings, lambda conn: accounts.set_password(conn, args.name, password, by=who(args)))
-    except accounts.AccountError as exc:
-        return _fail(str(exc))
-    return _report(done, f"password of {args.name} changed")
+        return fail("the two passwords differ")
+    return _account_change(settings, lambda conn: accounts.set_password(conn, args.name, password, by=who(args)),
+                           lambda ended: f"password of {args.name} changed; {ended} session(s) ended")
 
 
 def cmd_sessions(args, settings) -> int:
@@ -123,11 +112,8 @@ def cmd_sessions(args, settings) -> int:
 def cmd_end_sessions(args, settings) -> int:
     from wildwatch.review import accounts
 
-    try:
-        done = _change(settings, lambda conn: accounts.end_sessions(conn, args.name, by=who(args)))
-    except accounts.AccountError as exc:
-        return _fail(str(exc))
-    return _report(done, f"sessions of {args.name}")
+    return _account_change(settings, lambda conn: accounts.end_sessions(conn, args.name, by=who(args)),
+                           lambda ended: f"sessions of {args.name}; {ended} session(s) ended")
 
 
 def register(sub) -> None:

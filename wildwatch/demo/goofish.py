@@ -161,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
     rows: int = ROWS
 
     def log_message(self, *args):
-        pass
+        """Quiet: tests read the request counts, not a log."""
 
     def _send(self, body: bytes | str, ctype: str = "text/html; charset=utf-8", status=HTTPStatus.OK) -> None:
         data = body.encode() if isinstance(body, str) else body

@@ -173,8 +173,9 @@ def add(conn, find: Find, store, settings: config.Settings | None = None) -> dic
         run_id = _run(cur, seen_on)
         upload = find.upload
         url = (find.url or (upload.url if upload else None) or "").strip()
-        if url and not re.match(r"https?://", url):
-            raise HandError("the address is an http(s) address")
+        # The address may come from inside a file (an MHTML header, a WARC record): as hostile as the file.
+        if url and not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]{1,2000}", url):
+            raise HandError("the address is an http(s) address of at most 2,000 characters, without spaces")
         digest = hashlib.sha256(upload.data).hexdigest() if upload else None
         if not url:  # a post without a public address (a closed group): named by what was uploaded
             url = f"hand:{digest or hashlib.sha256((find.text or '').encode()).hexdigest()}"
