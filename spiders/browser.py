@@ -113,13 +113,17 @@ class JsonCapture:
         for _ in range(self.pages - 1):
             if not self.next_selector or not self._last_says_more():
                 return
-            control = await page.query_selector(self.next_selector)
-            if control is None or not await control.is_enabled():
-                if self.more:  # the answer says there is more, but the page shows no way to it: a redesign?
-                    self.note.append(f"the next-page control {self.next_selector!r} was not on the page")
+            try:
+                control = await page.query_selector(self.next_selector)
+                if control is None or not await control.is_enabled():
+                    if self.more:  # the answer says there is more, but the page shows no way to it: a redesign?
+                        self.note.append(f"the next-page control {self.next_selector!r} was not on the page")
+                    return
+                seen = self.received
+                await control.click(timeout=self.timeout_s * 1000)
+            except Exception as exc:  # noqa: BLE001 - a control covered, detached or slow: what was read is kept
+                self.note.append(f"the next-page control could not be clicked: {type(exc).__name__}")
                 return
-            seen = self.received
-            await control.click(timeout=self.timeout_s * 1000)
             if not await self._answer_after(seen):
                 self.note.append("no answer came after clicking the next-page control")
                 return

@@ -75,6 +75,7 @@ def test_templates_give_no_address_when_a_part_is_missing():
     ({"json": {"items": "ads"}}, "'link' is required"),
     ({"paging": {"by": "click"}}, "needs 'selector'"),
     ({"paging": {"by": "click", "selector": "button.next"}}, "needs needs_browser and json capture"),
+    ({"paging": {"by": "click", "selector": "button[[next"}}, "not valid CSS"),
 ])
 def test_site_files_with_unsafe_or_incomplete_json_settings_are_refused(bad, reason):
     with pytest.raises(sites.SiteError, match=reason):

@@ -318,6 +318,13 @@ def _paging(doc, where: str) -> Paging | None:
     for key in ("from", "more"):
         if doc.get(key) is not None:
             _check_path(doc[key], f"{where} paging {key}")
+    if doc.get("selector") is not None:
+        try:
+            from parsel import Selector
+
+            Selector(text="<p></p>").css(str(doc["selector"]))
+        except Exception:  # noqa: BLE001 - cssselect's own errors: a selector the page could never match
+            raise SiteError(f"{where}: paging selector {str(doc['selector'])[:80]!r} is not valid CSS") from None
     try:
         size = int(doc["size"]) if doc.get("size") is not None else None
         start = int(doc.get("start", 1 if doc["by"] == "page" else 0))
