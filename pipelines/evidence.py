@@ -20,7 +20,7 @@ class EvidencePipeline(DatabaseWriter):
         settings = config.load()
         self.enabled = settings.evidence_enabled
         self.max_bytes = settings.evidence_max_bytes
-        self.store = open_store(settings.evidence_dir)
+        self.store = open_store(settings.evidence_store)
         self.renderer = Renderer(timeout_s=settings.screenshot_timeout_s)
         self.version = capture.crawler_version()
         self.threshold = settings.queue_threshold

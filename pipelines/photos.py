@@ -23,7 +23,7 @@ class PhotosPipeline(DatabaseWriter):
         self.enabled = settings.evidence_enabled and settings.photos_per_listing > 0
         self.cap = settings.photos_per_listing
         self.max_bytes = settings.photo_max_bytes
-        self.store = open_store(settings.evidence_dir)
+        self.store = open_store(settings.evidence_store)
         self.threshold = settings.queue_threshold
 
     async def process_item(self, item):

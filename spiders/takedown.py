@@ -24,7 +24,7 @@ class TakedownSpider(scrapy.Spider):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         settings = config.load()
-        self.store = open_store(settings.evidence_dir)
+        self.store = open_store(settings.evidence_store)
         self.max_bytes = settings.evidence_max_bytes
         self.version = capture.crawler_version()
         self.url = db.database_url()

@@ -17,6 +17,7 @@ from helpers import free_port, settings_for
 from wildwatch import db
 from wildwatch.airflow_env import airflow_env
 from wildwatch.demo.server import DemoMarketplaces
+from wildwatch.locals3 import LocalS3
 from wildwatch.localpg import LocalCluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,32 @@ def conn(database_url):
     connection = psycopg2.connect(database_url)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (SeaweedFS) on loopback for this session, with its own keys."""
+    with scratch_dirs.scratch("s3") as home:
+        server = LocalS3(home)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def s3_store_env(s3_server, monkeypatch):
+    """WILDWATCH_EVIDENCE_STORE on a fresh bucket of the session's S3 server (for this test and its
+    subprocesses)."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    bucket = f"evidence-{os.getpid()}-{next(_counter)}"
+    monkeypatch.setenv("WILDWATCH_EVIDENCE_STORE", f"s3://{bucket}/wildwatch")
+    from wildwatch.evidence.store import open_store
+
+    open_store().create_bucket()
+    return f"s3://{bucket}/wildwatch"
 
 
 @pytest.fixture(scope="session")

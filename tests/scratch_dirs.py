@@ -48,6 +48,10 @@ def remove(home: Path) -> None:
         if (data / "postmaster.pid").exists():
             with contextlib.suppress(Exception):
                 LocalCluster(data, 0).stop()
+    for proc in Path("/proc").glob("[0-9]*"):  # a SeaweedFS server whose test was killed: it ignores SIGTERM
+        with contextlib.suppress(OSError, ValueError):
+            if f"-dir={home}/".encode() in (proc / "cmdline").read_bytes() and b"weed" in (proc / "cmdline").read_bytes():
+                os.kill(int(proc.name), 9)
     shutil.rmtree(home, ignore_errors=True)
     if home in _owned:
         _owned.remove(home)
@@ -103,7 +107,7 @@ def owned_by(pid: int) -> set[Path]:
 
 
 def servers_under(homes: set[Path]) -> list[str]:
-    """Command lines of running postgres servers whose data folder lies in one of `homes`."""
+    """Command lines of running postgres (or SeaweedFS) servers whose data folder lies in one of `homes`."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
@@ -111,6 +115,7 @@ def servers_under(homes: set[Path]) -> list[str]:
         except OSError:
             continue
         text = " ".join(c.decode(errors="replace") for c in cmd if c)
-        if "postgres" in text and any(f"-D {h}" in text for h in homes):
+        if ("postgres" in text and any(f"-D {h}" in text for h in homes)) or \
+                ("weed" in text and any(f"-dir={h}/" in text for h in homes)):
             found.append(text)
     return found

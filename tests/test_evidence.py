@@ -1,6 +1,7 @@
 """Evidence at capture: real crawls of the demo marketplaces keep a WARC (and screenshots where asked) for
 every candidate and nothing for other listings; bad stores, big pages and slow screenshots are recorded."""
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import yaml
 
 from test_crawl import ROOT, count, crawl, latest_run
 from wildwatch.evidence import warc
-from wildwatch.evidence.store import LocalEvidenceStore
+from wildwatch.evidence.store import LocalEvidenceStore, open_store
 
 
 def evidence_rows(conn, kind=None):
@@ -27,10 +28,25 @@ def verify(env) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_every_candidate_gets_a_warc_and_other_listings_none(crawl_env, conn):
+@pytest.fixture(params=["folder", "s3"])
+def store_env(request, crawl_env):
+    """The crawl's environment with its evidence store in a folder, or in a bucket on a real S3 server."""
+    if request.param == "s3":
+        request.getfixturevalue("s3_store_env")
+        crawl_env = {**crawl_env, **{k: v for k, v in os.environ.items()
+                                     if k.startswith(("WILDWATCH_S3", "WILDWATCH_EVIDENCE_STORE"))}}
+    return crawl_env
+
+
+def store_of(env):
+    return open_store(env.get("WILDWATCH_EVIDENCE_STORE") or Path(env["WILDWATCH_VAR_DIR"]) / "evidence")
+
+
+def test_every_candidate_gets_a_warc_and_other_listings_none(store_env, conn):
+    crawl_env = store_env
     crawl("demo_vn", crawl_env)
     run_id = latest_run(conn)
-    store = LocalEvidenceStore(Path(crawl_env["WILDWATCH_VAR_DIR"]) / "evidence")
+    store = store_of(crawl_env)
     rows = evidence_rows(conn, "warc")
     with conn.cursor() as cur:
         cur.execute("SELECT listing_id FROM review_queue")
@@ -62,22 +78,23 @@ def test_a_rerun_of_the_same_run_keeps_one_capture_per_candidate(crawl_env, conn
     assert count(conn, "evidence") == before > 0
 
 
-def test_altering_one_byte_of_a_stored_file_fails_verify_naming_it(crawl_env, conn):
+def test_altering_one_byte_of_a_stored_file_fails_verify_naming_it(store_env, conn):
+    from test_evidence_store import tamper
+
+    crawl_env = store_env
     crawl("demo_tz", crawl_env)
-    store = LocalEvidenceStore(Path(crawl_env["WILDWATCH_VAR_DIR"]) / "evidence")
+    store = store_of(crawl_env)
     sha = evidence_rows(conn, "warc")[0][2]
-    path = store.path(sha)
-    data = bytearray(path.read_bytes())
+    data = bytearray(store.get(sha))
     data[len(data) // 2] ^= 0x01
-    path.chmod(0o644)
-    path.write_bytes(bytes(data))
+    tamper(store, sha, bytes(data))
     result = verify(crawl_env)
     assert result.returncode == 1
-    assert f"ALTERED  {path}" in result.stdout
+    assert f"ALTERED  {store.location(sha)}" in result.stdout
     assert result.stdout.count("ALTERED") == 1
-    path.unlink()
+    assert store.delete(sha)
     result = verify(crawl_env)
-    assert result.returncode == 1 and f"MISSING  {path}" in result.stdout
+    assert result.returncode == 1 and f"MISSING  {store.location(sha)}" in result.stdout
 
 
 def _with_screenshots(tmp_path, monkeypatch, site="demo_cm"):

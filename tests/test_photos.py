@@ -170,19 +170,22 @@ def test_a_crawl_keeps_the_good_photo_and_records_why_each_hostile_one_was_refus
     assert latest_run(conn)
 
 
-def test_photos_of_listings_decided_not_wildlife_are_purged_after_the_retention_age(conn, tmp_path, monkeypatch):
+@pytest.mark.parametrize("backend", ["folder", "s3"])
+def test_photos_of_listings_decided_not_wildlife_are_purged_after_the_retention_age(conn, tmp_path, monkeypatch,
+                                                                                     request, backend):
     from helpers import seed_site_and_run, store_with_contacts
     from wildwatch import cli
     from wildwatch.evidence.store import open_store
     from test_review_networks import add_photos
 
     monkeypatch.setenv("WILDWATCH_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    location = request.getfixturevalue("s3_store_env") if backend == "s3" else tmp_path / "evidence"
     with conn, conn.cursor() as cur:
         site, run = seed_site_and_run(cur, "demo_tz", "TZ", "sw")
     innocent = store_with_contacts(conn, site, run, "http://x/1", "Ivory dress", queue=True)
     offer = store_with_contacts(conn, site, run, "http://x/2", "Pembe", queue=True)
-    add_photos(conn, innocent, tmp_path / "evidence", ["dress", "shared"])
-    add_photos(conn, offer, tmp_path / "evidence", ["tusk", "shared"])  # "shared": the same file, still needed
+    add_photos(conn, innocent, location, ["dress", "shared"])
+    add_photos(conn, offer, location, ["tusk", "shared"])  # "shared": the same file, still needed
     with conn, conn.cursor() as cur:
         for listing, decision, days in ((innocent, "not_wildlife", 40), (offer, "confirmed", 40)):
             cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, decided_by, decided_at)
@@ -191,7 +194,7 @@ def test_photos_of_listings_decided_not_wildlife_are_purged_after_the_retention_
         cur.execute("SELECT sha256 FROM listing_photos WHERE listing_id = %s ORDER BY position", (innocent,))
         dress, shared = [r[0].strip() for r in cur.fetchall()[:2]]
     assert cli.main(["evidence", "purge-photos", "--older-than-days", "60", "--user", "chloe"]) == 0
-    store = open_store(tmp_path / "evidence")
+    store = open_store(location)
     assert store.exists(dress)  # decided 40 days ago: kept under a 60-day retention
     assert cli.main(["evidence", "purge-photos", "--older-than-days", "30", "--dry-run"]) == 0
     assert store.exists(dress)

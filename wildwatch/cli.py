@@ -242,38 +242,6 @@ def cmd_review(args, settings) -> int:
     return 0
 
 
-def cmd_evidence_purge_photos(args, settings) -> int:
-    from wildwatch.commands import who
-    from wildwatch.evidence.retention import purge_photos
-    from wildwatch.evidence.store import open_store
-
-    conn = db.connect(db.ready(settings))
-    try:
-        done = purge_photos(conn, open_store(settings.evidence_dir), args.older_than_days, who(args), args.dry_run)
-    except ValueError as exc:
-        return _fail(str(exc))
-    finally:
-        conn.close()
-    verb = "would purge" if done["dry_run"] else "purged"
-    print(f"{verb} {done['photos']} photos of listings decided not wildlife over {done['older_than_days']} days ago"
-          + ("" if done["dry_run"] else f"; {done['files_deleted']} files deleted from the evidence store"))
-    return 0
-
-
-def cmd_evidence_verify(args, settings) -> int:
-    from wildwatch.evidence.store import open_store
-    from wildwatch.evidence.verify import verify
-
-    conn = db.connect(_ensure_db(settings))
-    try:
-        report = verify(conn, open_store(settings.evidence_dir))
-    finally:
-        conn.close()
-    for line in report.lines():
-        print(line)
-    return 0 if report.ok else 1
-
-
 def cmd_report(args, settings) -> int:
     from wildwatch.report.build import build_report, write
 
@@ -396,15 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["sync", "show"], help="sync: create/update them in Airflow; show: print JSON")
     p.set_defaults(func=cmd_pools)
 
-    p = sub.add_parser("evidence", help="the evidence store")
-    esub = p.add_subparsers(dest="evidence_action", required=True)
-    e = esub.add_parser("verify", help="re-hash every stored evidence file; list missing, altered or never captured")
-    e.set_defaults(func=cmd_evidence_verify)
-    e = esub.add_parser("purge-photos", help="delete photos of listings decided 'not wildlife' over N days ago (audited)")
-    e.add_argument("--older-than-days", type=int, required=True)
-    e.add_argument("--dry-run", action="store_true", help="count what would go, delete nothing")
-    e.add_argument("--user", help="who is recorded in the audit log (default: the login name)")
-    e.set_defaults(func=cmd_evidence_purge_photos)
+    from wildwatch.commands import evidence as evidence_commands
+
+    evidence_commands.register(sub)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])

@@ -44,6 +44,9 @@ class Settings:
     airflow_database_url: str | None = None
     # Evidence kept for candidates: a content-addressed folder; off only for benchmarks.
     evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
+    # Where evidence, photos and referral packages are kept: the folder above, or s3://bucket[/prefix]
+    # (WILDWATCH_EVIDENCE_STORE; the S3 server and keys: wildwatch/evidence/s3store.py).
+    evidence_store: str = str(PROJECT_ROOT / "var" / "evidence")
     evidence_enabled: bool = True
     evidence_max_bytes: int = 5 * 1024 * 1024
     photos_per_listing: int = 8
@@ -90,6 +93,8 @@ def load() -> Settings:
         realdata_dir=_path("WILDWATCH_REALDATA", PROJECT_ROOT.parent / "shared" / "realdata"),
         airflow_database_url=os.environ.get("WILDWATCH_AIRFLOW_DATABASE_URL") or None,
         evidence_dir=_path("WILDWATCH_EVIDENCE_DIR", var_dir / "evidence"),
+        evidence_store=os.environ.get("WILDWATCH_EVIDENCE_STORE")
+        or str(_path("WILDWATCH_EVIDENCE_DIR", var_dir / "evidence")),
         evidence_enabled=os.environ.get("WILDWATCH_EVIDENCE", "on").lower() not in ("off", "0", "false", "no"),
         evidence_max_bytes=int(os.environ.get("WILDWATCH_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
         photos_per_listing=int(os.environ.get("WILDWATCH_PHOTOS_PER_LISTING", "8")),
@@ -121,4 +126,7 @@ def load() -> Settings:
             password = urlsplit(url).password if url else None
             if url and (password is None or password.lower() in PLACEHOLDER_SECRETS):
                 raise ConfigError(f"WILDWATCH_ENV={settings.env}: {name} has no real password")
+        if settings.evidence_store.startswith("s3://") and \
+                (os.environ.get("WILDWATCH_S3_SECRET_KEY") or "x").lower() in PLACEHOLDER_SECRETS:
+            raise ConfigError(f"WILDWATCH_ENV={settings.env}: WILDWATCH_S3_SECRET_KEY is a placeholder")
     return settings

@@ -182,7 +182,7 @@ def read_photos(run_id: int) -> dict:
     settings = config.load()
     conn = db.connect()
     try:  # read_pending commits photo by photo: what was read stays read if the task is stopped
-        return photo_text.read_pending(conn, open_store(settings.evidence_dir), run_id,
+        return photo_text.read_pending(conn, open_store(settings.evidence_store), run_id,
                                        budget_s=settings.ocr_budget_s)
     finally:
         conn.close()

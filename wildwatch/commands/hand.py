@@ -43,7 +43,7 @@ def cmd_capture(args, settings) -> int:
 
     def store(conn):
         with conn:
-            return ingest.add(conn, find, open_store(settings.evidence_dir), settings)
+            return ingest.add(conn, find, open_store(settings.evidence_store), settings)
     try:
         done = with_db(settings, store)
     except ingest.HandError as exc:

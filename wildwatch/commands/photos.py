@@ -11,7 +11,7 @@ def cmd_read(args, settings) -> int:
     from wildwatch.networks import store as networks
 
     def work(conn):
-        done = photo_text.read_pending(conn, open_store(settings.evidence_dir), args.run, args.limit,
+        done = photo_text.read_pending(conn, open_store(settings.evidence_store), args.run, args.limit,
                                        args.budget_seconds)
         if done["contacts"]:
             networks.rebuild(conn)

@@ -30,7 +30,7 @@ def capture_missing(conn, run_id: int, settings: config.Settings | None = None, 
     from wildwatch.hand import fetch
 
     settings = settings or config.load()
-    store = open_store(settings.evidence_dir)
+    store = open_store(settings.evidence_store)
     version = f"{capture.crawler_version()} audit"
     with conn.cursor() as cur:
         cur.execute(MISSING, (run_id,))

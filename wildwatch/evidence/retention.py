@@ -3,7 +3,7 @@ not wildlife are deleted once the decision is older than a configurable age. Pho
 unsure or undecided listings stay: they may still be evidence. Each purge is one audit entry."""
 from __future__ import annotations
 
-from wildwatch.evidence.store import LocalEvidenceStore
+from wildwatch.evidence.store import EvidenceStore
 from wildwatch.review import audit
 
 PURGEABLE = """
@@ -14,7 +14,7 @@ WHERE p.sha256 IS NOT NULL AND d.decision = 'not_wildlife' AND d.decided_at < no
 """
 
 
-def purge_photos(conn, store: LocalEvidenceStore, older_than_days: int, user: str, dry_run: bool = False) -> dict:
+def purge_photos(conn, store: EvidenceStore, older_than_days: int, user: str, dry_run: bool = False) -> dict:
     """Delete the photos (and thumbnails) of listings decided "not wildlife" more than N days ago; a file
     another kept photo or evidence row still uses stays in the store. Returns counts."""
     if older_than_days < 0:
@@ -36,7 +36,6 @@ def purge_photos(conn, store: LocalEvidenceStore, older_than_days: int, user: st
                        UNION SELECT sha256 FROM evidence WHERE sha256 = ANY(%(f)s)""", {"f": sorted(files)})
         still_used = {r[0].strip() for r in cur.fetchall()}
         for digest in sorted(files - still_used):
-            store.path(digest).unlink(missing_ok=True)
-            done["files_deleted"] += 1
+            done["files_deleted"] += store.delete(digest)
         audit.record(conn, user, "purge_photos", "listing_photos", None, None, done)
     return done

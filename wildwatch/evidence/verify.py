@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wildwatch.evidence.store import LocalEvidenceStore, sha256_hex
+from wildwatch.evidence.store import EvidenceAltered, EvidenceMissing, EvidenceStore
 
 
 @dataclass
 class Report:
     checked: int = 0
     bytes_checked: int = 0
-    altered: list[str] = field(default_factory=list)      # store paths whose content no longer matches
-    missing: list[str] = field(default_factory=list)      # store paths the database names but the store lacks
+    altered: list[str] = field(default_factory=list)      # store locations whose content no longer matches
+    missing: list[str] = field(default_factory=list)      # store locations the database names but the store lacks
     not_captured: list[tuple[int, str, str, str]] = field(default_factory=list)  # listing, kind, url, reason
 
     @property
@@ -29,7 +29,7 @@ class Report:
         return out
 
 
-def verify(conn, store: LocalEvidenceStore) -> Report:
+def verify(conn, store: EvidenceStore) -> Report:
     report = Report()
     with conn.cursor() as cur:
         # pages, screenshots, listing photos and their thumbnails
@@ -44,14 +44,15 @@ def verify(conn, store: LocalEvidenceStore) -> Report:
                        WHERE missing_reason IS NOT NULL ORDER BY 1, 2""")
         report.not_captured = [tuple(row) for row in cur.fetchall()]
     for digest in hashes:
-        path = store.path(digest)
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            report.missing.append(str(path))
+            data = store.get(digest)
+        except EvidenceMissing:
+            report.missing.append(store.location(digest))
+            continue
+        except EvidenceAltered:
+            report.checked += 1
+            report.altered.append(store.location(digest))
             continue
         report.checked += 1
         report.bytes_checked += len(data)
-        if sha256_hex(data) != digest:
-            report.altered.append(str(path))
     return report

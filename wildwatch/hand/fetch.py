@@ -88,7 +88,7 @@ async def screenshot(page: PageCapture, settings) -> dict | None:
 
     renderer = Renderer(timeout_s=settings.screenshot_timeout_s)
     try:
-        return await capture.screenshot(page, open_store(settings.evidence_dir), renderer, settings.evidence_max_bytes,
+        return await capture.screenshot(page, open_store(settings.evidence_store), renderer, settings.evidence_max_bytes,
                                         f"{capture.crawler_version()} by-hand")
     finally:
         await renderer.close()

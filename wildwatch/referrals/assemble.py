@@ -10,7 +10,7 @@ from wildwatch.review import audit
 
 def assemble_month(month: str, user: str = "airflow", dag_run_id: str | None = None) -> list[dict]:
     settings = config.load()
-    store = open_store(settings.evidence_dir)
+    store = open_store(settings.evidence_store)
     out = []
     with db.transaction() as conn:
         with conn.cursor() as cur:

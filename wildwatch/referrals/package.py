@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from wildwatch.db import dict_cursor
-from wildwatch.evidence.store import LocalEvidenceStore, sha256_hex
+from wildwatch.evidence.store import EvidenceStore, sha256_hex
 from wildwatch.referrals import build
 from wildwatch.review.export import _cell
 
@@ -76,7 +76,7 @@ def _csv(kind: str, rows: list[dict]) -> bytes:
 PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
 
-def _network_files(conn, network_id: int, store: LocalEvidenceStore, not_captured: list[str]) -> dict[str, bytes]:
+def _network_files(conn, network_id: int, store: EvidenceStore, not_captured: list[str]) -> dict[str, bytes]:
     """network.json (members with their review status, links and their reasons, contacts) and the evidence
     and photos of every member, not only the confirmed ones."""
     from wildwatch.networks import queries
@@ -115,8 +115,9 @@ def _network_files(conn, network_id: int, store: LocalEvidenceStore, not_capture
     return files
 
 
-def build_package(conn, referral_id: int, store: LocalEvidenceStore, out_dir: Path) -> tuple[Path, str]:
-    """Write referral-N.zip (and referral-N.zip.sha256) to out_dir; record its hash on the referral."""
+def build_package(conn, referral_id: int, store: EvidenceStore, out_dir: Path) -> tuple[Path, str]:
+    """Keep the package in the evidence store (so every service and machine can hand it out, and backups
+    hold it), write referral-N.zip (and .sha256) to out_dir as the local copy; record its hash."""
     ref = build.get(conn, referral_id)
     if ref is None:
         raise build.ReferralError(f"no referral {referral_id}")
@@ -161,7 +162,7 @@ def build_package(conn, referral_id: int, store: LocalEvidenceStore, out_dir: Pa
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
     data = buffer.getvalue()
-    digest = sha256_hex(data)
+    digest = store.put(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"referral-{referral_id}.zip"
     path.write_bytes(data)

@@ -32,7 +32,7 @@ from wildwatch.review import audit, blind, inputs
 from wildwatch.review.audit import record
 from wildwatch.review import settings as review_settings
 from wildwatch.evidence import readable, warc
-from wildwatch.evidence.store import open_store
+from wildwatch.evidence.store import EvidenceAltered, EvidenceMissing, open_store
 from wildwatch.networks import queries as network_queries
 from wildwatch.review import hand_routes, network_routes, referral_routes, report_routes
 from wildwatch.review.network_routes import contact_label
@@ -61,7 +61,7 @@ async def lifespan(app: FastAPI):
 def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAPI:
     settings = settings or review_settings.load()
     base = config.load()
-    evidence_dir = settings.evidence_dir or base.evidence_dir
+    evidence_store = settings.evidence_dir or base.evidence_store
     referrals_dir = settings.referrals_dir or base.referrals_dir
     templates = Jinja2Templates(directory=str(resources.files("wildwatch.review").joinpath("templates")))
     templates.env.filters["money"] = money.format_amount
@@ -442,9 +442,12 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         if row is None or not row["sha256"]:
             raise HTTPException(status_code=404)
         try:
-            data = open_store(evidence_dir).get(row["sha256"])
-        except FileNotFoundError as exc:
+            data = open_store(evidence_store).get(row["sha256"])
+        except EvidenceMissing as exc:
             raise HTTPException(status_code=404, detail="evidence file missing from the store") from exc
+        except EvidenceAltered as exc:
+            raise HTTPException(status_code=500, detail="evidence file altered since capture "
+                                                        "(wildwatch evidence verify names it)") from exc
         if row["kind"] == "screenshot":
             return Response(data, media_type="image/png")
         url, _, body = warc.read_response(data)
@@ -464,13 +467,13 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             "X-Frame-Options": "SAMEORIGIN"})
 
     network_routes.add(app, user=user, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
-                       evidence_dir=evidence_dir, referrals_dir=referrals_dir)
+                       evidence_store=evidence_store, referrals_dir=referrals_dir)
     report_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
                       reports_dir=settings.reports_dir or base.reports_dir, database_url=settings.database_url)
-    hand_routes.add(app, user=user, csrf=csrf, connection=connection, render=render, evidence_dir=evidence_dir,
+    hand_routes.add(app, user=user, csrf=csrf, connection=connection, render=render, evidence_store=evidence_store,
                     second_review=settings.second_review, lease_s=settings.lease_s)
     referral_routes.add(app, supervisor=supervisor, csrf=csrf, connection=connection, render=render,
-                        evidence_dir=evidence_dir, referrals_dir=referrals_dir, four_eyes=settings.four_eyes)
+                        evidence_store=evidence_store, referrals_dir=referrals_dir, four_eyes=settings.four_eyes)
 
     @app.get("/photo/{photo_id}")
     def photo(photo_id: int, current=Depends(user)):
@@ -489,9 +492,12 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         if not sha:
             raise HTTPException(status_code=404)
         try:
-            data = open_store(evidence_dir).get(sha.strip())
-        except FileNotFoundError as exc:
+            data = open_store(evidence_store).get(sha.strip())
+        except EvidenceMissing as exc:
             raise HTTPException(status_code=404, detail="photo missing from the evidence store") from exc
+        except EvidenceAltered as exc:
+            raise HTTPException(status_code=500, detail="photo altered since capture "
+                                                        "(wildwatch evidence verify names it)") from exc
         return Response(data, media_type="image/jpeg" if thumbnail else row["media_type"],
                         headers={"Content-Security-Policy": "default-src 'none'; sandbox",
                                  "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})

@@ -20,8 +20,8 @@ MAX_FILES = 10  # a saved page or screenshot, and more screenshots of the same p
 PREVIEW_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
-def add(app, *, user, csrf, connection, render, evidence_dir, second_review: bool, lease_s: int) -> None:
-    store = open_store(evidence_dir)
+def add(app, *, user, csrf, connection, render, evidence_store, second_review: bool, lease_s: int) -> None:
+    store = open_store(evidence_store)
 
     def form(request: Request, status: int = 200, **context):
         with connection() as conn:

@@ -42,7 +42,7 @@ def graph(members: list[dict], links: list[dict], size: int = 360) -> dict:
     return {"size": size, "nodes": nodes, "edges": edges, "platforms": platforms, "hidden": len(members) - len(drawn)}
 
 
-def add(app, *, user, supervisor, csrf, connection, render, evidence_dir, referrals_dir) -> None:
+def add(app, *, user, supervisor, csrf, connection, render, evidence_store, referrals_dir) -> None:
     @app.get("/network/{network_id}", response_class=HTMLResponse)
     def show_network(request: Request, network_id: int, current=Depends(user)):
         with connection() as conn:
@@ -60,7 +60,7 @@ def add(app, *, user, supervisor, csrf, connection, render, evidence_dir, referr
         try:
             with connection() as conn:
                 referral_id = build.create_for_network(conn, network_id, agency, country, current["name"])
-                package.build_package(conn, referral_id, open_store(evidence_dir), referrals_dir)
+                package.build_package(conn, referral_id, open_store(evidence_store), referrals_dir)
         except build.ReferralError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
         return RedirectResponse(f"/referrals/{referral_id}", status_code=303)

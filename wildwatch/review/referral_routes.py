@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from wildwatch.evidence.store import open_store
+from wildwatch.evidence.store import EvidenceAltered, EvidenceMissing, open_store
 from wildwatch.referrals import build, followup, package
 from wildwatch.review import inputs
 
 
 
-def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referrals_dir: Path,
+def add(app, *, supervisor, csrf, connection, render, evidence_store, referrals_dir: Path,
         four_eyes: bool = True) -> None:
     @app.get("/referrals", response_class=HTMLResponse)
     def referrals(request: Request, current=Depends(supervisor)):
@@ -35,7 +35,7 @@ def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referr
                 referral_id = build.create_or_refresh(conn, recipient_kind, recipient.strip()[:200], month,
                                                       current["name"], country.strip().upper()[:2] or None)
                 if referral_id is not None:
-                    package.build_package(conn, referral_id, open_store(evidence_dir), referrals_dir)
+                    package.build_package(conn, referral_id, open_store(evidence_store), referrals_dir)
         except build.ReferralError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
         if referral_id is None:
@@ -108,7 +108,17 @@ def add(app, *, supervisor, csrf, connection, render, evidence_dir: Path, referr
 
             record(conn, current["name"], "export", "referral", referral_id, None,
                    {"package_sha256": ref["package_sha256"]})
-        path = referrals_dir / Path(ref["package_file"]).name
-        if not path.is_file():
-            raise HTTPException(status_code=404, detail="package file missing")
-        return FileResponse(path, media_type="application/zip", filename=path.name)
+        name = Path(ref["package_file"]).name
+        # From the shared store (any machine built it); packages built before the store kept them are
+        # still read from this machine's folder.
+        try:
+            data = open_store(evidence_store).get(ref["package_sha256"].strip())
+        except EvidenceMissing:
+            path = referrals_dir / name
+            if not path.is_file():
+                raise HTTPException(status_code=404, detail="package file missing") from None
+            data = path.read_bytes()
+        except EvidenceAltered as exc:
+            raise HTTPException(status_code=500, detail="package altered since it was built") from exc
+        return Response(data, media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -25,7 +25,7 @@ class ReviewSettings:
     second_review: bool = False
     # How long an analyst may take back their latest decision (until their next one).
     undo_s: int = 30
-    # None: from the environment (WILDWATCH_EVIDENCE_DIR, WILDWATCH_REFERRALS_DIR), as the crawler writes them.
+    # None: from the environment (WILDWATCH_EVIDENCE_STORE or _DIR, WILDWATCH_REFERRALS_DIR), as the crawler writes them.
     evidence_dir: Path | None = None
     referrals_dir: Path | None = None
     reports_dir: Path | None = None
