@@ -16,7 +16,7 @@ from wildwatch.ranker import audit
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEY_DAGS = {"wildwatch_monthly_survey", "wildwatch_survey"}
-DAG_IDS = SURVEY_DAGS | {"wildwatch_referrals", "wildwatch_takedown_followup", "wildwatch_ranker"}
+DAG_IDS = SURVEY_DAGS | {"wildwatch_referrals", "wildwatch_takedown_followup", "wildwatch_ranker", "wildwatch_backup"}
 
 
 def test_every_dag_file_imports_without_errors_and_without_a_database(tmp_path):
@@ -62,6 +62,8 @@ print("RESULT" + json.dumps(out))
     assert "supervisor_approval" in referrals["tasks"] and referrals["params"] == ["month"]
     assert out["dags"]["wildwatch_takedown_followup"]["schedule"] == "@weekly"
     assert out["dags"]["wildwatch_ranker"]["tasks"] == ["champion_challenger"]
+    assert out["dags"]["wildwatch_backup"]["tasks"] == ["back_up"]
+    assert out["dags"]["wildwatch_backup"]["schedule"] == "30 2 * * *"
     for path in (ROOT / "dags").glob("*.py"):
         assert len(path.read_text().splitlines()) < 40, f"{path.name}: keep DAG files thin"
 

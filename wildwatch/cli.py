@@ -364,9 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["sync", "show"], help="sync: create/update them in Airflow; show: print JSON")
     p.set_defaults(func=cmd_pools)
 
+    from wildwatch.commands import backup as backup_commands
     from wildwatch.commands import evidence as evidence_commands
 
     evidence_commands.register(sub)
+    backup_commands.register(sub)
 
     p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
     p.add_argument("action", choices=["start", "stop", "status"])

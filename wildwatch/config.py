@@ -53,6 +53,10 @@ class Settings:
     photo_max_bytes: int = 8 * 1024 * 1024
     screenshot_timeout_s: float = 20.0
     referrals_dir: Path = PROJECT_ROOT / "var" / "referrals"
+    # Where `wildwatch backup` and the wildwatch_backup DAG write (a folder or s3://bucket/prefix), and how
+    # many backups they keep; unset: the DAG has nothing to do and says so.
+    backup_to: str | None = None
+    backup_keep: int = 14
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
     # Search terms per crawl task: a site with more is split into shards that workers crawl side by side.
     shard_size: int = 50
@@ -101,6 +105,8 @@ def load() -> Settings:
         photo_max_bytes=int(os.environ.get("WILDWATCH_PHOTO_MAX_BYTES", str(8 * 1024 * 1024))),
         screenshot_timeout_s=float(os.environ.get("WILDWATCH_SCREENSHOT_TIMEOUT", "20")),
         referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
+        backup_to=os.environ.get("WILDWATCH_BACKUP_TO") or None,
+        backup_keep=int(os.environ.get("WILDWATCH_BACKUP_KEEP", "14")),
         reports_dir=_path("WILDWATCH_REPORTS_DIR", var_dir / "reports"),
         shard_size=int(os.environ.get("WILDWATCH_SHARD_SIZE", "50")),
         refetch_after_days=int(os.environ.get("WILDWATCH_REFETCH_AFTER_DAYS", "90")),

@@ -123,6 +123,22 @@ def build_package(conn, referral_id: int, store: EvidenceStore, out_dir: Path) -
         raise build.ReferralError(f"no referral {referral_id}")
     if ref["status"] != "draft":
         raise build.ReferralError(f"referral {referral_id} is {ref['status']}: only drafts are rebuilt")
+    data = render(conn, ref, store)
+    digest = store.put(data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"referral-{referral_id}.zip"
+    path.write_bytes(data)
+    (out_dir / f"referral-{referral_id}.zip.sha256").write_text(f"{digest}  {path.name}\n")
+    with conn.cursor() as cur:
+        cur.execute("UPDATE referrals SET package_file = %s, package_sha256 = %s, updated_at = now() WHERE id = %s",
+                    (path.name, digest, referral_id))
+    return path, digest
+
+
+def render(conn, ref: dict, store: EvidenceStore) -> bytes:
+    """The package's bytes, a pure function of the database and the store (same rows, same bytes): a
+    restored system rebuilds every package it ever sent byte for byte."""
+    referral_id = ref["id"]
     items = build.items(conn, referral_id)
     evidence = _evidence(conn, [it["listing_id"] for it in items])
     rows = _rows(ref["recipient_kind"], items, evidence)
@@ -161,13 +177,4 @@ def build_package(conn, referral_id: int, store: EvidenceStore, out_dir: Path) -
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
-    data = buffer.getvalue()
-    digest = store.put(data)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"referral-{referral_id}.zip"
-    path.write_bytes(data)
-    (out_dir / f"referral-{referral_id}.zip.sha256").write_text(f"{digest}  {path.name}\n")
-    with conn.cursor() as cur:
-        cur.execute("UPDATE referrals SET package_file = %s, package_sha256 = %s, updated_at = now() WHERE id = %s",
-                    (path.name, digest, referral_id))
-    return path, digest
+    return buffer.getvalue()
