@@ -43,7 +43,7 @@ def test_every_page_but_login_needs_a_session(app_client):
     app = app_client.app
     for route in app.routes:
         path = getattr(route, "path", "")
-        if path in ("/login",) or not hasattr(route, "methods"):
+        if path in ("/login", "/healthz") or not hasattr(route, "methods"):
             continue
         url = re.sub(r"\{[a-z_]+_id\}", "1", path).replace("{name}", "review.js")
         for method in route.methods - {"HEAD"}:
@@ -51,6 +51,26 @@ def test_every_page_but_login_needs_a_session(app_client):
             assert response.status_code in (303, 401, 403), (method, path, response.status_code)
             if response.status_code == 303:
                 assert response.headers["location"] == "/login"
+
+
+def test_the_health_check_needs_no_login_and_names_only_the_failing_part(app_client, database_url, tmp_path):
+    answer = app_client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "database": "ok", "evidence_store": "ok"}
+    from helpers import free_port
+
+    (tmp_path / "blocked").write_text("a file where the store's folder should be")
+    down = create_app(ReviewSettings(secret_key="x" * 40, evidence_dir=tmp_path / "blocked" / "evidence",
+                                     database_url=f"postgresql://x:y@127.0.0.1:{free_port()}/none"))
+    answer = TestClient(down).get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json() == {"status": "failing", "database": "unreachable", "evidence_store": "unreachable"}
+    import psycopg2
+
+    with psycopg2.connect(database_url) as conn:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
+    assert app_client.get("/healthz").json()["database"] == "not migrated"
 
 
 def test_repeated_failed_logins_are_slowed_down(app_client):

@@ -147,6 +147,12 @@ class S3EvidenceStore:
         except (ClientError, BotoCoreError) as exc:
             raise self._fail("list its files", exc) from exc
 
+    def check(self) -> None:
+        try:
+            self.s3.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("show its bucket", exc) from exc
+
     def create_bucket(self) -> bool:
         """Create the bucket (with object lock when retention is asked for); False when it exists."""
         try:

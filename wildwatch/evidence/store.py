@@ -32,6 +32,7 @@ class EvidenceStore(Protocol):
     def delete(self, sha256: str) -> bool: ...
     def files(self) -> Iterator[tuple[str, int]]: ...
     def location(self, sha256: str) -> str: ...
+    def check(self) -> None: ...
 
 
 def sha256_hex(data: bytes) -> str:
@@ -110,6 +111,14 @@ class LocalEvidenceStore:
         except FileNotFoundError:
             return False
         return True
+
+    def check(self) -> None:
+        """Raise EvidenceStoreError unless files can be written here (the folder is made on first write)."""
+        folder = self.root
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise EvidenceStoreError(f"evidence store {self.root}: {folder} is not a writable folder")
 
     def files(self) -> Iterator[tuple[str, int]]:
         for path in sorted(self.root.glob("??/??/*")):

@@ -137,6 +137,28 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         finally:
             conn.close()
 
+    schema_version = db.migrations()[-1][0]
+
+    @app.get("/healthz")
+    def healthz():
+        """For the proxy, compose and monitoring: no login, and nothing but which part is failing (no
+        addresses, versions or error text for an outsider to read)."""
+        parts = {}
+        try:
+            with connection() as conn, conn.cursor() as cur:
+                cur.execute("SELECT max(version) FROM schema_migrations")
+                latest = cur.fetchone()[0]
+            parts["database"] = "ok" if latest == schema_version else "not migrated"
+        except (psycopg2.Error, db.DatabaseUnavailable):
+            parts["database"] = "unreachable"
+        try:
+            open_store(evidence_store).check()
+            parts["evidence_store"] = "ok"
+        except OSError:
+            parts["evidence_store"] = "unreachable"
+        healthy = all(v == "ok" for v in parts.values())
+        return JSONResponse({"status": "ok" if healthy else "failing", **parts}, status_code=200 if healthy else 503)
+
     def user(request: Request) -> dict:
         """The signed-in user, as the server's session record says now (not as the cookie remembers)."""
         cached = getattr(request.state, "user", None)
