@@ -130,9 +130,11 @@ def reference(pg_cluster, crawl_env, sites_dir):
 
 
 @pytest.fixture
-def cluster(crawl_env, airflow_metadata, sites_dir, reference):
-    # A dead worker's task is noticed after 20 s here (60 s in `make cluster`).
-    env = {**crawl_env, **airflow_metadata, "WILDWATCH_REDIS_PORT": str(free_port()),
+def cluster(crawl_env, airflow_metadata, sites_dir, reference, s3_store_env):
+    # A dead worker's task is noticed after 20 s here (60 s in `make cluster`). The workers keep evidence in
+    # one bucket on a real S3 server, as workers on two machines would.
+    shared_store = {k: v for k, v in os.environ.items() if k.startswith(("WILDWATCH_S3", "WILDWATCH_EVIDENCE_STORE"))}
+    env = {**crawl_env, **shared_store, **airflow_metadata, "WILDWATCH_REDIS_PORT": str(free_port()),
            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False", "WILDWATCH_HEARTBEAT_TIMEOUT": "20",
            "WILDWATCH_SHARD_SIZE": str(SHARD_SIZE), "WILDWATCH_SITES_DIR": str(sites_dir),
            # photos are read by test_dags' survey; here they would only slow the workers down
@@ -202,8 +204,42 @@ def test_the_monthly_survey_in_shards_on_two_workers_stays_polite_and_survives_a
     assert set(shard_workers(database_url, run_id).values()) == {"w1", "w2"}
     want = reference()
     assert snapshot(database_url, run_id) == want
+    evidence_is_whole_and_served_from_the_shared_store(env, database_url)
 
     killing_a_worker_mid_survey_loses_and_duplicates_nothing(airflow, env, database_url, want)
+    evidence_is_whole_and_served_from_the_shared_store(env, database_url)
+
+
+def evidence_is_whole_and_served_from_the_shared_store(env, database_url) -> None:
+    """Every WARC, screenshot and photo both workers kept is in the bucket, intact, and the review app
+    (on no worker's disk) serves each one."""
+    from fastapi.testclient import TestClient
+
+    from helpers import sign_in
+    from wildwatch.review import accounts
+    from wildwatch.review.app import create_app
+    from wildwatch.review.settings import ReviewSettings
+
+    checked = subprocess.run([*WILDWATCH, "evidence", "verify"], env=env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0 and "evidence store OK" in checked.stdout, checked.stdout[-3000:]
+    assert env["WILDWATCH_EVIDENCE_STORE"].startswith("s3://")
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, kind FROM evidence WHERE sha256 IS NOT NULL")
+        evidence = cur.fetchall()
+        cur.execute("SELECT id FROM listing_photos WHERE sha256 IS NOT NULL")
+        photos = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT count(*) FROM users WHERE name = 'ops'")
+        if not cur.fetchone()[0]:
+            accounts.add_user(conn, "ops", "supervisor", "correct horse battery")
+    assert {kind for _, kind in evidence} >= {"warc"} and photos
+    app = create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url,
+                                    evidence_dir=env["WILDWATCH_EVIDENCE_STORE"]))
+    with TestClient(app) as client:
+        assert sign_in(client, "ops", "correct horse battery", follow_redirects=False).status_code == 303
+        for evidence_id, _ in evidence:
+            assert client.get(f"/evidence/{evidence_id}").status_code == 200, evidence_id
+        for photo_id in photos:
+            assert client.get(f"/photo/{photo_id}").status_code == 200, photo_id
 
 
 def why_not(airflow: Airflow, run: str, database_url: str) -> str:
