@@ -34,7 +34,8 @@ def test_compose_takes_every_secret_from_the_environment():
     doc = yaml.safe_load(text)
     for name, service in doc["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            if any(word in key for word in ("PASSWORD", "SECRET", "FERNET")) or ("://" in str(value) and "@" in str(value)):
+            if (any(word in key for word in ("PASSWORD", "SECRET", "FERNET")) and not key.endswith("_FILE")) or \
+                    ("://" in str(value) and "@" in str(value)):
                 assert "${" in str(value), f"{name}: {key} must come from the environment"
     for line in (ROOT / ".env.example").read_text().splitlines():
         if any(k in line for k in ("PASSWORD", "SECRET", "FERNET")):
@@ -51,14 +52,50 @@ def test_compose_services_are_celery_airflow_with_loopback_ports_and_no_log_serv
     for name in ("airflow-scheduler", "airflow-triggerer"):
         assert "--skip-serve-logs" in services[name]["command"]
     # The site pools exist before any scheduler starts (a task whose pool is missing never runs).
-    assert "wildwatch pools sync" in services["airflow-init"]["command"][-1]
+    init = (ROOT / "deploy" / "init.sh").read_text()
+    assert services["airflow-init"]["command"] == ["/opt/wildwatch/deploy/init.sh"] and "wildwatch pools sync" in init
     assert services["airflow-scheduler"]["depends_on"]["airflow-init"]["condition"] == \
         "service_completed_successfully"
     for name, service in services.items():
         for port in service.get("ports", []):
-            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+            if name == "proxy" and str(port).endswith(":443"):
+                continue  # the one public entry: TLS, in front of the review app
+            assert str(port).startswith(("127.0.0.1:", "${WILDWATCH_INTERNAL_BIND:-127.0.0.1}:")), \
+                f"{name} publishes {port} on every interface by default"
         if name.startswith("airflow-") and name != "airflow-init":
             assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_compose_is_a_deployment_that_keeps_everything():
+    doc = yaml.safe_load(COMPOSE.read_text())
+    services = doc["services"]
+    assert {"review", "proxy", "objectstore"} <= set(services)
+    for name, service in services.items():
+        if name == "airflow-init":
+            assert service["restart"] == "no"
+            continue
+        assert service.get("healthcheck"), f"{name} has no health check"
+        assert service.get("restart") == "unless-stopped", name
+        assert service.get("logging", {}).get("options", {}).get("max-size"), f"{name}: logs not rotated"
+        for volume in service.get("volumes", []):
+            source = str(volume).split(":")[0]
+            assert source.startswith("./") or source in doc["volumes"], f"{name}: {volume} is not a named volume"
+    # evidence leaves no container: the workers and the review app share one bucket
+    env = services["airflow-worker"]["environment"]
+    assert env["WILDWATCH_EVIDENCE_STORE"].startswith("s3://") and env == services["airflow-scheduler"]["environment"]
+    assert services["review"]["environment"]["WILDWATCH_EVIDENCE_STORE"] == env["WILDWATCH_EVIDENCE_STORE"]
+    assert "/healthz" in " ".join(services["review"]["healthcheck"]["test"])
+    # forwarded addresses are believed from the proxy only, which has that fixed address
+    proxy_ip = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert services["review"]["environment"]["WILDWATCH_TRUSTED_PROXIES"] == proxy_ip
+    assert services["airflow-worker"]["mem_limit"] and services["airflow-worker"]["shm_size"]
+    assert "wildwatch evidence init" in (ROOT / "deploy" / "init.sh").read_text()
+    caddy = (ROOT / "deploy" / "caddy" / "Caddyfile").read_text()
+    assert "reverse_proxy review:8000" in caddy and "tls {$WILDWATCH_TLS}" in caddy
+    for override in ("compose.local-images.yml", "compose.demo.yml", "compose.worker.yml"):
+        result = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema",
+                                 "vendor.compose-spec", str(ROOT / "deploy" / override)], capture_output=True, text=True)
+        assert result.returncode == 0, override + result.stdout + result.stderr
 
 
 def test_production_settings_refuse_placeholders(monkeypatch):

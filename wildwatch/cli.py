@@ -238,7 +238,11 @@ def cmd_review(args, settings) -> int:
     print(f"review app on http://{args.host}:{args.port}  (add users with `wildwatch users add NAME --role analyst`)")
     # Forwarded headers are handled by the app, from WILDWATCH_TRUSTED_PROXIES only (uvicorn would trust
     # 127.0.0.1 by default: any local process could then claim any address).
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
+    if args.workers > 1:  # processes, each with its own app; sessions and throttling live in the database
+        uvicorn.run("wildwatch.review.app:create_app", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level="warning", proxy_headers=False)
+    else:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0
 
 
@@ -345,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("review", help="serve the analysts' review app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8700)
+    p.add_argument("--workers", type=int, default=1, help="server processes (production: about one per core)")
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("report", help="the monthly survey report (HTML with plots, CSV per table, XLSX)")
