@@ -47,13 +47,41 @@ EOF
   echo "wrote $env_file"
 }
 
+healthy() {  # services...: run each one's own health check until it passes (podman without systemd does not
+  local service   # schedule them, and podman before 4.6 cannot wait for "healthy")
+  for service in "$@"; do
+    for i in $(seq 120); do
+      podman healthcheck run "${project}_${service}_1" >/dev/null 2>&1 && continue 2
+      sleep 5
+    done
+    echo "$service did not become healthy:"; podman logs --tail 40 "${project}_${service}_1"; return 1
+  done
+}
+
+# The order compose's depends_on gives, started stage by stage: podman 4.3 ignores "service_healthy" and
+# fails on the dependency graph podman-compose hands it ("depends on container ... not found in input list").
+staged_up() {
+  local demo=()
+  [ "${1:-}" = --demo ] && { files+=(-f deploy/compose.demo.yml); demo=(demo); }
+  compose up -d --no-deps postgres redis objectstore "${demo[@]}"
+  healthy postgres redis objectstore "${demo[@]}"
+  compose up -d --no-deps airflow-init
+  local status
+  status=$(podman wait "${project}_airflow-init_1")
+  if [ "$status" != 0 ]; then podman logs --tail 40 "${project}_airflow-init_1"; echo "airflow-init failed"; return 1; fi
+  compose up -d --no-deps airflow-apiserver airflow-scheduler airflow-dag-processor airflow-triggerer \
+    airflow-worker review
+  healthy review
+  compose up -d --no-deps proxy
+  healthy proxy
+}
+
 case "${1:-}" in
   build) deploy/images/build-local.sh "${@:2}" ;;
   env) write_env ;;
   up)
     write_env
-    [ "${2:-}" = --demo ] && files+=(-f deploy/compose.demo.yml)
-    compose up -d --no-build ;;
+    staged_up "${2:-}" ;;
   down) files+=(-f deploy/compose.demo.yml); compose down ;;
   destroy) files+=(-f deploy/compose.demo.yml); compose down -v ;;
   compose) files+=(-f deploy/compose.demo.yml); compose "${@:2}" ;;
