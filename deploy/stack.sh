@@ -82,8 +82,8 @@ case "${1:-}" in
   up)
     write_env
     staged_up "${2:-}" ;;
-  down) files+=(-f deploy/compose.demo.yml); compose down ;;
-  destroy) files+=(-f deploy/compose.demo.yml); compose down -v ;;
-  compose) files+=(-f deploy/compose.demo.yml); compose "${@:2}" ;;
+  down) write_env; files+=(-f deploy/compose.demo.yml); compose down ;;
+  destroy) write_env; files+=(-f deploy/compose.demo.yml); compose down -v ;;
+  compose) write_env; files+=(-f deploy/compose.demo.yml); compose "${@:2}" ;;
   *) sed -n '2,11p' "$0"; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
-"""docker-compose.yml cannot start here (no Docker engine): validate it against the compose spec and
-check the project's rules on it instead."""
+"""docker-compose.yml and its overrides against the compose spec and the project's rules (fast; the stack
+itself is started, surveyed through and recreated by tests/stack, `make stack-test`)."""
 import re
 import subprocess
 import sys

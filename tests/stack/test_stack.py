@@ -119,6 +119,13 @@ def login(client: httpx.Client, name: str) -> None:
     assert answer.status_code == 303, answer.text[:500]
 
 
+def airflow_json(stack: Stack, *args):
+    """An `airflow ... -o json` answer, whatever warnings the CLI prints around it."""
+    out = stack.exec("airflow-scheduler", "airflow", *args, "-o", "json").stdout
+    lines = [ln for ln in out.splitlines() if ln.startswith("[")]  # its log lines are JSON objects
+    return json.loads(lines[-1]) if lines else []
+
+
 def survey(stack: Stack) -> str:
     """Unpause the monthly DAG (its scheduled run for last month starts) or trigger it; wait for the run."""
     stack.exec("airflow-scheduler", "airflow", "dags", "reserialize", check=False)
@@ -129,19 +136,17 @@ def survey(stack: Stack) -> str:
         time.sleep(5)
     run_id = None
     for _ in range(24):
-        runs = json.loads(stack.exec("airflow-scheduler", "airflow", "dags", "list-runs", DAG, "-o", "json").stdout
-                          or "[]")
+        runs = airflow_json(stack, "dags", "list-runs", DAG)
         if runs:
             run_id = runs[0]["run_id"]
             break
         time.sleep(5)
     if run_id is None:
-        run_id = json.loads(stack.exec("airflow-scheduler", "airflow", "dags", "trigger", DAG, "-o", "json").stdout)[0][
-            "dag_run_id"]
+        run_id = airflow_json(stack, "dags", "trigger", DAG)[0]["dag_run_id"]
     deadline = time.monotonic() + 1800
     state = None
     while time.monotonic() < deadline:
-        runs = json.loads(stack.exec("airflow-scheduler", "airflow", "dags", "list-runs", DAG, "-o", "json").stdout)
+        runs = airflow_json(stack, "dags", "list-runs", DAG)
         state = next(r["state"] for r in runs if r["run_id"] == run_id)
         if state in ("success", "failed"):
             break
@@ -186,8 +191,8 @@ def test_the_stack_surveys_serves_evidence_through_tls_and_keeps_everything_when
 
     run_id = survey(stack)
     assert stack.sql(f"SELECT status FROM crawl_runs WHERE run_key = '{run_id}'") == [["succeeded"]]
-    before = what_is_there(stack)
-    assert before["queue"] and before["evidence"] and before["photos"]
+    counts = what_is_there(stack)
+    assert counts["queue"] and counts["evidence"] and counts["photos"]
     # every WARC, screenshot and photo the worker kept is in the object store, intact
     verified = stack.exec("airflow-worker", "wildwatch", "evidence", "verify")
     assert "evidence store OK" in verified.stdout
@@ -200,6 +205,8 @@ def test_the_stack_surveys_serves_evidence_through_tls_and_keeps_everything_when
         login(client, "sam")
         seen = open_item_with_evidence(client)
         cookies = dict(client.cookies)
+    before = what_is_there(stack)
+    assert before["audit"][-1][1:4] == ["airflow", "user_add", "user"]
     # The proxy speaks TLS only with a certificate the client can check; plain HTTP gets nothing.
     with pytest.raises(httpx.HTTPError):
         httpx.get(stack.base, verify=True, timeout=10)
