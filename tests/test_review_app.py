@@ -153,6 +153,22 @@ def test_claim_decide_with_csrf(app_client, conn):
     assert refused.status_code == 409 and "<h1>Not recorded</h1>" in refused.text and "not held by baraka" in refused.text
 
 
+def test_not_wildlife_is_stored_without_the_pre_filled_product_group(app_client, conn):
+    login(app_client)
+    token = csrf_of(app_client)
+    app_client.post("/next", data={"csrf_token": token})
+    app_client.post("/item/1/decide", data={"csrf_token": token, "decision": "not_wildlife",
+                                            "product_group": "big_cats", "species": "Panthera tigris"},
+                    follow_redirects=False)
+    with conn.cursor() as cur:
+        cur.execute("SELECT decision, product_group, species FROM review_decisions")
+        assert cur.fetchall() == [("not_wildlife", None, None)]
+        cur.execute("SELECT after->>'product_group' FROM audit_log WHERE action = 'decide'")
+        assert cur.fetchone() == (None,)
+    flash = re.search(r'<p class="flash"[^>]*>([^<]*)', app_client.get("/").text).group(1)
+    assert flash.strip() == "Recorded on item 1: not wildlife. Nothing left to review in your filter."
+
+
 def test_deciding_moves_on_to_the_next_item_of_the_analysts_filter(app_client, conn):
     """A language desk filtered to Tanzania: "Next item" and each decision hand out Tanzanian items only, the
     next one at once with a line saying what was recorded, until none is left."""

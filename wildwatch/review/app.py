@@ -381,6 +381,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             # A second press on an item already decided (a double click, a key held): nothing changes.
             request.session["flash"] = f"Item {queue_id} was already decided: {mine.replace('_', ' ')}. Nothing changed."
         else:
+            group = claims.classified(decision, group, None)[0]
             request.session["flash"] = (f"Recorded on item {queue_id}: {decision.replace('_', ' ')}"
                                         + (f" ({group})" if group else "") + ".")
             request.session["undo"] = queue_id

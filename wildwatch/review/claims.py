@@ -5,6 +5,12 @@ from wildwatch.review import repository
 from wildwatch.review.audit import record
 
 DECISIONS = ("confirmed", "legal", "not_wildlife", "unsure")
+
+
+def classified(decision: str, product_group: str | None, species: str | None) -> tuple[str | None, str | None]:
+    """A listing decided not wildlife has no product group or species, whatever the form still held (the
+    item page pre-fills the matcher's group): it would count as, say, a big-cat non-offer in reports."""
+    return (None, None) if decision == "not_wildlife" else (product_group or None, species or None)
 DEFAULT_LEASE_S = 15 * 60
 
 
@@ -91,6 +97,7 @@ def decide(conn, queue_id: int, user: str, decision: str, product_group: str | N
         settling = final and status == "escalated"  # supervisors settle escalated items without a lease
         if not settling and (status != "claimed" or holder != user or not live):
             raise ClaimError(f"item {queue_id} is not held by {user} (status {status}, holder {holder})")
+        product_group, species = classified(decision, product_group, species)
         cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, product_group, species, note,
                                                     decided_by)
                        VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
@@ -202,6 +209,7 @@ def correct(conn, queue_id: int, supervisor: str, decision: str, reason: str, pr
         before = cur.fetchone()
         if status != "decided" or before is None:
             raise ClaimError(f"item {queue_id} is not settled (status {status}): decide it as usual")
+        product_group, species = classified(decision, product_group, species)
         cur.execute("""INSERT INTO review_decisions (queue_id, listing_id, decision, product_group, species, note,
                                                     decided_by, correction_of)
                        SELECT %s, %s, %s, %s, %s, %s, %s, max(id) FROM review_decisions WHERE queue_id = %s
