@@ -169,6 +169,25 @@ def test_not_wildlife_is_stored_without_the_pre_filled_product_group(app_client,
     assert flash.strip() == "Recorded on item 1: not wildlife. Nothing left to review in your filter."
 
 
+def test_sightings_read_one_line_per_survey_month_and_price(app_client, conn):
+    with conn, conn.cursor() as cur:  # the fixture's run saw it once; four more runs the same day, a new price
+        for n, (period, price) in enumerate([("2026-11-01", None)] * 3 + [("2026-12-01", 120), ("2026-12-01", 90)]):
+            cur.execute("INSERT INTO crawl_runs (run_key, kind, period) VALUES (%s, 'monthly', %s) RETURNING id",
+                        (f"again-{n}", period))
+            cur.execute("""INSERT INTO sightings (listing_id, run_id, title, price, currency, seen_at)
+                           VALUES (1, %s, 't', %s, 'USD', %s)""",
+                        (cur.fetchone()[0], price, "2026-12-06 10:00Z" if period == "2026-12-01" else "2026-11-06 10:00Z"))
+        cur.execute("UPDATE sightings SET seen_at = '2026-11-06 09:00Z' WHERE run_id = 1")
+    login(app_client)
+    app_client.post("/next", data={"csrf_token": csrf_of(app_client)})
+    page = app_client.get("/item/1").text
+    lines = re.findall(r"<li>(\d{4}-\d{2} survey: [^<]*)</li>", page)
+    assert len(lines) == 3, lines
+    assert lines[0].startswith("2026-11 survey: seen 2026-11-06 (4 runs)")
+    assert [line.split(",")[0] for line in lines[1:]] == ["2026-12 survey: seen 2026-12-06"] * 2
+    assert lines[1].endswith("120") and lines[2].endswith("90")
+
+
 def test_deciding_moves_on_to_the_next_item_of_the_analysts_filter(app_client, conn):
     """A language desk filtered to Tanzania: "Next item" and each decision hand out Tanzanian items only, the
     next one at once with a line saying what was recorded, until none is left."""

@@ -115,9 +115,13 @@ def item(conn, queue_id: int) -> dict | None:
         cur.execute("""SELECT field, span_start, span_end, product_group, term, kind FROM keyword_matches
                        WHERE listing_id = %s ORDER BY span_start""", (row["id"],))
         row["matches"] = cur.fetchall()
-        cur.execute("""SELECT r.run_key, r.period, si.seen_at, si.price, si.currency FROM sightings si
-                       JOIN crawl_runs r ON r.id = si.run_id WHERE si.listing_id = %s ORDER BY si.seen_at""",
-                    (row["id"],))
+        # One line per survey month and asking price: repeated runs of a day (retries, shards, re-runs) are
+        # one sighting, a price change within the month is a line of its own.
+        cur.execute("""SELECT to_char(r.period, 'YYYY-MM') AS month, min(si.seen_at)::date AS first_seen,
+                              max(si.seen_at)::date AS last_seen, count(DISTINCT si.run_id) AS runs,
+                              si.price, CASE WHEN si.price IS NOT NULL THEN si.currency END AS currency
+                       FROM sightings si JOIN crawl_runs r ON r.id = si.run_id WHERE si.listing_id = %s
+                       GROUP BY 1, si.price, 6 ORDER BY min(si.seen_at), min(si.id)""", (row["id"],))
         row["sightings"] = cur.fetchall()
         cur.execute("""SELECT kind, value, field, span_start, span_end FROM listing_contacts WHERE listing_id = %s
                        ORDER BY field, span_start""", (row["id"],))
