@@ -38,6 +38,10 @@ def test_every_disguise_of_a_phone_number_normalises_to_one_e164_value(text, lan
     ("QQ 12345678", "qq", "12345678"),
     ("扣扣：12345678", "qq", "12345678"),
     ("Zalo 0912 345 678", "zalo", "+84912345678"),
+    ("V信：ｉｖｏｒｙ＿ｖｎ８８", "wechat", "ivory_vn88"),  # typed full-width with a CJK input method
+    ("ＷｅＣｈａｔ ｉｖｏｒｙ＿ｖｎ８８", "wechat", "ivory_vn88"),
+    ("LH 0912 345 678 (Zalo)", "zalo", "+84912345678"),  # the cue after the number
+    ("0712 345 678 - WhatsApp", "whatsapp", "+255712345678"),
     ("telegram @ivory_king", "telegram", "ivory_king"),
     ("https://t.me/ivory_king", "telegram", "ivory_king"),
     ("Line ID: ivoryking", "line", "ivoryking"),
@@ -47,6 +51,8 @@ def test_every_disguise_of_a_phone_number_normalises_to_one_e164_value(text, lan
 ])
 def test_messenger_ids_emails_and_outside_shops(text, kind, value):
     region = {"wechat": "CN", "qq": "CN", "zalo": "VN"}.get(kind, "TZ")
+    if "(Zalo)" in text:  # and the number is a phone as well
+        assert ("phone", value) in [(c.kind, c.value) for c in contacts.extract(text, "d", region, None)]
     found = contacts.extract(text, "description", region, None)
     assert (kind, value) in [(c.kind, c.value) for c in found], found
 

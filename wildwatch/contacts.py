@@ -127,6 +127,7 @@ def _spelled(language: str | None):
 
 HAN_RUN = re.compile(rf"[{''.join(HAN_DIGITS)}]{{{MIN_SPELLED},}}")
 # One or two digits at a time with separators between: "0 7 1 2 3 4 5 6 7 8", "07.12.34.56.78".
+FULLWIDTH = re.compile(r"[\uFF01-\uFF5E]+")
 SPACED_DIGITS = re.compile(r"(?<![\d+])\+?\d{1,2}(?:[ .\-·_*/]{1,3}\d{1,2}){5,}(?!\d)")
 
 
@@ -185,7 +186,9 @@ def reveal(text: str, language: str | None = None) -> Revealed:
         if digits:
             out.emit(digits, a, b)
         i = b
-    return out.then(SPACED_DIGITS, lambda m: re.sub(r"[^\d+]", "", m.group()))
+    out = out.then(SPACED_DIGITS, lambda m: re.sub(r"[^\d+]", "", m.group()))
+    # Full-width letters and signs ("ｉｖｏｒｙ＿ｖｎ８８", typed with a CJK input method) read as the ASCII they are.
+    return out.then(FULLWIDTH, lambda m: unicodedata.normalize("NFKC", m.group()))
 
 
 def phones(revealed: Revealed, region: str | None) -> list[tuple[str, int, int]]:
@@ -276,6 +279,14 @@ def extract(text: str | None, field: str = "text", region: str | None = None, la
         near = [(a, b, n) for a, b, n in phone_spans if 0 <= a - cue_end <= 12]
         if near and kind != "qq":
             a, b, number = near[0]
+            add(kind, number, a, b)
+            continue
+        # ... or a phone number the cue follows: "0912 345 678 (Zalo)".
+        cue_start = revealed.span(m.start(), m.start() + 1)[0]
+        before = [(a, b, n) for a, b, n in phone_spans
+                  if 0 <= cue_start - b <= 4 and re.fullmatch(r"[\s(（\[\-–/:：]*", text[b:cue_start])]
+        if before and kind in PHONE_BASED:
+            a, b, number = before[-1]
             add(kind, number, a, b)
             continue
         got = _messenger_id(kind, m.group(), plain, m.end())
