@@ -34,8 +34,10 @@ def verdict(stats: dict, whole_site: bool = True) -> tuple[str, str | None]:
         top = sorted((stats.get("error_reasons") or {}).items(), key=lambda kv: -kv[1])[:2]
         reasons.append(f"no page fetched: all {errors} requests failed ("
                        + "; ".join(f"{k} x{v}" for k, v in top) + ")")
+    elif pages == 0 and stats.get("robots_forbidden"):
+        reasons.append(f"no page fetched: robots.txt refused {stats['robots_forbidden']} requests (obeyed)")
     elif pages == 0:
-        reasons.append("no page fetched (robots.txt or no search terms?)")
+        reasons.append("no page fetched (no search terms?)")
     empty = stats.get("layout_empty_pages", 0)
     if empty:
         reasons.append(f"selectors matched nothing on {empty} of {stats.get('search_pages', 0)} search pages "
@@ -63,10 +65,20 @@ def crawl_scope(groups: list[str], queries: list[str]) -> str:
     return "all"
 
 
+class UnknownRun(RuntimeError):
+    """`-a run_id=N` names no survey run: nothing would be recorded under it (every write would fail)."""
+
+
 class CrawlRunRecorder:
     def __init__(self, crawler):
         self.crawler = crawler
         self.url = db.database_url()
+        spider = getattr(crawler, "spider", None)
+        if spider is not None and getattr(spider, "shards", 1) > 1 and spider.run_id is None:
+            # Each shard would open a run of its own and wait forever for the others.
+            raise UnknownRun("a crawl split into shards needs the run they share: `wildwatch runs new` prints one; "
+                             "pass -a run_id=N to every shard")
+        self._prepare(getattr(spider, "run_id", None))
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -75,6 +87,24 @@ class CrawlRunRecorder:
         if crawler.spidercls.name != "marketplace":
             raise NotConfigured
         return cls(crawler)
+
+    def _prepare(self, run_id: int | None) -> None:
+        """Before any pipeline opens: the schema is migrated (a fresh database has no tables the pipelines
+        read), and a given run id exists. A database that does not answer is left to the spool."""
+        try:
+            conn = db.connect(self.url)
+        except db.DatabaseUnavailable:
+            return
+        try:
+            db.migrate(conn)
+            if run_id is not None:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1 FROM crawl_runs WHERE id = %s", (run_id,))
+                    if cur.fetchone() is None:
+                        raise UnknownRun(f"no survey run {run_id}: omit -a run_id for a run of this crawl's own, "
+                                         "or start one (`wildwatch runs list` shows them)")
+        finally:
+            conn.close()
 
     def spider_opened(self, spider):
         kb = keywords.load(config.load().keywords_dir)
@@ -141,7 +171,9 @@ class CrawlRunRecorder:
             done = runs.finished_shards(conn, spider.run_id, spider.site_id, spider.shards)
             if done is not None:
                 whole.update(self.close_site(conn, spider, done))
-                if getattr(self, "own_run", False):
+                # A run of this crawl's own, or one made by hand for shards (`wildwatch runs new`) once its
+                # last site crawl ends; a DAG's run is closed by its summarize task.
+                if getattr(self, "own_run", False) or runs.hand_run_done(conn, spider.run_id):
                     runs.summarize_run(conn, spider.run_id)
 
         try:

@@ -8,6 +8,7 @@ wildwatch/shards.py).
 from __future__ import annotations
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy_playwright.page import PageMethod
 
 from spiders import browser
@@ -172,6 +173,10 @@ class MarketplaceSpider(scrapy.Spider):
         yield item
 
     def on_error(self, failure):
+        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            # The crawler obeying the site's robots.txt is not a failed request (Scrapy counts it under
+            # robotstxt/forbidden, which the run's record keeps).
+            return
         self.crawler.stats.inc_value("wildwatch/request_errors")
         response = getattr(failure.value, "response", None)
         if response is not None:

@@ -118,7 +118,8 @@ class KnownListingFilter:
     def page_failed(self, spider, url: str, reason: str):
         if getattr(spider, "run_id", None) is not None:
             self._db("record the failed page for the run's other shards",
-                     lambda conn: runs.record_failed_page(conn, spider.run_id, url, spider.shard, reason), None)
+                     lambda conn: runs.record_failed_page(conn, spider.run_id, url, spider.shard, reason,
+                                                          getattr(spider, "site_id", None)), None)
 
     def _filter(self, spider, out: list):
         listing_urls = [r.meta["listing_url"] for r in out if isinstance(r, Request) and "listing_url" in r.meta]

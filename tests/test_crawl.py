@@ -176,9 +176,11 @@ def test_robots_txt_is_obeyed(crawl_env, conn, tmp_path, monkeypatch):
     crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi")
     record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
     assert record["pages_fetched"] == 0 and record["status"] == "failed"
+    # obeying robots.txt is not an error of the site's: it is counted and said as what it is
+    assert record["errors"] == 0 and record["reason"] == "no page fetched: robots.txt refused 1 requests (obeyed)"
     with conn.cursor() as cur:
-        cur.execute("SELECT stats->>'robots_forbidden' FROM site_crawls ORDER BY id DESC LIMIT 1")
-        assert cur.fetchone()[0] == "1"
+        cur.execute("SELECT stats->>'robots_forbidden', stats->'error_reasons' FROM site_crawls ORDER BY id DESC LIMIT 1")
+        assert cur.fetchone() == ("1", {})
 
 
 def test_a_database_that_keeps_dropping_connections_loses_nothing(crawl_env, conn, database_url, pg_cluster):
@@ -435,3 +437,24 @@ def test_a_crawl_started_by_hand_closes_its_run_and_a_restricted_one_is_judged_o
         assert [r[0] for r in cur.fetchall()] == ["succeeded", "succeeded"]
         cur.execute("SELECT count(*) FROM listings WHERE status = 'gone'")
         assert cur.fetchone()[0] == 0  # a narrow crawl never marks the others gone
+
+
+def test_shards_started_by_hand_share_a_run_that_closes_when_the_last_one_ends(crawl_env, conn):
+    refused = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_tz",
+                              "-a", "shard=0", "-a", "shards=2"], cwd=ROOT, env=crawl_env, capture_output=True,
+                             text=True, timeout=300)
+    assert refused.returncode != 0 and "`wildwatch runs new` prints one" in refused.stderr
+    made = subprocess.run([sys.executable, "-m", "wildwatch.cli", "runs", "new"], cwd=ROOT, env=crawl_env,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    run_id = int(made.stdout.split()[0])
+    crawl("demo_tz", crawl_env, "-a", f"run_id={run_id}", "-a", "shard=0", "-a", "shards=2")
+    with conn.cursor() as cur:
+        cur.execute("SELECT status FROM crawl_runs WHERE id = %s", (run_id,))
+        assert cur.fetchone()[0] == "running"  # one shard of two: not done
+    conn.commit()
+    crawl("demo_tz", crawl_env, "-a", f"run_id={run_id}", "-a", "shard=1", "-a", "shards=2")
+    with conn.cursor() as cur:
+        cur.execute("SELECT kind, status, finished_at IS NOT NULL FROM crawl_runs WHERE id = %s", (run_id,))
+        assert cur.fetchone() == ("manual", "succeeded", True)
+    assert runs.site_crawl(conn, run_id, "demo_tz")["listings_seen"] == expected("demo_tz")["listings"]

@@ -99,6 +99,11 @@ def test_the_network_page_lists_listings_accounts_contacts_and_draws_the_links(n
     assert "3 listings" in page and "demo_cm, demo_tz" in page and "CM, TZ" in page
     assert page.count("<circle") == 3 and page.count("<line") == 2  # one shared phone (star), one shared account
     assert "same seller account &#39;Paul&#39; on demo_cm" in page
+    # the dots carry the numbers of the listings table, and each reason names the listings sharing the key
+    assert re.findall(r'<text class="node-label"[^>]*>(\d+)</text>', page) == ["1", "2", "3"]
+    assert re.findall(r'<tr id="member-(\d+)"><td>(\d+)</td>', page) == [("1", "1"), ("2", "2"), ("3", "3")]
+    reasons = re.findall(r"<li>([^<]*): listings ((?:<a [^>]*>#\d+</a>(?:, )?)+)</li>", page)
+    assert len(reasons) == 2 and all(len(re.findall("#\\d+", r[1])) == 2 for r in reasons), reasons
     assert "WhatsApp +255712345678" in page and "demo_cm /seller/c1" in page
     assert "<img src=x" not in page
     listing = client.get("/networks").text

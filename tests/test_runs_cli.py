@@ -39,3 +39,46 @@ def test_runs_list_and_show_give_each_sites_verdict_and_reason(conn, database_ur
     shown = json.loads(capsys.readouterr().out)
     assert shown["status"] == "succeeded" and [s["site"] for s in shown["sites"]] == ["demo_vn"]
     assert cli.main(["runs", "show", "nope"]) == 1
+
+
+def test_a_crawl_for_a_run_that_does_not_exist_stops_at_once_and_spools_nothing(crawl_env, conn):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_crawl import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_tz",
+                           "-a", "run_id=999"], cwd=ROOT, env=crawl_env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "no survey run 999" in done.stderr
+    spool = Path(crawl_env["WILDWATCH_VAR_DIR"]) / "spool"
+    assert not spool.exists() or not list(spool.glob("*.jsonl"))
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM listings")
+        assert cur.fetchone()[0] == 0
+
+
+def test_a_crawl_into_a_new_empty_database_migrates_it_first(crawl_env, pg_cluster):
+    import psycopg2
+
+    from test_crawl import crawl
+
+    admin = psycopg2.connect(pg_cluster.url("postgres"))
+    admin.autocommit = True
+    name = f"bare_{__import__('os').getpid()}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        done = crawl("demo_tz", {**crawl_env, "WILDWATCH_DATABASE_URL": pg_cluster.url(name)})
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "UndefinedTable" not in done.stderr and "AssertionError" not in done.stderr
+        with psycopg2.connect(pg_cluster.url(name)) as fresh, fresh.cursor() as cur:
+            cur.execute("SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM site_crawls")
+            assert cur.fetchone() == (1, 1)
+            cur.execute("SELECT count(*) FROM listings")
+            assert cur.fetchone()[0] > 0
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

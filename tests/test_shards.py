@@ -183,6 +183,19 @@ def test_a_failing_listing_page_is_fetched_by_one_shard_of_a_run_not_by_each(cra
     assert [(u.rsplit("/", 1)[1], r) for u, r in recorded] == [(i, "HTTP 500") for i in broken]
     record = runs.site_crawl(conn, run_id, "demo_tz")
     assert record["listings_seen"] == expected("demo_tz")["listings"] - 2, record
+    # `runs show` and the report's crawl health say which pages failed and why, not only how many
+    from wildwatch.commands.runs import show_run
+    from wildwatch.report import queries
+
+    shown = {s["site"]: s for s in show_run(conn, str(run_id))["sites"]}["demo_tz"]
+    assert shown["error_reasons"] == {"HTTP 500": 2}
+    assert [(p["url"].rsplit("/", 1)[1], p["reason"]) for p in shown["failed_pages"]] == [(i, "HTTP 500") for i in broken]
+    shown_text = subprocess.run([sys.executable, "-m", "wildwatch.cli", "runs", "show", str(run_id)], env=crawl_env,
+                                capture_output=True, text=True, timeout=120).stdout
+    assert "2 failed requests: HTTP 500 x2" in shown_text
+    assert all(f"failed page {url}: HTTP 500" in shown_text for url, _ in recorded), shown_text
+    health = queries.fetch(conn, queries.CRAWL_HEALTH, {"month": dt.date(2026, 11, 1), "country": None})
+    assert [(r["failed_requests"], r["why_failed"]) for r in health if r["site"] == "demo_tz"] == [(2, "HTTP 500 x2")]
 
     # The shard that failed on them, run again (a cleared task), tries them again: the site may be mended.
     takedowns.restore()

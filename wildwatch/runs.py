@@ -25,8 +25,19 @@ def ensure_run(conn, run_key: str, kind: str, period: dt.date, params: dict | No
         return cur.fetchone()[0]
 
 
-def manual_run(conn) -> int:
-    return ensure_run(conn, f"manual-{uuid.uuid4().hex[:12]}", "manual", dt.date.today())
+def manual_run(conn, period: dt.date | None = None) -> int:
+    return ensure_run(conn, f"manual-{uuid.uuid4().hex[:12]}", "manual", period or dt.date.today())
+
+
+def hand_run_done(conn, run_id: int) -> bool:
+    """A run started by hand (kind manual) none of whose site crawls is still running."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT r.kind = 'manual'
+                              AND NOT EXISTS (SELECT 1 FROM site_crawls sc WHERE sc.run_id = r.id
+                                              AND sc.finished_at IS NULL)
+                       FROM crawl_runs r WHERE r.id = %s""", (run_id,))
+        row = cur.fetchone()
+    return bool(row and row[0])
 
 
 def upsert_site(conn, site: Site) -> int:
@@ -146,11 +157,11 @@ def known_listings(conn, run_id: int, urls: list[str], refetch_days: int) -> dic
         return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in cur.fetchall()}
 
 
-def record_failed_page(conn, run_id: int, url: str, shard: int, reason: str) -> None:
+def record_failed_page(conn, run_id: int, url: str, shard: int, reason: str, site_id: int | None = None) -> None:
     """A listing page that failed after the retries: the run's other shards will not ask for it again."""
     with conn.cursor() as cur:
-        cur.execute("""INSERT INTO run_failed_pages (run_id, url, shard, reason) VALUES (%s, %s, %s, %s)
-                       ON CONFLICT (run_id, url) DO NOTHING""", (run_id, url, shard, reason))
+        cur.execute("""INSERT INTO run_failed_pages (run_id, url, shard, reason, site_id) VALUES (%s, %s, %s, %s, %s)
+                       ON CONFLICT (run_id, url) DO NOTHING""", (run_id, url, shard, reason, site_id))
 
 
 def failed_in_run(conn, run_id: int, urls: list[str], shard: int) -> dict[str, str]:

@@ -17,7 +17,11 @@ GROUP BY r.id ORDER BY r.started_at DESC, r.id DESC LIMIT %s
 """
 SITES = """
 SELECT s.name AS site, s.country, sc.status, coalesce(sc.reason, '') AS reason, sc.pages_fetched AS pages,
-       sc.listings_seen AS listings, sc.candidates_queued AS queued, sc.errors, sc.started_at, sc.finished_at
+       sc.listings_seen AS listings, sc.candidates_queued AS queued, sc.errors, sc.started_at, sc.finished_at,
+       coalesce(sc.stats->'error_reasons', '{}'::jsonb) AS error_reasons,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('url', f.url, 'reason', f.reason) ORDER BY f.failed_at)
+                 FROM (SELECT * FROM run_failed_pages f WHERE f.run_id = sc.run_id AND f.site_id = sc.site_id
+                       ORDER BY f.failed_at LIMIT 20) f), '[]'::jsonb) AS failed_pages
 FROM site_crawls sc JOIN sites s ON s.id = sc.site_id WHERE sc.run_id = %s ORDER BY s.name
 """
 
@@ -42,7 +46,8 @@ def show_run(conn, key: str) -> dict | None:
         run["sites"] = cur.fetchall()
     seen = {s["site"] for s in run["sites"]}
     run["sites"] += [{"site": s["site"], "country": None, "status": s["status"], "reason": s["reason"], "pages": 0,
-                      "listings": 0, "queued": 0, "errors": 0, "started_at": None, "finished_at": None}
+                      "listings": 0, "queued": 0, "errors": 0, "started_at": None, "finished_at": None,
+                      "error_reasons": {}, "failed_pages": []}
                      for s in (run.pop("summary") or {}).get("sites", []) if s["site"] not in seen]
     return run
 
@@ -77,7 +82,29 @@ def cmd_show(args, settings) -> int:
     for s in run["sites"]:
         print(f"  {s['site']:<14} {s['status']:<9} pages {s['pages']:<5} listings {s['listings']:<5} "
               f"queued {s['queued']:<4} {s['reason']}")
+        if s["errors"]:  # which requests failed and why (after Scrapy's retries)
+            why = "; ".join(f"{k} x{v}" for k, v in sorted(s["error_reasons"].items(), key=lambda kv: -kv[1]))
+            print(f"      {s['errors']} failed requests: {why or 'reasons not recorded'}")
+            for page in s["failed_pages"]:
+                print(f"      failed page {page['url']}: {page['reason']}")
     return 0 if run["status"] in ("succeeded", "running") else 3
+
+
+def cmd_new(args, settings) -> int:
+    import datetime as dt
+
+    from wildwatch import runs
+
+    period = dt.date.fromisoformat(args.month + "-01") if args.month else None
+
+    def work(conn):
+        with conn:
+            return runs.manual_run(conn, period)
+    run_id = with_db(settings, work)
+    print(run_id)
+    print(f"run {run_id} started by hand: pass -a run_id={run_id} to each shard's crawl; it closes itself when "
+          "the last site crawl ends", file=sys.stderr)
+    return 0
 
 
 def register(sub) -> None:
@@ -91,3 +118,6 @@ def register(sub) -> None:
     sh.add_argument("run")
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(func=cmd_show)
+    new = rsub.add_parser("new", help="a run for crawls started by hand (shards of one site share it); prints its id")
+    new.add_argument("--month", help="the survey month YYYY-MM (default: this month)")
+    new.set_defaults(func=cmd_new)

@@ -156,7 +156,10 @@ ORDER BY platforms DESC, countries DESC, months DESC, confirmed_offers DESC, net
 
 CRAWL_HEALTH = """
 SELECT s.name AS site, s.country, r.run_key AS run, to_char(sc.started_at, 'YYYY-MM-DD HH24:MI') AS started,
-       sc.status, coalesce(sc.reason, '') AS reason, sc.pages_fetched AS pages,
+       sc.status, coalesce(sc.reason, '') AS reason, sc.errors AS failed_requests,
+       (SELECT string_agg(format('%%s x%%s', e.key, e.value), '; ' ORDER BY e.value::int DESC, e.key)
+        FROM jsonb_each_text(coalesce(sc.stats->'error_reasons', '{}'::jsonb)) e) AS why_failed,
+       sc.pages_fetched AS pages,
        sc.listings_seen AS items, (sc.stats->'coverage'->>'title')::float AS title_coverage,
        (sc.stats->'coverage'->>'price')::float AS price_coverage,
        (sc.stats->'coverage'->>'seller')::float AS seller_coverage,

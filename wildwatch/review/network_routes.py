@@ -23,6 +23,8 @@ def graph(members: list[dict], links: list[dict], size: int = 360) -> dict:
     """Positions for a small picture: listings on a circle, coloured by platform; a line per shared key.
     Plain numbers for the template (drawn as inline SVG, no script)."""
     drawn = members[:MAX_DRAWN]
+    # The listings table numbers the members; the picture and the reasons use the same numbers.
+    numbers = {m["id"]: i for i, m in enumerate(members, start=1)}
     centre, radius = size / 2, size / 2 - 30
     at = {}
     nodes = []
@@ -32,6 +34,7 @@ def graph(members: list[dict], links: list[dict], size: int = 360) -> dict:
         x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
         at[m["id"]] = (round(x, 1), round(y, 1))
         nodes.append({"x": at[m["id"]][0], "y": at[m["id"]][1], "id": m["id"], "site": m["site"],
+                      "number": numbers[m["id"]], "title": m.get("title") or "",
                       "colour": platforms.index(m["site"]) % 6, "confirmed": m["decision"] == "confirmed"})
     edges = []
     for link in links:
@@ -39,7 +42,8 @@ def graph(members: list[dict], links: list[dict], size: int = 360) -> dict:
         for other in ids[1:]:  # a star from the first listing that has the key
             edges.append({"x1": at[ids[0]][0], "y1": at[ids[0]][1], "x2": at[other][0], "y2": at[other][1],
                           "kind": link["link_key"].split(":", 1)[0]})
-    return {"size": size, "nodes": nodes, "edges": edges, "platforms": platforms, "hidden": len(members) - len(drawn)}
+    return {"size": size, "nodes": nodes, "edges": edges, "platforms": platforms, "hidden": len(members) - len(drawn),
+            "numbers": numbers}
 
 
 def add(app, *, user, supervisor, csrf, connection, render, evidence_store, referrals_dir) -> None:
