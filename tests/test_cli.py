@@ -21,6 +21,7 @@ def test_queue_list_shows_the_candidates_of_a_crawl(crawl_env):
     queued_ids = {r["url"].rsplit("/", 1)[-1] for r in rows}
     assert set(want["should_queue"]) <= queued_ids
     assert all(r["site"] == "demo_cm" and r["terms"] and r["groups"] for r in rows)
+    assert {r["language"] for r in rows} <= {"fr", "en"} and "fr" in {r["language"] for r in rows}
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
 
     table = subprocess.run([*WILDWATCH, "queue", "list"], env=crawl_env, check=True, capture_output=True,

@@ -22,6 +22,17 @@ def test_each_listing_gets_its_own_language_on_a_chinese_site(title, language):
     assert detect(title, ["zh"]) == language
 
 
+@pytest.mark.parametrize("title, language", [
+    ("Tiger Balm red 19g x 3", "en"),  # product names in plain ASCII are not Vietnamese ...
+    ("bovine bone netsuke, Meiji period", "en"),
+    ("vong tay nga voi that", "vi"),  # ... Vietnamese typed without diacritics is
+    ("Sung te giac that 100%", "vi"),
+    ("Mat gau rung", "vi"),  # too short to tell: the site's language
+])
+def test_plain_ascii_names_on_a_vietnamese_site_are_not_taken_for_vietnamese(title, language):
+    assert detect(title, ["vi"]) == language
+
+
 def test_short_text_falls_back_to_the_site_language():
     assert detect("iPhone 12", ["zh"]) == "zh"
     assert detect("Ngà", ["vi", "en"]) == "vi"

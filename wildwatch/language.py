@@ -8,6 +8,10 @@ import re
 MIN_LETTERS = 12  # fewer letters than this ("iPhone 12", "Ngà") say too little: the site's language stands
 MIN_CJK = 3  # ideographs carry more per character
 MIN_CONFIDENCE = 0.60
+# Languages not written in plain ASCII: a longer plain-ASCII text the detector finds no trace of them in is not
+# theirs, even on their site ("Tiger Balm red 19g x 3" on Cho Tot). Vietnamese typed without its diacritics
+# ("ban nga voi") the detector still recognises, with confidence.
+NOT_ASCII = {"vi", "zh"}
 # What a listing may be written in: the surveyed languages and the other big marketplace languages. Letting the
 # detector choose among all 97 of its languages makes short titles land on neighbours ("pcm" for English).
 CANDIDATES = ("zh", "vi", "fr", "sw", "en", "es", "pt", "de", "it", "nl", "ru", "ar", "ja", "ko", "th", "id", "ms")
@@ -43,5 +47,9 @@ def detect(text: str | None, site_languages: list[str] | tuple[str, ...]) -> str
     best, p_best = ranked[0]
     if p_best < MIN_CONFIDENCE:
         in_site = [(lang, p) for lang, p in ranked[:2] if lang in site_languages]
-        return in_site[0][0] if in_site and in_site[0][1] >= 0.25 else fallback
+        if in_site and in_site[0][1] >= 0.25:
+            return in_site[0][0]
+        if fallback in NOT_ASCII and text.isascii() and dict(ranked).get(fallback, 0.0) < 0.05:
+            return "en"  # product and brand names in plain ASCII: the marketplaces' lingua franca
+        return fallback
     return best

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 def pending(conn, limit: int | None = None, site: str | None = None) -> list[dict]:
     sql = """
-        SELECT q.id AS queue_id, s.name AS site, s.country, l.title, l.url, l.price, l.currency, l.seller,
-               l.score, q.queued_at,
+        SELECT q.id AS queue_id, s.name AS site, s.country, l.language, l.title, l.url, l.price, l.currency,
+               l.seller, l.score, q.queued_at,
                coalesce(array_agg(DISTINCT m.term) FILTER (WHERE m.term IS NOT NULL), '{}') AS terms,
                coalesce(array_agg(DISTINCT m.product_group) FILTER (WHERE m.term IS NOT NULL), '{}') AS groups
         FROM review_queue q
