@@ -43,7 +43,7 @@ def test_every_page_but_login_needs_a_session(app_client):
     app = app_client.app
     for route in app.routes:
         path = getattr(route, "path", "")
-        if path in ("/login", "/healthz") or not hasattr(route, "methods"):
+        if path in ("/login", "/healthz", "/static/{name}") or not hasattr(route, "methods"):
             continue
         url = re.sub(r"\{[a-z_]+_id\}", "1", path).replace("{name}", "review.js")
         for method in route.methods - {"HEAD"}:
@@ -93,7 +93,20 @@ def test_the_audit_page_shows_analysts_their_own_trail_and_supervisors_everyone(
     app_client.post("/logout", data={"csrf_token": token})
     sign_in(app_client, "sam", "correct horse battery")
     everyone = app_client.get("/audit").text
-    assert "<td>bao</td><td>claim</td>" in everyone and "user_add" in everyone
+    # in words: who did what to which thing (linked), and what changed; the raw record folded away
+    assert '<td>bao</td><td>took</td>' in everyone and "<td>added a user</td>" in everyone
+    assert '<a href="/item/1">queue item 1</a>' in everyone and "review_queue" not in everyone.split("<details>")[0]
+    assert re.search(r"<li>status: pending → claimed</li>", everyone)
+    shown = re.sub(r"<details>.*?</details>", "", everyone, flags=re.S)
+    assert "{&#34;" not in shown and '{"' not in shown, "no JSON outside the folded record"
+
+
+def test_the_login_page_is_styled_and_only_the_apps_own_static_files_are_public(app_client):
+    assert '<link rel="stylesheet" href="/static/review.css">' in app_client.get("/login").text
+    css = app_client.get("/static/review.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert app_client.get("/static/../settings.py").status_code == 404
+    assert app_client.get("/static/app.py").status_code == 404
 
 
 def test_login_logout_and_wrong_password(app_client):

@@ -76,6 +76,35 @@ def test_an_undo_after_the_window_is_refused(conn, database_url, app_client):
     assert states(conn) == [(1, "decided", "amina")]
 
 
+def test_after_the_window_no_undo_is_offered_and_a_late_press_keeps_the_analyst_on_their_item(conn, database_url,
+                                                                                              app_client):
+    import re
+    import time
+
+    add_items(conn, 1)
+    client = TestClient(create_app(ReviewSettings(secret_key="x" * 40, database_url=database_url, undo_s=2)))
+    login(client)
+    token = csrf_of(client)
+    client.post("/next", data={"csrf_token": token})
+    done = client.post("/item/1/decide", data={"csrf_token": token, "decision": "confirmed"}, follow_redirects=False)
+    assert done.headers["location"] == "/item/2"
+    page = client.get("/item/2").text  # within the window: offered, with the seconds left for the page to drop it
+    assert re.search(r'action="/item/1/undo" class="inline" data-expires-in="[12]"', page)
+    assert '<input type="hidden" name="back" value="/item/2">' in page
+    time.sleep(2.1)
+    late = client.post("/item/1/undo", data={"csrf_token": token, "back": "/item/2"}, follow_redirects=False)
+    assert late.headers["location"] == "/item/2", "the analyst stays on the item they hold"
+    page = client.get("/item/2").text
+    assert '<p class="flash error" role="alert">Not undone: the 2 s to undo' in page
+    assert states(conn) == [(1, "decided", "amina"), (2, "claimed", "amina")], "nothing let go"
+    # a flash after the window never carries the button
+    client.post("/item/2/decide", data={"csrf_token": token, "decision": "legal"}, follow_redirects=False)
+    time.sleep(2.1)
+    assert "/item/2/undo" not in client.get("/").text
+    assert client.post("/item/1/undo", data={"csrf_token": token, "back": "https://evil.example/"},
+                       follow_redirects=False).headers["location"] == "/"
+
+
 def test_items_one_walks_away_from_are_let_go_at_once(app_client, conn):
     add_items(conn, 2)
     login(app_client)

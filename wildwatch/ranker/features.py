@@ -148,3 +148,68 @@ class Featurizer:
             setattr(self, name, vec)
         self.facts = {t: i for i, t in enumerate(doc["facts"])}
         return self
+
+
+LANGUAGE_NAMES = {"zh": "Chinese", "vi": "Vietnamese", "fr": "French", "sw": "Swahili", "en": "English",
+                  "es": "Spanish", "pt": "Portuguese", "de": "German", "?": "unknown"}
+KIND_NAMES = {"product": "product term", "code": "code word", "species": "species name", "context": "context word"}
+
+
+def _amount(power: int) -> str:
+    value = 10 ** power
+    for size, suffix in ((10**9, " billion"), (10**6, " million")):
+        if value >= size:
+            return f"{value // size:,}{suffix}"
+    return f"{value:,}"
+
+
+def _a(phrase: str) -> str:
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+
+
+def describe(feature: str, groups: dict[str, str] | None = None) -> str:
+    """A ranker feature in an analyst's words ("kw:none" -> "no keyword matched", "price:VND:7" -> "asking
+    price 10 million to 100 million VND"); text features and unknown ones stay as they are."""
+    groups = groups or {}
+    if feature.startswith(("chars '", "words '")):
+        kind, text = feature.split(" ", 1)
+        return ("the letters “" if kind == "chars" else "the word “") + text.strip("'") + "”"
+    head, _, rest = feature.partition(":")
+    parts = rest.split(":") if rest else []
+
+    def group(g: str) -> str:
+        label = groups.get(g, g.replace("_", " "))
+        return label[:1].lower() + label[1:] if not label[:2].isupper() else label
+    if feature == "kw:none":
+        return "no keyword matched"
+    if feature == "kw:disguised":
+        return "a disguised keyword (spacing, look-alike letters)"
+    if head == "kw" and len(parts) == 1:
+        return f"matched {_a(group(parts[0]))} keyword"
+    if head == "kw" and len(parts) == 2:
+        return _a(f"{group(parts[0])} {KIND_NAMES.get(parts[1], parts[1])}")
+    if head == "kwkind":
+        return f"matched {_a(KIND_NAMES.get(rest, rest))}"
+    if head == "kwfield" and len(parts) == 2:
+        return f"{_a(group(parts[1]))} keyword in the {parts[0]}"
+    if head == "term":
+        return f"the term “{rest}”"
+    if feature == "innocent:inside":
+        return "the keyword inside an innocent phrase (e.g. “ivory colour”)"
+    if feature == "innocent:near":
+        return "an innocent phrase near the keyword"
+    if head == "innocent":
+        return f"innocent context for {group(rest)}" if rest in groups else f"the innocent phrase “{rest}”"
+    if head == "lang":
+        return f"written in {LANGUAGE_NAMES.get(rest, rest)}"
+    if feature == "price:none":
+        return "no asking price"
+    if head == "price" and len(parts) == 2 and parts[1].lstrip("-").isdigit():
+        power = int(parts[1])
+        currency = "" if parts[0] == "?" else f" {parts[0]}"
+        return f"asking price {_amount(power)} to {_amount(power + 1)}{currency}"
+    if head == "site":
+        return f"on {rest}"
+    if head == "country":
+        return f"in {rest}"
+    return feature

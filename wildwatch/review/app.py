@@ -14,6 +14,7 @@ import psycopg2
 import hmac
 import re
 import secrets
+import time
 from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from pathlib import Path
@@ -37,6 +38,7 @@ from wildwatch.networks import queries as network_queries
 from wildwatch.review import hand_routes, network_routes, referral_routes, report_routes
 from wildwatch.review.network_routes import contact_label
 from wildwatch.review.highlight import segments
+from wildwatch.review import auditview
 from wildwatch.review.ranking import explain_ranking
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -68,6 +70,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     templates.env.filters["usd"] = money.about_usd
     templates.env.filters["unweighted"] = lambda reason: re.sub(r"^[+-]?\d+(\.\d+)?\s+", "", str(reason))
     templates.env.globals["rates_date"] = money.rates()["date"]
+    templates.env.globals.update(audit_entity=auditview.entity, audit_action=auditview.action,
+                                 audit_changes=auditview.changes, audit_raw=auditview.raw)
     app = FastAPI(title="wildwatch review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_s,
                        same_site="strict", https_only=settings.https_only, session_cookie="wildwatch_session")
@@ -180,10 +184,16 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
 
     def render(request: Request, name: str, **context):
+        # The Undo button shows only while the decision can still be taken back, and leaves when that ends.
+        undo, undo_left = request.session.pop("undo", None), 0
+        if isinstance(undo, dict):
+            undo_left = int(undo.get("until", 0) - time.time())
+            undo = undo.get("id") if undo_left > 0 else None
         return templates.TemplateResponse(request, name, {"user": getattr(request.state, "user", None),
                                                           "csrf": request.session.get("csrf"),
                                                           "flash": request.session.pop("flash", None),
-                                                          "undo": request.session.pop("undo", None), **context})
+                                                          "flash_kind": request.session.pop("flash_kind", None),
+                                                          "undo": undo, "undo_left": undo_left, **context})
 
     @functools.lru_cache(maxsize=1)
     def keyword_groups() -> dict[str, str]:
@@ -318,7 +328,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         with connection() as conn:
             rows = repository.my_decisions(conn, current["name"])
             progress = repository.progress(conn, current["name"], **working_slice(request))
-        return render(request, "mine.html", rows=rows, progress=progress)
+        return render(request, "mine.html", rows=rows, progress=progress, groups=keyword_groups())
 
     @app.post("/next", dependencies=[Depends(csrf)])
     def next_item(request: Request, current=Depends(user)):
@@ -343,7 +353,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             # Second reviews are blind: only supervisors see earlier decisions.
             earlier = quality.decisions(conn, queue_id) if is_supervisor(current) else []
             mine = claims.latest_decision(conn, queue_id, current["name"])
-            ranking = explain_ranking(conn, row)
+            ranking = explain_ranking(conn, row, groups=keyword_groups())
             linked = network_queries.linked_offers(conn, row["id"])
         spans = {"title": [], "description": [], "seller": [], "replies": [], "photo_text": []}
         for m in row["matches"]:
@@ -384,7 +394,7 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             group = claims.classified(decision, group, None)[0]
             request.session["flash"] = (f"Recorded on item {queue_id}: {decision.replace('_', ' ')}"
                                         + (f" ({group})" if group else "") + ".")
-            request.session["undo"] = queue_id
+            request.session["undo"] = {"id": queue_id, "until": time.time() + settings.undo_s}
         return advance(request, current["name"])
 
     @app.post("/item/{queue_id}/correct", dependencies=[Depends(csrf)])
@@ -404,13 +414,15 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         return RedirectResponse(f"/item/{queue_id}", status_code=303)
 
     @app.post("/item/{queue_id}/undo", dependencies=[Depends(csrf)])
-    def undo_decision(request: Request, queue_id: int, current=Depends(user)):
+    def undo_decision(request: Request, queue_id: int, back: str = Form("/"), current=Depends(user)):
         try:
             with connection() as conn:
                 withdrawn = claims.undo(conn, queue_id, current["name"], settings.undo_s, settings.lease_s)
         except claims.ClaimError as exc:
             request.session["flash"] = f"Not undone: {exc}."
-            return RedirectResponse("/", status_code=303)
+            request.session["flash_kind"] = "error"
+            # Back to the page the analyst was on (the next item they now hold), not away from it.
+            return RedirectResponse(back if re.fullmatch(r"/(item/[0-9]{1,18})?", back) else "/", status_code=303)
         request.session["flash"] = f"Undone: your decision on item {queue_id} ({withdrawn.replace('_', ' ')}) is withdrawn."
         return RedirectResponse(f"/item/{queue_id}", status_code=303)
 
@@ -530,7 +542,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         return Response(status_code=204)
 
     @app.get("/static/{name}")
-    def static(name: str, current=Depends(user)):
+    def static(name: str):
+        """The app's own style sheet and script: public (the login page is styled too); nothing else."""
         path = STATIC / name
         if name not in {p.name for p in STATIC.iterdir()}:
             raise HTTPException(status_code=404)

@@ -14,7 +14,7 @@ def _matcher():
     return registry.matcher_for()
 
 
-def explain_ranking(conn, row: dict, top: int = 6) -> dict | None:
+def explain_ranking(conn, row: dict, top: int = 6, groups: dict[str, str] | None = None) -> dict | None:
     """{version, score, threshold, features: [{feature, weight}]} or None when no model is active."""
     from wildwatch.ranker import registry
     from wildwatch.ranker.features import prepare
@@ -29,5 +29,8 @@ def explain_ranking(conn, row: dict, top: int = 6) -> dict | None:
     version, ranker = found
     record = registry.to_record(row)
     prepare([record], _matcher())
+    from wildwatch.ranker.features import describe
+
+    features = [{**f, "feature": describe(f["feature"], groups)} for f in ranker.explain(record, top=top)]
     return {"version": version, "score": float(ranker.score([record])[0]), "threshold": ranker.threshold,
-            "features": ranker.explain(record, top=top)}
+            "features": features}

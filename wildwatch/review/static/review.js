@@ -41,3 +41,10 @@ document.addEventListener("keydown", function (event) {
     navigator.sendBeacon(form.dataset.release, data);
   });
 })();
+
+// The Undo button goes when the decision can no longer be taken back (the server refuses it after that).
+(function () {
+  var form = document.querySelector("form[data-expires-in]");
+  if (!form) return;
+  setTimeout(function () { form.remove(); }, Math.max(0, parseInt(form.dataset.expiresIn, 10)) * 1000);
+})();
