@@ -219,27 +219,38 @@ def test_one_decision_for_a_group_of_near_identical_offers_gives_each_its_own(ap
                                 ("Vòng ngà voi thật giá tốt", 1.8)):
             cur.execute("INSERT INTO listings (site_id, url, title, score) VALUES (1, %s, %s, 3) RETURNING id",
                         (f"http://x/{priority}", title))
+            listing = cur.fetchone()[0]
             cur.execute("INSERT INTO review_queue (listing_id, run_id, priority) VALUES (%s, 1, %s)",
-                        (cur.fetchone()[0], priority))
+                        (listing, priority))
+            cur.execute("""INSERT INTO keyword_matches (listing_id, term, product_group, kind, field, span_start,
+                           span_end, matched_text) VALUES (%s, 'ngà voi', 'ivory', 'product', 'title', 5, 12, 'ngà voi')""",
+                        (listing,))
     login(app_client)
     page = app_client.get("/").text
     assert "3 near-identical offers" in page and 'href="/group?ids=2,3,4"' in page
     group = app_client.get("/group?ids=2,3,4").text
     assert all(t in group for t in ("Vòng ngà voi thật hàng đẹp", "Vòng ngà voi thật giá tốt", "confirmed (all 3)"))
+    # as on an item page: the product group the keywords name is filled in, and keys 1-4 press the buttons
+    assert '<input name="product_group" value="ivory"' in group
+    assert '<button name="decision" value="confirmed" data-key="1">1 · confirmed (all 3)</button>' in group
     # Someone else holds one of them: it is left alone.
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE review_queue SET status = 'claimed', claimed_by = 'bao', lease_expires_at = now() + "
                     "interval '10 minutes' WHERE id = 4")
     done = app_client.post("/group/decide", data={"csrf_token": csrf_of(app_client), "ids": "2,3,4",
-                                                  "decision": "confirmed", "product_group": "ivory"})
-    assert "Recorded confirmed (ivory) on 2 items (2, 3). Not yours to decide, left as they were: 4." in done.text
+                                                  "decision": "confirmed", "product_group": "ivory"},
+                           follow_redirects=False)
+    assert done.headers["location"] == "/item/1", "on to the next item, not back to the queue"
+    assert "Recorded confirmed (ivory) on 2 items (2, 3). Not yours to decide, left as they were: 4." in \
+        app_client.get("/item/1").text
     with conn.cursor() as cur:
         cur.execute("SELECT queue_id, decision, product_group, decided_by FROM review_decisions ORDER BY queue_id")
         assert cur.fetchall() == [(2, "confirmed", "ivory", "amina"), (3, "confirmed", "ivory", "amina")]
         cur.execute("SELECT action, entity_id FROM audit_log WHERE user_name = 'amina' AND action <> 'user_add' "
                     "ORDER BY id")
-        assert cur.fetchall() == [("claim", "2"), ("decide", "2"), ("claim", "3"), ("decide", "3")]
-    assert states(conn)[1:] == [(2, "decided", "amina"), (3, "decided", "amina"), (4, "claimed", "bao")]
+        assert cur.fetchall() == [("claim", "2"), ("decide", "2"), ("claim", "3"), ("decide", "3"), ("claim", "1")]
+    assert states(conn) == [(1, "claimed", "amina"), (2, "decided", "amina"), (3, "decided", "amina"),
+                            (4, "claimed", "bao")]
     assert app_client.get("/group?ids=2,x").status_code == 400
 
 

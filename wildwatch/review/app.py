@@ -304,8 +304,10 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
         """Near-identical items side by side: the analyst sees each before deciding for all of them."""
         with connection() as conn:
             rows = repository.items_brief(conn, group_ids(ids))
+        # Pre-filled as on an item page when the group's keywords name one product group.
+        groups = sorted({g for r in rows for g in r["groups"]})
         return render(request, "group.html", rows=rows, ids=",".join(str(r["id"]) for r in rows),
-                      decisions=claims.DECISIONS)
+                      decisions=claims.DECISIONS, suggested_group=groups[0] if len(groups) == 1 else "")
 
     @app.post("/group/decide", dependencies=[Depends(csrf)])
     def decide_group(request: Request, ids: str = Form(...), decision: str = Form(...), product_group: str = Form(""),
@@ -317,11 +319,12 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
             decided, skipped = claims.decide_group(conn, group_ids(ids), current["name"], decision, group,
                                                    species.strip()[:200] or None, note[:2000] or None,
                                                    second_review=settings.second_review, lease_s=settings.lease_s)
+        group = claims.classified(decision, group, None)[0]
         request.session["flash"] = (f"Recorded {decision.replace('_', ' ')}" + (f" ({group})" if group else "")
                                     + f" on {len(decided)} items ({', '.join(map(str, decided)) or 'none'})."
                                     + (f" Not yours to decide, left as they were: {', '.join(map(str, skipped))}."
                                        if skipped else ""))
-        return RedirectResponse("/", status_code=303)
+        return advance(request, current["name"])  # on to the next item, as after any decision
 
     @app.get("/mine", response_class=HTMLResponse)
     def my_decisions(request: Request, current=Depends(user)):

@@ -168,7 +168,9 @@ def items_brief(conn, queue_ids: list[int]) -> list[dict]:
                               CASE WHEN q.status = 'claimed' THEN q.claimed_by END AS claimed_by,
                               l.title, l.description, l.price, l.currency, l.seller, s.name AS site, s.country,
                               (SELECT p.id FROM listing_photos p WHERE p.listing_id = l.id
-                                 AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb
+                                 AND p.thumb_sha256 IS NOT NULL ORDER BY p.position LIMIT 1) AS thumb,
+                              coalesce((SELECT array_agg(DISTINCT m.product_group) FROM keyword_matches m
+                                        WHERE m.listing_id = l.id), '{}') AS groups
                        FROM review_queue q JOIN listings l ON l.id = q.listing_id JOIN sites s ON s.id = l.site_id
                        WHERE q.id = ANY(%s)""", (queue_ids,))
         found = {r["id"]: r for r in cur.fetchall()}

@@ -22,7 +22,8 @@ document.addEventListener("keydown", function (event) {
   var button = null;
   if (event.key === "n") button = document.getElementById("next");
   else if (event.key === "u") button = document.getElementById("undo");
-  else button = document.querySelector('#decide button[data-key="' + event.key + '"]');
+  else button = document.querySelector('#decide button[data-key="' + event.key + '"], '
+                                       + '#decide-group button[data-key="' + event.key + '"]');
   if (button) { event.preventDefault(); button.click(); }
 });
 
