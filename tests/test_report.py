@@ -252,6 +252,11 @@ def test_supervisors_open_past_reports_in_the_review_app_and_they_render_in_chro
         assert page.locator("#table-offers tbody tr").count() == len(report.tables["offers"])
         assert "象牙" in page.locator("#table-keyword_yield").inner_text()
         page.screenshot(path=str(tmp_path / "report.png"))
+        # at a laptop's 1366x768 the page is no wider than the window: wide tables scroll inside their box
+        page.set_viewport_size({"width": 1366, "height": 768})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        wrapped = page.eval_on_selector_all("table", "ts => ts.map(t => t.parentElement.className)")
+        assert wrapped and set(wrapped) == {"table-wrap"}
         browser.close()
     assert errors == []
 
@@ -305,3 +310,22 @@ def test_the_report_says_how_far_review_has_got_and_reads_as_analysts_expect(con
     offers_table = html[html.index('id="table-offers"'):html.index("</table>", html.index('id="table-offers"'))]
     assert "live birds" in offers_table or "big cats" in offers_table
     assert "big_cats" not in offers_table and "live_birds" not in offers_table
+
+
+def test_every_trend_panel_names_its_months():
+    from wildwatch.report import plots
+
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    trend = [{"product_group": g, "month": m, "queued": 3, "confirmed": 1}
+             for g in ("ivory", "pangolin", "big_cats", "rhino_horn", "reptiles") for m in months]
+    labels = []
+    original = plots.png_data_uri
+    try:
+        plots.png_data_uri = lambda fig: labels.extend(
+            [[t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+             for ax in fig.axes if ax.get_visible() and ax.axison]) or "data:"
+        plots.trend_small_multiples(trend, months, "trend")
+    finally:
+        plots.png_data_uri = original
+    assert len(labels) == 5 and all(panel == ["Jan 26", "Mar 26", "May 26", "Jul 26", "Sep 26", "Nov 26"]
+                                    for panel in labels), labels

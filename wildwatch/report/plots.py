@@ -2,6 +2,8 @@
 CJK-capable font so Chinese and Vietnamese labels render."""
 from __future__ import annotations
 
+import calendar
+
 import base64
 import io
 
@@ -32,6 +34,12 @@ def png_data_uri(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _month_label(month: str) -> str:
+    """'2026-11' -> 'Nov 26': short enough for six to a panel."""
+    year, number = month.split("-")[:2]
+    return f"{calendar.month_abbr[int(number)]} {year[2:]}"
+
+
 def trend_small_multiples(trend: list[dict], months: list[str], title: str) -> str | None:
     """One panel per product group: confirmed offers (line) and candidates queued (grey), per month."""
     groups = sorted({r["product_group"] for r in trend})
@@ -52,7 +60,11 @@ def trend_small_multiples(trend: list[dict], months: list[str], title: str) -> s
         ax.set_ylabel("listings per month")
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # listings are counted: no 0.5 ticks
-        ax.set_xticks(x[::3], [months[i] for i in x[::3]], rotation=0)
+        # Every panel carries its own month labels (shared axes would label the bottom row only), as many
+        # as fit a panel's width.
+        step = max(1, -(-len(months) // 6))
+        ax.set_xticks(x[::step], [_month_label(months[i]) for i in x[::step]], rotation=0)
+        ax.tick_params(axis="x", labelbottom=True, labelsize=7)
     for ax in list(axes.flat)[len(groups):]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
