@@ -11,7 +11,7 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy_playwright.page import PageMethod
 
-from spiders import browser
+from spiders import browser, quietlog
 from spiders.signals import listing_page_failed
 from spiders.extract import extract_detail, extract_search, next_search_url
 from wildwatch import config, keywords
@@ -38,6 +38,8 @@ class MarketplaceSpider(scrapy.Spider):
         self.shard, self.shards = int(shard), int(shards)
         if not 0 <= self.shard < self.shards:
             raise ValueError(f"no shard {shard} of {shards}: shard counts from 0 and must be below shards")
+        quietlog.install()
+        self.failures = quietlog.FailureLog(self.logger)
         self.site_id: int | None = None  # set by the CrawlRunRecorder extension when the crawl opens
         self.keyword_ids: dict = {}
         self.abort_reason: str | None = None
@@ -186,7 +188,7 @@ class MarketplaceSpider(scrapy.Spider):
         errors = self.crawler.stats.get_value("wildwatch/error_reasons") or {}
         errors[key] = errors.get(key, 0) + 1
         self.crawler.stats.set_value("wildwatch/error_reasons", errors)
-        self.logger.warning("request failed: %s (%s)", failure.request.url, key)
+        self.failures.failed(failure.request.url, key)
         if "listing_url" in failure.request.meta:
             self.crawler.signals.send_catch_log(listing_page_failed, spider=self,
                                                 url=failure.request.meta["listing_url"], reason=key)

@@ -133,10 +133,14 @@ def test_a_site_that_is_down_is_recorded_as_failed_and_stored_listings_stay(craw
     stored = count(conn, "listings")
     assert stored > 0
     monkeypatch.setenv("WILDWATCH_BASE_URL__DEMO_VN", f"http://127.0.0.1:{free_port()}")
-    crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi")
+    dead = crawl("demo_vn", dict(os.environ), "-a", "queries=ngà voi,sừng tê giác,vảy tê tê,cao hổ,mật gấu")
     record = runs.site_crawl(conn, latest_run(conn), "demo_vn")
     assert record["status"] == "failed" and "Connection refused" in record["reason"], record
     assert count(conn, "listings") == stored
+    # its log: a few failures as examples and the one reason, no tracebacks, no line per retry
+    assert "Traceback" not in dead.stderr and "Gave up retrying" not in dead.stderr
+    assert dead.stderr.count("request failed:") <= 3 and "counted on the run, not logged" in dead.stderr
+    assert "demo_vn: failed" in dead.stderr
 
 
 class _Always500(BaseHTTPRequestHandler):
