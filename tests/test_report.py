@@ -329,3 +329,38 @@ def test_every_trend_panel_names_its_months():
         plots.png_data_uri = original
     assert len(labels) == 5 and all(panel == ["Jan 26", "Mar 26", "May 26", "Jul 26", "Sep 26", "Nov 26"]
                                     for panel in labels), labels
+
+
+@pytest.mark.parametrize("text, unit, amount", [
+    ("Ngà voi 1kg giá tốt", "kg", 1.0), ("Vảy tê tê 500 gam", "kg", 0.5), ("象牙 200克 手镯", "kg", 0.2),
+    ("老象牙 1 斤", "kg", 0.5), ("sừng tê giác 2 lạng", "kg", 0.2), ("Ivoire 1,5 kilo", "kg", 1.5),
+    ("Ivory bangle 3 pcs", "piece", 3.0), ("Pembe vipande 5", "piece", 5.0), ("象牙筷子 10 件", "piece", 10.0),
+    ("Samsung 5G, vòng ngà", None, None), ("Vòng tay ngà voi", None, None),
+])
+def test_a_stated_weight_or_number_of_pieces_is_read_in_the_surveyed_languages(text, unit, amount):
+    from wildwatch.report.prices import quantity
+
+    found = quantity(text)
+    assert (found.unit, found.amount) == (unit, amount) if unit else found is None
+
+
+def test_prices_give_median_quartiles_usd_change_and_per_unit_and_set_apart_lots_and_placeholders():
+    from wildwatch import money
+    from wildwatch.report.prices import table
+
+    def offer(price, title="vòng ngà", currency="VND", country="VN"):
+        return {"product_group": "ivory", "country": country, "price": price, "currency": currency,
+                "title": title, "description": ""}
+    now = [offer(4_000_000), offer(6_000_000), offer(8_000_000), offer(20_000_000, "ngà voi 1kg"),
+           offer(999_999), offer(1), offer(9_000_000, "lô 50kg ngà"), offer(None)]
+    before = [offer(5_000_000), offer(7_000_000)]
+    (row,) = table(now, before)
+    rate = float(money.rates()["usd_per_unit"]["VND"])
+    assert row["offers"] == 4 and row["median"] == 7_000_000 and (row["q1"], row["q3"]) == (5_500_000, 11_000_000)
+    assert abs(row["median_usd"] - 7_000_000 * rate) < 1e-6 and abs(row["median_usd_prev"] - 6_000_000 * rate) < 1e-6
+    assert abs(row["change"] - (7 / 6 - 1)) < 1e-9
+    assert row["priced_by_weight"] == 1 and abs(row["usd_per_kg"] - 20_000_000 * rate) < 1e-6
+    assert row["set_apart"] == "1 lot, 1 no price, 2 placeholder price"
+    # another currency in the same country is its own row; a month without offers has no change
+    rows = table(now + [offer(150, currency="USD")], [])
+    assert [(r["currency"], r["offers"], r["change"]) for r in rows] == [("USD", 1, None), ("VND", 4, None)]

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from wildwatch.contacts import KINDS
 from wildwatch.ranker import audit
-from wildwatch.report import plots, queries, terms
+from wildwatch.report import plots, prices, queries, terms
 from wildwatch.review.export import _cell
 
 # name -> (title, columns). The order here is the order in the report, the CSVs and the workbook.
@@ -28,6 +28,11 @@ TABLES = {
     "hand_finds": ("Offers found by hand (social groups, messengers), apart from crawled ones",
                    ["platform", "country", "found_by_hand", "confirmed"]),
     "species": ("Confirmed offers by species, as analysts recorded them", ["species", "product_group", "confirmed"]),
+    "prices": ("Asking prices of confirmed offers by product group and country (asking, not sale prices; US$ at "
+               "the shipped rates; placeholder prices and wholesale lots set apart)",
+               ["product_group", "country", "currency", "offers", "median", "q1", "q3", "median_usd",
+                "median_usd_prev", "change", "usd_per_kg", "priced_by_weight", "usd_per_piece", "priced_by_piece",
+                "set_apart"]),
     "trend": ("Twelve-month trend per product group",
               ["product_group", "month", "queued", "confirmed"]),
     "lifecycle": ("Listings new, seen again and gone since last month", ["platform", "new", "seen_again", "gone"]),
@@ -106,6 +111,9 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
         t["offers"] = queries.fetch(conn, queries.OFFERS, p)
         t["hand_finds"] = queries.fetch(conn, queries.HAND, p)
         t["species"] = queries.fetch(conn, queries.SPECIES, p)
+        offers = queries.fetch(conn, queries.PRICES, p)
+        t["prices"] = prices.table([o for o in offers if o["period"] == period],
+                                   [o for o in offers if o["period"] != period])
         t["trend"] = queries.fetch(conn, queries.TREND, p)
         t["lifecycle"] = queries.fetch(conn, queries.LIFECYCLE, p)
         t["referrals"] = queries.fetch(conn, queries.REFERRALS, p)
@@ -133,6 +141,7 @@ def build_report(conn, month: str, country: str | None = None, public: bool = Fa
     scope = f" ({country})" if country else ""
     report.plots["trend"] = plots.trend_small_multiples(t["trend"], months,
                                                         f"Offers per product group, {months[0]} to {months[-1]}{scope}")
+    report.plots["prices"] = plots.price_ranges(t["prices"], f"Asking prices of confirmed offers, {month}{scope}")
     report.plots["removals"] = plots.removal_bars(t["referrals"], f"Removal of listings referred in {month}{scope}")
     return report
 
@@ -149,11 +158,18 @@ PERCENT_COLUMNS = {"share", "share_low", "share_high",
                    "seller_coverage"}
 
 
+MONEY_COLUMNS = {"median", "q1", "q3", "median_usd", "median_usd_prev", "usd_per_kg", "usd_per_piece"}
+
+
 def _fmt(column: str, value) -> str:
     if value is None:
         return ""
     if column in PERCENT_COLUMNS:
         return f"{value:.0%}"
+    if column == "change":
+        return f"{value:+.0%}"
+    if column in MONEY_COLUMNS:
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):

@@ -93,3 +93,32 @@ def removal_bars(referrals: list[dict], title: str) -> str | None:
     ax.set_title(title)
     ax.legend(frameon=False, loc="lower right")
     return png_data_uri(fig)
+
+
+def price_ranges(rows: list[dict], title: str) -> str | None:
+    """Median asking price in US$ per product group and country, with the middle half (Q1 to Q3) as a bar,
+    on a log scale (a bird and a rhino horn differ by four orders of magnitude)."""
+    from wildwatch import money
+
+    shown = []
+    for r in rows:
+        if r["median_usd"] is None or not r["offers"]:
+            continue
+        to_usd = r["median_usd"] / r["median"] if r["median"] else None
+        low, high = (r["q1"] * to_usd, r["q3"] * to_usd) if to_usd else (r["median_usd"], r["median_usd"])
+        shown.append((f"{r['product_group'].replace('_', ' ')}, {r['country']} (n={r['offers']})",
+                      r["median_usd"], low, high))
+    if not shown:
+        return None
+    _style()
+    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.4 * len(shown)))
+    y = list(range(len(shown)))
+    for i, (_, median, low, high) in enumerate(shown):
+        ax.plot([low, high], [i, i], color="#9dc3e6", linewidth=6, solid_capstyle="butt")
+        ax.plot([median], [i], marker="o", color="#1f4e79")
+    ax.set_yticks(y, [s[0] for s in shown])
+    ax.set_xscale("log")
+    ax.set_xlabel(f"asking price, US$ (rates of {money.rates()['date']}); dot: median, bar: middle half")
+    ax.set_title(title)
+    ax.invert_yaxis()
+    return png_data_uri(fig)

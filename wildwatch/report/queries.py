@@ -194,6 +194,19 @@ FROM report_items WHERE period = %(month)s
 """
 
 
+# Confirmed offers of the month and the month before with the asking price seen in that month's survey (the
+# listing's latest price when that survey recorded none), for the prices table (report/prices.py).
+PRICES = """
+SELECT ri.period, ri.product_group, ri.country, coalesce(si.price, l.price) AS price,
+       CASE WHEN si.price IS NOT NULL THEN si.currency ELSE l.currency END AS currency, l.title, l.description
+FROM report_items ri JOIN listings l ON l.id = ri.listing_id
+LEFT JOIN LATERAL (SELECT s.price, s.currency FROM sightings s JOIN crawl_runs r ON r.id = s.run_id
+                   WHERE s.listing_id = ri.listing_id AND r.period = ri.period AND s.price IS NOT NULL
+                   ORDER BY s.seen_at DESC LIMIT 1) si ON true
+WHERE ri.confirmed AND ri.period IN (%(month)s, %(prev)s)
+"""
+
+
 def params(month: dt.date, country: str | None) -> dict:
     return {"month": month, "prev": add_months(month, -1), "next": add_months(month, 1),
             "start": add_months(month, -11), "country": country, "min_decided": 3}
