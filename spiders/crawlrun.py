@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 
+import psycopg2
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
@@ -97,14 +98,19 @@ class CrawlRunRecorder:
             return
         try:
             db.migrate(conn)
+            known = True
             if run_id is not None:
                 with conn.cursor() as cur:
                     cur.execute("SELECT 1 FROM crawl_runs WHERE id = %s", (run_id,))
-                    if cur.fetchone() is None:
-                        raise UnknownRun(f"no survey run {run_id}: omit -a run_id for a run of this crawl's own, "
-                                         "or start one (`wildwatch runs list` shows them)")
+                    known = cur.fetchone() is not None
+        except psycopg2.Error as exc:  # a database that drops connections: the pipelines' retries and spool cope
+            log.warning("could not check the database before the crawl (%s)", exc)
+            return
         finally:
             conn.close()
+        if not known:
+            raise UnknownRun(f"no survey run {run_id}: omit -a run_id for a run of this crawl's own, "
+                             "or start one (`wildwatch runs list` shows them)")
 
     def spider_opened(self, spider):
         kb = keywords.load(config.load().keywords_dir)
