@@ -77,11 +77,14 @@ class LocalS3:
             if port + 10000 <= 65535 and port not in ports:
                 ports.append(port)
         self.port = ports[3]
+        self.stop()  # a failed attempt's process, if it lingers
         self.process = subprocess.Popen(
             [weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
              f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
              "-master.volumeSizeLimitMB=64", "-volume.max=0", "-s3", f"-s3.port={self.port}",
-             f"-s3.config={config}"],
+             # its Iceberg and Lance catalogs listen on fixed ports (8181, 9101) by default: a second server
+             # on the machine (two test workers) would die on them
+             "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}"],
             stdout=open(self.home / "weed.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
