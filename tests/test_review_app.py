@@ -95,7 +95,8 @@ def test_the_audit_page_shows_analysts_their_own_trail_and_supervisors_everyone(
     everyone = app_client.get("/audit").text
     # in words: who did what to which thing (linked), and what changed; the raw record folded away
     assert '<td>bao</td><td>took</td>' in everyone and "<td>added a user</td>" in everyone
-    assert '<a href="/item/1">queue item 1</a>' in everyone and "review_queue" not in everyone.split("<details>")[0]
+    table = everyone.split('<table id="audit">')[1]
+    assert '<a href="/item/1">queue item 1</a>' in table and "review_queue" not in table.split("<details>")[0]
     assert re.search(r"<li>status: pending → claimed</li>", everyone)
     shown = re.sub(r"<details>.*?</details>", "", everyone, flags=re.S)
     assert "{&#34;" not in shown and '{"' not in shown, "no JSON outside the folded record"
@@ -256,8 +257,8 @@ def test_keyboard_shortcuts_in_chromium(app_client, database_url, conn):
         page.wait_for_url(base + "/")
         page.click("text=Audit")
         page.wait_for_url(base + "/audit")
-        assert page.locator("#audit tr:nth-child(2) td:nth-child(3)").inner_text() == "decide"
-        assert '"decision": "confirmed"' in page.locator("#audit tr:nth-child(2)").inner_text()
+        assert page.locator("#audit tr:nth-child(2) td:nth-child(3)").inner_text() == "decided"
+        assert "decision: confirmed" in page.locator("#audit tr:nth-child(2) ul.changes").inner_text()
         browser.close()
     with conn.cursor() as cur:
         cur.execute("SELECT decision FROM review_decisions")

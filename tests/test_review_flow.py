@@ -40,7 +40,7 @@ def test_an_analyst_undoes_the_last_decision_within_the_window_and_the_audit_kee
                            follow_redirects=False)
     assert done.headers["location"] == "/item/2"
     page = app_client.get("/item/2").text
-    assert 'action="/item/1/undo"' in page and "Undo (u)" in page
+    assert 'action="/item/1/undo"' in page and "Undo (u, " in page
     assert 'action="/item/1/undo"' not in app_client.get("/item/2").text, "offered once, on the next page"
 
     undone = app_client.post("/item/1/undo", data={"csrf_token": token}, follow_redirects=False)

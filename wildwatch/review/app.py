@@ -71,7 +71,9 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     templates.env.filters["unweighted"] = lambda reason: re.sub(r"^[+-]?\d+(\.\d+)?\s+", "", str(reason))
     templates.env.globals["rates_date"] = money.rates()["date"]
     templates.env.globals.update(audit_entity=auditview.entity, audit_action=auditview.action,
-                                 audit_changes=auditview.changes, audit_raw=auditview.raw)
+                                 audit_changes=auditview.changes, audit_raw=auditview.raw,
+                                 audit_actions=auditview.ACTIONS,
+                                 audit_entities={k: v[0] for k, v in auditview.ENTITIES.items()})
     app = FastAPI(title="wildwatch review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_s,
                        same_site="strict", https_only=settings.https_only, session_cookie="wildwatch_session")
