@@ -80,7 +80,10 @@ def test_the_report_estimates_missed_offers_with_an_interval(conn, month):
     assert rows["offers missed by the filter: ivory"]["confirmed"] == 3
     offers = report.tables["offers"]
     assert sum(r["queued"] for r in offers) == 40  # what the filter queued; the 30 audit items are not "queued"
-    assert sum(r["confirmed"] for r in offers) == 23  # but the 3 offers they found are offers
+    assert sum(r["confirmed"] for r in offers) == 23  # but the 3 offers they found are offers ...
+    # ... said apart, so no row reads "queued 2, confirmed 3" without saying why
+    assert (sum(r["confirmed_of_queued"] for r in offers), sum(r["found_by_audit"] for r in offers)) == (20, 3)
+    assert all(r["confirmed_of_queued"] <= r["queued"] for r in offers)
     precision = rows["precision of the queue (confirmed / decided)"]
     assert (precision["decided"], precision["confirmed"]) == (40, 20) and precision["share"] == pytest.approx(0.5)
 

@@ -61,6 +61,9 @@ def test_every_number_in_the_report_matches_the_raw_tables(conn, history, tmp_pa
            [r["queued"], r["confirmed"], r["queued_prev"], r["confirmed_prev"]] for r in t["offers"]}
     assert got == dict(expect) and len(got) >= 10
     assert all(r["confirmed_change"] == r["confirmed"] - r["confirmed_prev"] for r in t["offers"])
+    # audit finds are counted apart: confirmed = confirmed of the queued + found by the blind audit
+    assert all(r["confirmed"] == r["confirmed_of_queued"] + r["found_by_audit"]
+               and r["confirmed_of_queued"] <= r["queued"] for r in t["offers"])
     assert {r["country"] for r in t["offers"]} == {"CN", "VN", "CM", "TZ"}
 
     # Trend: twelve months per group.

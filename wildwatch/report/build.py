@@ -18,13 +18,15 @@ from wildwatch.review.export import _cell
 # name -> (title, columns). The order here is the order in the report, the CSVs and the workbook.
 # Tables whose count columns add up to something meaningful: they get a totals row.
 TOTALS = ("offers", "species", "lifecycle")
-COUNTS = {"found_by_hand", "queued", "confirmed", "queued_prev", "confirmed_prev", "confirmed_change", "new",
+COUNTS = {"found_by_hand", "queued", "confirmed_of_queued", "found_by_audit", "confirmed", "queued_prev", "confirmed_prev", "confirmed_change", "new",
           "seen_again", "gone"}
 LINK_KINDS = {**KINDS, "seller": "seller account"}
 TABLES = {
-    "offers": ("Candidates queued and offers confirmed, by product group, platform, country and language",
-               ["product_group", "platform", "country", "language", "queued", "confirmed", "queued_prev",
-                "confirmed_prev", "confirmed_change"]),
+    "offers": ("Candidates queued and offers confirmed, by product group, platform, country and language "
+               "(confirmed = confirmed of the queued + found by the blind audit among listings the filter did not "
+               "queue)",
+               ["product_group", "platform", "country", "language", "queued", "confirmed_of_queued",
+                "found_by_audit", "confirmed", "queued_prev", "confirmed_prev", "confirmed_change"]),
     "hand_finds": ("Offers found by hand (social groups, messengers), apart from crawled ones",
                    ["platform", "country", "found_by_hand", "confirmed"]),
     "species": ("Confirmed offers by species, as analysts recorded them", ["species", "product_group", "confirmed"]),

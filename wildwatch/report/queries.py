@@ -38,9 +38,12 @@ LEFT JOIN LATERAL (SELECT d.decision, d.product_group, d.species, d.decided_by F
 LEFT JOIN top_group tg ON tg.listing_id = scope.listing_id
 """
 
-# "queued": what the filter queued; blind audit items count only as confirmed offers, once confirmed.
+# "queued": what the filter queued; blind audit items count only as confirmed offers, once confirmed, and apart
+# ("found_by_audit"): a row never reads "queued 2, confirmed 3" without saying where the third came from.
 OFFERS = """
 WITH cur AS (SELECT product_group, platform, country, language, count(*) FILTER (WHERE NOT audit) AS queued,
+                    count(*) FILTER (WHERE confirmed AND NOT audit) AS confirmed_of_queued,
+                    count(*) FILTER (WHERE confirmed AND audit) AS found_by_audit,
                     count(*) FILTER (WHERE confirmed) AS confirmed
              FROM report_items WHERE period = %(month)s GROUP BY 1, 2, 3, 4),
 prev AS (SELECT product_group, platform, country, language, count(*) FILTER (WHERE NOT audit) AS queued,
@@ -48,7 +51,8 @@ prev AS (SELECT product_group, platform, country, language, count(*) FILTER (WHE
          FROM report_items WHERE period = %(prev)s GROUP BY 1, 2, 3, 4)
 SELECT coalesce(c.product_group, p.product_group) AS product_group, coalesce(c.platform, p.platform) AS platform,
        coalesce(c.country, p.country) AS country, coalesce(c.language, p.language) AS language,
-       coalesce(c.queued, 0) AS queued, coalesce(c.confirmed, 0) AS confirmed,
+       coalesce(c.queued, 0) AS queued, coalesce(c.confirmed_of_queued, 0) AS confirmed_of_queued,
+       coalesce(c.found_by_audit, 0) AS found_by_audit, coalesce(c.confirmed, 0) AS confirmed,
        coalesce(p.queued, 0) AS queued_prev, coalesce(p.confirmed, 0) AS confirmed_prev,
        coalesce(c.confirmed, 0) - coalesce(p.confirmed, 0) AS confirmed_change
 FROM cur c FULL JOIN prev p USING (product_group, platform, country, language)
