@@ -52,16 +52,16 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start(port: int = 8080, celery: bool = False, extra_services: dict | None = None) -> int:
-    """The services, each once (a running one is left alone). celery: the CeleryExecutor, with
-    extra_services (name -> (airflow arguments, extra environment)) such as the workers."""
+def start(port: int = 8080, executor_env=None, extra_services: dict | None = None) -> int:
+    """The services, each once (a running one is left alone). executor_env(settings, metadata_url) -> the
+    settings of another executor (wildwatch/cluster.py: Celery), with extra_services (name -> (airflow
+    arguments, extra environment)) such as the workers. Passed in, so this module imports no caller."""
     settings = config.load()
     db.ready(settings)
     env = {**os.environ, **airflow_env(settings, api_port=port)}
+    celery = executor_env is not None
     if celery:
-        from wildwatch.cluster import celery_env
-
-        env.update(celery_env(settings, env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
+        env.update(executor_env(settings, env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
     airflow = airflow_cli()
     logs = settings.var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,7 @@ def start(port: int = 8080, workers: int = 2) -> int:
     extra_services = {f"worker-w{i}": (["celery", "worker", "--celery-hostname", f"w{i}@%h", "--skip-serve-logs"],
                                        {"WILDWATCH_WORKER": f"w{i}"})
                       for i in range(1, workers + 1)}
-    return airflow_services.start(port, celery=True, extra_services=extra_services)
+    return airflow_services.start(port, executor_env=celery_env, extra_services=extra_services)
 
 
 def stop() -> int:

@@ -1,4 +1,5 @@
-"""`wildwatch` command groups that have grown past a few lines, one module each; `wildwatch/cli.py` wires them."""
+"""`wildwatch` command groups, one module each (`register(sub)` adds its subcommands); `wildwatch/cli.py` wires
+them. Helpers every group uses live here."""
 
 
 def fail(message: str) -> int:
@@ -31,3 +32,12 @@ def with_db(settings, work):
         return work(conn)
     finally:
         conn.close()
+
+
+def ensure_db(settings) -> str:
+    """The database URL; the self-managed cluster is started when no URL is configured (not migrated)."""
+    from wildwatch import db
+
+    if settings.manages_local_db:
+        db.local_cluster(settings).start()
+    return db.database_url(settings)

@@ -18,8 +18,8 @@ from wildwatch.review.export import _cell
 # name -> (title, columns). The order here is the order in the report, the CSVs and the workbook.
 # Tables whose count columns add up to something meaningful: they get a totals row.
 TOTALS = ("offers", "species", "lifecycle")
-COUNTS = {"found_by_hand", "queued", "confirmed_of_queued", "found_by_audit", "confirmed", "queued_prev", "confirmed_prev", "confirmed_change", "new",
-          "seen_again", "gone"}
+COUNTS = {"found_by_hand", "queued", "confirmed_of_queued", "found_by_audit", "confirmed", "queued_prev",
+          "confirmed_prev", "confirmed_change", "new", "seen_again", "gone"}
 LINK_KINDS = {**KINDS, "seller": "seller account"}
 TABLES = {
     "offers": ("Candidates queued and offers confirmed, by product group, platform, country and language "

@@ -1,0 +1,82 @@
+"""Long-running services: `wildwatch review` (the analysts' app), `airflow` (UI, scheduler, DAG processor),
+`cluster` (Redis, Airflow with Celery and N workers) and `pools` (one Airflow pool per site)."""
+from __future__ import annotations
+
+import json
+
+from wildwatch import db
+from wildwatch.commands import ensure_db
+
+
+def cmd_review(args, settings) -> int:
+    import uvicorn
+
+    from wildwatch.review.app import create_app
+
+    ensure_db(settings)
+    conn = db.connect()
+    try:
+        db.migrate(conn)
+    finally:
+        conn.close()
+    print(f"review app on http://{args.host}:{args.port}  (add users with `wildwatch users add NAME --role analyst`)")
+    # Forwarded headers are handled by the app, from WILDWATCH_TRUSTED_PROXIES only (uvicorn would trust
+    # 127.0.0.1 by default: any local process could then claim any address).
+    if args.workers > 1:  # processes, each with its own app; sessions and throttling live in the database
+        uvicorn.run("wildwatch.review.app:create_app", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level="warning", proxy_headers=False)
+    else:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
+    return 0
+
+
+def cmd_airflow(args, settings) -> int:
+    from wildwatch import airflow_services
+
+    if args.action == "start":
+        return airflow_services.start(args.port)
+    if args.action == "stop":
+        return airflow_services.stop()
+    return airflow_services.status()
+
+
+def cmd_cluster(args, settings) -> int:
+    from wildwatch import cluster
+
+    if args.action == "start":
+        return cluster.start(args.port, args.workers)
+    return cluster.stop() if args.action == "stop" else cluster.status()
+
+
+def cmd_pools(args, settings) -> int:
+    from wildwatch import pools
+
+    if args.action == "show":
+        print(json.dumps(pools.spec(), indent=2))
+        return 0
+    for name, pool in pools.sync().items():
+        print(f"{name}: {pool['slots']} slot(s)")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("review", help="serve the analysts' review app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8700)
+    p.add_argument("--workers", type=int, default=1, help="server processes (production: about one per core)")
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("airflow", help="Airflow UI, scheduler and DAG processor on 127.0.0.1")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_airflow)
+
+    p = sub.add_parser("cluster", help="Redis, Airflow with the CeleryExecutor and N workers, on 127.0.0.1")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("--port", type=int, default=8080, help="the Airflow UI/API port")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_cluster)
+
+    p = sub.add_parser("pools", help="one Airflow pool per site, slots = the site's concurrency")
+    p.add_argument("action", choices=["sync", "show"], help="sync: create/update them in Airflow; show: print JSON")
+    p.set_defaults(func=cmd_pools)
