@@ -31,6 +31,10 @@ from wildwatch.locals3 import LocalS3  # noqa: E402
 
 
 def crawl(site: str, env: dict) -> tuple[float, dict, int]:
+    # Each crawl on an empty database: an incremental survey would otherwise skip the pages (and the evidence)
+    # the previous crawl already kept, and measure nothing.
+    with db.transaction() as conn, conn.cursor() as cur:
+        cur.execute("TRUNCATE crawl_runs, listings CASCADE")
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", f"site={site}"], cwd=ROOT, env=env,
                    check=True, capture_output=True)

@@ -2,7 +2,7 @@
 
 Creates a scratch database on the project's PostgreSQL (dropped afterwards), seeds a synthetic six-month
 history (wildwatch/demo/history.py), and times build + write of the month's report.
-Run: .venv/bin/python bench/report.py [--screenshot docs/report-example.png]
+Run: .venv/bin/python bench/report.py [--screenshot docs/report-1366]
 """
 from __future__ import annotations
 
@@ -25,24 +25,40 @@ from wildwatch.report.build import build_report, write  # noqa: E402
 SCRATCH = "wildwatch_bench_report"
 
 
-def screenshot(html: Path, out: Path) -> None:
+# The report as a supervisor sees it on a 1366x768 laptop: its first screen, then screens scrolled to these.
+SECTIONS = {"first": None, "prices": "prices", "missed": "filter_quality", "crawl-health": "crawl_health"}
+
+
+def screenshot(html: Path, out: Path) -> list[Path]:
+    """out-first.png, out-prices.png, out-missed.png, out-crawl-health.png (out: a path without .png)."""
     from playwright.sync_api import sync_playwright
 
     from spiders.browser import CHROMIUM_ARGS, chromium_path
 
+    written = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 1500})
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(html.as_uri())
-        page.screenshot(path=str(out))
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        print(f"page width at 1366 px: {wide} px")
+        for name, anchor in SECTIONS.items():
+            top = page.evaluate(f"document.getElementById('{anchor}').offsetTop - 8") if anchor else 0
+            page.evaluate(f"window.scrollTo(0, {top})")
+            path = out.with_name(f"{out.name.removesuffix('.png')}-{name}.png")
+            page.screenshot(path=str(path))
+            written.append(path)
         browser.close()
+    return written
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-platform", type=int, default=7000, help="new listings per platform and month")
     parser.add_argument("--months", type=int, default=6, help="months of history before and including the report's")
-    parser.add_argument("--screenshot", type=Path, help="write a PNG of the report's first page here")
+    parser.add_argument("--screenshot", type=Path, metavar="PREFIX",
+                        help="write PNGs of the report at 1366x768 (first screen, prices, missed offers, crawl "
+                             "health) as PREFIX-first.png, ...")
     args = parser.parse_args()
     settings = config.load()
     if not settings.manages_local_db:
@@ -88,8 +104,8 @@ def main() -> int:
         print(f"report: build {best[0]:.1f} s, build + write (HTML, 9 CSV, XLSX) {best[1]:.1f} s "
               f"(best of 3; all: {', '.join(f'{t[1]:.1f}' for t in timings)} s)")
         if args.screenshot:
-            screenshot(files["html"], args.screenshot)
-            print(f"screenshot: {args.screenshot}")
+            for path in screenshot(files["html"], args.screenshot):
+                print(f"screenshot: {path}")
     finally:
         conn.close()
         with admin.cursor() as cur:
