@@ -20,6 +20,8 @@ PLANTED_CODE_WORD = "kemtrang"
 # A real keyword whose candidates analysts always reject in this history: the report's never-yield table.
 NEVER_YIELD_TERM = "shark fin"
 ANALYSTS = ("amina", "bao", "chloe", "juma")
+# Asking prices in each country's currency (about this many units to the US dollar).
+CURRENCIES = {"CN": ("CNY", 7), "VN": ("VND", 25_000), "CM": ("XAF", 600), "TZ": ("TZS", 2_500)}
 # platform, country, language, product terms by group (real entries of the keyword lists), filler words
 PLATFORMS = (
     ("hist_cn", "CN", "zh", {"ivory": ["象牙", "牙雕"], "rhino_horn": ["犀牛角"], "pangolin": ["穿山甲片"]},
@@ -96,17 +98,19 @@ def seed(conn, end_month: dt.date, size: HistorySize | None = None, rng_seed: in
                     if decision == "confirmed" and country == "VN":
                         description += f" {PLANTED_CODE_WORD}"
                     url = f"https://{name}.example/item/{month:%Y%m}-{i}"
-                    new_rows.append((site_id, url, title, description, rng.randrange(10, 5000), seller, f"/u/{seller}", lang,
-                                     2.0 if candidate else 0.0, run_id, run_id, month, month))
+                    currency, per_usd = CURRENCIES[country]
+                    new_rows.append((site_id, url, title, description, rng.randrange(10, 5000) * per_usd, currency, seller,
+                                     f"/u/{seller}", lang, 2.0 if candidate else 0.0, run_id, run_id, month, month))
                     meta.append((candidate, group, term, decision))
                 ids = [r[0] for r in execute_values(cur, """
-                    INSERT INTO listings (site_id, url, title, description, price, seller, seller_account, language, score,
+                    INSERT INTO listings (site_id, url, title, description, price, currency, seller, seller_account,
+                                          language, score,
                                           first_run_id, last_run_id, first_seen_at, last_seen_at)
                     VALUES %s RETURNING id""", new_rows, page_size=1000, fetch=True)]
                 counts["listings"] += len(ids)
                 # Sellers 0 and 1 of every platform give one WhatsApp number each: two networks across platforms.
-                shared = [(lid, "whatsapp", f"+2557000000{row[5][-1]}", f"phone:+2557000000{row[5][-1]}", "description", 0, 1)
-                          for lid, row in zip(ids, new_rows, strict=True) if row[5].endswith(("-seller-0", "-seller-1"))]
+                shared = [(lid, "whatsapp", f"+2557000000{row[6][-1]}", f"phone:+2557000000{row[6][-1]}", "description", 0, 1)
+                          for lid, row in zip(ids, new_rows, strict=True) if row[6].endswith(("-seller-0", "-seller-1"))]
                 if shared:
                     execute_values(cur, """INSERT INTO listing_contacts (listing_id, kind, value, link_key, field,
                                            span_start, span_end) VALUES %s""", shared)

@@ -118,6 +118,12 @@ def price_ranges(rows: list[dict], title: str) -> str | None:
         ax.plot([median], [i], marker="o", color="#1f4e79")
     ax.set_yticks(y, [s[0] for s in shown])
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:,.0f}")  # "2,000", not "2 × 10³"
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel(f"asking price, US$ (rates of {money.rates()['date']}); dot: median, bar: middle half")
     ax.set_title(title)
     ax.invert_yaxis()
