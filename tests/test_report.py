@@ -251,7 +251,8 @@ def test_supervisors_open_past_reports_in_the_review_app_and_they_render_in_chro
         page.wait_for_url(base + "/reports/2026-10")
         assert page.locator("h1").inner_text().startswith("wildwatch monthly survey report: October 2026")
         widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-        assert len(widths) == 2 and all(w > 300 for w in widths), widths
+        assert len(widths) == 3 and all(w > 300 for w in widths), widths  # trend, prices, removals
+        assert page.locator("img[alt^='median asking price']").count() == 1
         assert page.locator("#table-offers tbody tr").count() == len(report.tables["offers"])
         assert "象牙" in page.locator("#table-keyword_yield").inner_text()
         page.screenshot(path=str(tmp_path / "report.png"))
