@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 
 class _Exited(RuntimeError):
-    pass
+    """The server stopped while starting (a port taken between choosing and binding it): try again."""
 
 
 class LocalS3:
