@@ -1,4 +1,5 @@
 """The DAGs: they import cleanly without touching the database, and run a whole survey end to end."""
+import datetime as dt
 import itertools
 import json
 import os
@@ -30,7 +31,13 @@ from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=%r)
 out = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
 for dag_id, dag in bag.dags.items():
-    info = {"tags": sorted(dag.tags), "catchup": dag.catchup, "schedule": str(dag.schedule), "files": dag.fileloc,
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.timetables.base import TimeRestriction
+    served = DagSerialization.from_dict(DagSerialization.to_dict(dag))  # as the scheduler reads it
+    first = served.timetable.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(
+        earliest=served.start_date, latest=None, catchup=dag.catchup)) if served.timetable.can_be_scheduled else None
+    info = {"tags": sorted(dag.tags), "catchup": dag.catchup, "schedule": served.timetable.summary,
+            "first_run": first.run_after.isoformat() if first else None, "files": dag.fileloc,
             "params": sorted(dag.params.keys()), "tasks": sorted(dag.task_ids)}
     crawls = [t for t in dag.tasks if t.task_id.endswith(".crawl")]
     if crawls:
@@ -48,7 +55,9 @@ print("RESULT" + json.dumps(out))
     assert out["errors"] == {}
     assert set(out["dags"]) == DAG_IDS
     monthly, adhoc = out["dags"]["wildwatch_monthly_survey"], out["dags"]["wildwatch_survey"]
-    assert monthly["schedule"] == "@monthly" and monthly["catchup"] is False
+    assert monthly["schedule"] == "0 0 1 * *" and monthly["catchup"] is False
+    # switched on mid-month (the UI's "unpause on trigger" too), it starts no run for the month already begun
+    assert monthly["first_run"] > dt.datetime.now(dt.timezone.utc).isoformat(), monthly["first_run"]
     assert adhoc["schedule"] == "None" and adhoc["params"] == ["countries", "product_groups", "sites"]
     for dag_id, dag in out["dags"].items():
         assert "wildwatch" in dag["tags"] and dag["catchup"] is False
@@ -60,7 +69,7 @@ print("RESULT" + json.dumps(out))
             assert dag["summary_rule"] == "all_done" and set(dag["crawls"]) <= set(dag["summary_upstream"])
     referrals = out["dags"]["wildwatch_referrals"]
     assert "supervisor_approval" in referrals["tasks"] and referrals["params"] == ["month"]
-    assert out["dags"]["wildwatch_takedown_followup"]["schedule"] == "@weekly"
+    assert out["dags"]["wildwatch_takedown_followup"]["schedule"] == "0 0 * * 0"  # @weekly
     assert out["dags"]["wildwatch_ranker"]["tasks"] == ["champion_challenger"]
     assert out["dags"]["wildwatch_backup"]["tasks"] == ["back_up"]
     assert out["dags"]["wildwatch_backup"]["schedule"] == "30 2 * * *"

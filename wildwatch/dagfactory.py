@@ -61,9 +61,21 @@ def default_args(retries: bool = True) -> dict:
     return args
 
 
+def survey_schedule(cron: str | None):
+    """A survey's timetable. Switching a DAG on (the UI's "unpause on trigger" too) must not start a run for a
+    month already begun: that run would come before the one asked for. Without a start date and with
+    run_immediately off, the first scheduled run is the next cron time; later ones follow on from it."""
+    if cron is None:
+        return None, dt.datetime(2026, 1, 1)
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    return CronTriggerTimetable(cron, timezone="UTC", run_immediately=False), None
+
+
 def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, params: dict | None = None,
                      tags=("wildwatch",)) -> DAG:
-    with DAG(dag_id=dag_id, schedule=schedule, start_date=dt.datetime(2026, 1, 1), catchup=False,
+    schedule, start_date = survey_schedule(schedule)
+    with DAG(dag_id=dag_id, schedule=schedule, start_date=start_date, catchup=False,
              max_active_runs=1, default_args=default_args(), description=description, tags=list(tags),
              params=params or {}, doc_md=__doc__) as dag:
 
