@@ -82,3 +82,11 @@ def test_a_crawl_into_a_new_empty_database_migrates_it_first(crawl_env, pg_clust
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_a_run_by_hand_for_a_month_that_is_not_one_is_refused_in_a_line(database_url, capsys):
+    for bad in ("2026-13", "2026-1\x00", "９９９９-01", "x" * 5000):
+        assert cli.main(["runs", "new", "--month", bad]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: --month is a month, YYYY-MM") and "Traceback" not in err
+    assert cli.main(["runs", "new", "--month", "2026-11"]) == 0

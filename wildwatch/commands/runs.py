@@ -94,7 +94,11 @@ def cmd_new(args, settings) -> int:
     import datetime as dt
 
     from wildwatch import runs
+    from wildwatch.commands import fail
+    from wildwatch.review.inputs import is_month
 
+    if args.month and not is_month(args.month):
+        return fail(f"--month is a month, YYYY-MM, not {args.month[:40]!r}")
     period = dt.date.fromisoformat(args.month + "-01") if args.month else None
 
     def work(conn):
