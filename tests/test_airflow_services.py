@@ -5,6 +5,7 @@ marketplace: crawl, confirm in the review app, the referral DAG waits for a supe
 Airflow's REST API (a rejection first, then an approval), the platform removes some listings, and the
 weekly follow-up DAG records exactly those as removed with the platform's removal rate."""
 import datetime as dt
+import os
 import re
 import socket
 import subprocess
@@ -20,7 +21,7 @@ from helpers import free_port, settings_for, sign_in
 from wildwatch.airflow_client import Airflow
 from wildwatch.airflow_env import airflow_env
 from test_crawl import crawl
-from wildwatch import runs, sites
+from wildwatch import ports, runs, sites
 from wildwatch.referrals import build, followup
 from wildwatch.review import accounts
 from wildwatch.review.app import create_app
@@ -86,7 +87,8 @@ def the_ui_is_private_behind_a_login_and_shows_every_dag(airflow: Airflow, port:
     assert all(pools.get(f"site_{s.name}") == s.concurrency for s in sites.load_all()), pools
     ip = _non_loopback_ip()
     if ip:
-        for p in (port, 8793, 8794):  # the UI, and the log servers that must stay off
+        logs = ports.get("airflow_logs", Path(os.environ["WILDWATCH_VAR_DIR"]))
+        for p in (port, logs, logs + 1):  # the UI, and the log servers that must stay off
             with socket.socket() as s:
                 s.settimeout(1)
                 assert s.connect_ex((ip, p)) != 0, f"something listens on {ip}:{p}"

@@ -8,7 +8,7 @@ import pytest
 
 import scratch_dirs
 
-from wildwatch import db
+from wildwatch import db, ports
 from wildwatch.localpg import LocalCluster
 
 from helpers import free_port
@@ -113,3 +113,31 @@ def test_local_cluster_also_works_when_not_root():
         scratch_dirs.remove(home)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].startswith("running") and result.stdout.splitlines()[1].startswith("stopped")
+
+
+def test_two_checkouts_each_start_their_own_database_on_its_own_port():
+    """No WILDWATCH_PG_PORT: the second checkout finds 54329 (or whatever the first took) held and takes a free
+    port, kept in its var/ports.json so its later commands reach its own cluster, not the other one."""
+    homes = [scratch_dirs.make("co") for _ in range(2)]
+    envs = [{**{k: v for k, v in os.environ.items() if k not in ("WILDWATCH_DATABASE_URL", "WILDWATCH_PG_PORT")},
+             "WILDWATCH_VAR_DIR": str(home / "var")} for home in homes]
+
+    def wildwatch(env, *args):
+        return subprocess.run([sys.executable, "-m", "wildwatch.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    try:
+        for env in envs:
+            started = wildwatch(env, "db", "start")
+            assert started.returncode == 0, started.stderr
+        taken = [ports.get("pg", home / "var") for home in homes]
+        assert taken[0] != taken[1]
+        for env, port in zip(envs, taken, strict=True):
+            status = wildwatch(env, "db", "status").stdout
+            assert status.startswith("PostgreSQL running") and f"127.0.0.1:{port}" in status, status
+            assert wildwatch(env, "queue", "list").returncode == 0  # its own password, its own cluster
+    finally:
+        for env in envs:
+            wildwatch(env, "db", "stop")
+        for home in homes:
+            scratch_dirs.remove(home)

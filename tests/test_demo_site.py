@@ -70,3 +70,20 @@ def test_listing_text_is_escaped_in_the_demo_pages(demo_sites):
                                     label="ordinary")
     html = skins.detail_page(site, hostile)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_the_demo_site_files_point_at_the_demo_port_in_server_order(monkeypatch, tmp_path):
+    """`demo-site --port P` and the site files agree on where each demo marketplace is, for any P."""
+    from wildwatch import sites
+    from wildwatch.demo.server import SITE_ORDER
+
+    for name in SITE_ORDER:
+        monkeypatch.delenv(f"WILDWATCH_BASE_URL__{name.upper()}", raising=False)
+    monkeypatch.setenv("WILDWATCH_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("WILDWATCH_DEMO_PORT", raising=False)
+    assert [sites.load(n).base_url for n in SITE_ORDER] == [f"http://127.0.0.1:{8701 + i}" for i in range(6)]
+    (tmp_path / "ports.json").write_text('{"demo": 9300}')  # a free-port choice of `wildwatch demo`
+    assert [sites.load(n).base_url for n in SITE_ORDER] == [f"http://127.0.0.1:{9300 + i}" for i in range(6)]
+    monkeypatch.setenv("WILDWATCH_DEMO_PORT", "9100")
+    assert [sites.load(n).base_url for n in SITE_ORDER] == [f"http://127.0.0.1:{9100 + i}" for i in range(6)]
+    assert set(SITE_ORDER) == {n for n in sites.site_files() if n.startswith("demo_")}

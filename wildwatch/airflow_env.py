@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-from wildwatch import config, db
+from wildwatch import config, db, ports
 
 
 def _secret_file(path: Path, nbytes: int = 48) -> str:
@@ -24,8 +24,10 @@ def airflow_cli() -> str:
     return str(Path(sys.executable).parent / "airflow")
 
 
-def airflow_env(settings: config.Settings | None = None, api_port: int = 8080) -> dict[str, str]:
+def airflow_env(settings: config.Settings | None = None, api_port: int | None = None) -> dict[str, str]:
     settings = settings or config.load()
+    api_port = api_port or settings.airflow_port
+    log_port = ports.get("airflow_logs", settings.var_dir)
     home = settings.airflow_home
     if settings.airflow_database_url:
         meta_url = settings.airflow_database_url
@@ -48,6 +50,8 @@ def airflow_env(settings: config.Settings | None = None, api_port: int = 8080) -
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
         "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(log_port),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(log_port + 1),
         "AIRFLOW__API_AUTH__JWT_SECRET": _secret_file(home / "jwt_secret", 64),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",

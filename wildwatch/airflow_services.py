@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from wildwatch import config, db
+from wildwatch import config, db, ports
 from wildwatch.airflow_env import airflow_cli, airflow_env
 
 SERVICES = {
@@ -52,12 +52,21 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start(port: int = 8080, executor_env=None, extra_services: dict | None = None) -> int:
+def running(settings) -> bool:
+    return any(_pid(settings, name) for name in SERVICES)
+
+
+def start(port: int = 0, executor_env=None, extra_services: dict | None = None) -> int:
     """The services, each once (a running one is left alone). executor_env(settings, metadata_url) -> the
     settings of another executor (wildwatch/cluster.py: Celery), with extra_services (name -> (airflow
     arguments, extra environment)) such as the workers. Passed in, so this module imports no caller."""
     settings = config.load()
     db.ready(settings)
+    if running(settings):  # keeps the ports it runs on
+        port = port or ports.get("airflow", settings.var_dir)
+    else:  # 8080 (and the log servers' 8793-8794) unless another checkout's Airflow holds them
+        port = port or ports.claim("airflow", settings.var_dir)
+        ports.claim("airflow_logs", settings.var_dir)
     env = {**os.environ, **airflow_env(settings, api_port=port)}
     celery = executor_env is not None
     if celery:

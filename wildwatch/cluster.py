@@ -61,7 +61,7 @@ def start_redis(settings: config.Settings) -> int:
     return 1
 
 
-def start(port: int = 8080, workers: int = 2) -> int:
+def start(port: int = 0, workers: int = 2) -> int:
     settings = config.load()
     rc = start_redis(settings)
     if rc:

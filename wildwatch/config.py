@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from wildwatch import ports
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that must never reach production: the placeholders in .env.example and docs.
@@ -32,6 +34,11 @@ class Settings:
     var_dir: Path = PROJECT_ROOT / "var"
     pg_data: Path = PROJECT_ROOT / "var" / "pg"
     pg_port: int = 54329
+    # The demo marketplaces' first port (six consecutive ones), the review app's and Airflow's: these and
+    # pg_port come from wildwatch/ports.py (environment, else this checkout's last choice, else free ones).
+    demo_port: int = 8701
+    review_port: int = 8700
+    airflow_port: int = 8080
     sites_dir: Path = PROJECT_ROOT / "sites"
     keywords_dir: Path = PROJECT_ROOT / "keywords"
     spool_dir: Path = PROJECT_ROOT / "var" / "spool"
@@ -87,7 +94,10 @@ def load() -> Settings:
         database_url=os.environ.get("WILDWATCH_DATABASE_URL") or None,
         var_dir=var_dir,
         pg_data=_path("WILDWATCH_PGDATA", var_dir / "pg"),
-        pg_port=int(os.environ.get("WILDWATCH_PG_PORT", "54329")),
+        pg_port=ports.get("pg", var_dir),
+        demo_port=ports.get("demo", var_dir),
+        review_port=ports.get("review", var_dir),
+        airflow_port=ports.get("airflow", var_dir),
         sites_dir=_path("WILDWATCH_SITES_DIR", PROJECT_ROOT / "sites"),
         keywords_dir=_path("WILDWATCH_KEYWORDS_DIR", PROJECT_ROOT / "keywords"),
         spool_dir=_path("WILDWATCH_SPOOL_DIR", var_dir / "spool"),

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extras
 
-from wildwatch import config
+from wildwatch import config, ports
 from wildwatch.localpg import LocalCluster
 
 MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -31,7 +31,10 @@ def mask_url(url: str) -> str:
 
 def local_cluster(settings: config.Settings | None = None) -> LocalCluster:
     settings = settings or config.load()
-    return LocalCluster(settings.pg_data, settings.pg_port)
+    # Unless WILDWATCH_PG_PORT fixes it, a port another checkout holds is traded for a free one (kept in
+    # var/ports.json, so later commands connect to the same cluster).
+    repick = None if ports.fixed("pg") else (lambda: ports.claim("pg", settings.var_dir))
+    return LocalCluster(settings.pg_data, settings.pg_port, repick=repick)
 
 
 def database_url(settings: config.Settings | None = None) -> str:
@@ -112,13 +115,18 @@ def migrate(conn) -> list[str]:
     return applied_now
 
 
+def start_local(settings: config.Settings) -> str:
+    """Starts the self-managed cluster (on another port when its own is taken) and returns its URL."""
+    cluster = local_cluster(settings)
+    cluster.start()
+    return cluster.url("wildwatch")
+
+
 def ready(settings: config.Settings | None = None) -> str:
     """The database, up and migrated: the self-managed cluster is started when no URL is configured.
     Returns its URL."""
     settings = settings or config.load()
-    if settings.manages_local_db:
-        local_cluster(settings).start()
-    url = database_url(settings)
+    url = start_local(settings) if settings.manages_local_db else database_url(settings)
     conn = connect(url)
     try:
         migrate(conn)

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
 SUPERUSER = "wildwatch"
@@ -65,6 +66,8 @@ class LocalCluster:
     home: Path
     port: int
     fsync: bool = True
+    # Called for another port when this one is taken by someone else's server; None: refuse to start.
+    repick: Callable[[], int] | None = None
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
@@ -147,6 +150,8 @@ class LocalCluster:
             self.init()
         if self.running():
             return
+        if port_in_use(self.port) and self.repick:
+            self.port = self.repick()
         if port_in_use(self.port):
             raise LocalPgError(f"127.0.0.1:{self.port} is already in use (another wildwatch checkout's database?): "
                                "stop that server or choose another port with WILDWATCH_PG_PORT")

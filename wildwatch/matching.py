@@ -200,18 +200,39 @@ class Score:
 TERMS, INNOCENT = 0, 1  # the two kinds of pattern each automaton holds
 
 
+def plurals(folded: str, language: str) -> list[str]:
+    """The regular plurals of a term's last word in English, French and Spanish ("elephant tusk" -> "elephant
+    tusks", "écaille" -> "écailles", "colmillo" -> "colmillos"): sellers write either, lists hold one.
+    Irregular ones ("teeth") and inflections inside a phrase ("défenses d'éléphant") are listed as terms."""
+    if language not in ("en", "fr", "es") or not folded[-1:].isalpha() or not folded[-1:].isascii():
+        return []
+    last = folded[-1]
+    if language == "fr":
+        return [] if last in "sxz" else [folded + "s"]
+    if language == "es":
+        return [folded + "s"] if last in "aeiou" else [] if last == "s" else [folded + "es"]
+    if last in "sxz" or folded.endswith(("ch", "sh")):
+        return [folded + "es"]
+    if last == "y" and len(folded) > 2 and folded[-2] not in "aeiou":
+        return [folded + "s", folded[:-1] + "ies"]
+    return [folded + "s"]
+
+
 class _Automaton:
     """Aho-Corasick over folded terms (or their skeletons): the wildlife terms and the innocent contexts in
     one automaton, so one pass over a text serves both."""
 
     def __init__(self, terms: list[Term], innocent: list[Term], use_skeleton: bool = False):
         by_key: dict[str, tuple[list[Term], list[Term]]] = {}
+        listed = {fold(t.term).strip() for t in (*terms, *innocent)}
         for which, group in ((TERMS, terms), (INNOCENT, innocent)):
             for t in group:
                 folded = fold(t.term).strip()
-                key = skeleton(folded) if use_skeleton else folded
-                if key:
-                    by_key.setdefault(key, ([], []))[which].append(t)
+                # a plural the lists hold as a term of its own is that term's, not counted twice
+                for form in (folded, *(p for p in plurals(folded, t.language) if p not in listed)):
+                    key = skeleton(form) if use_skeleton else form
+                    if key:
+                        by_key.setdefault(key, ([], []))[which].append(t)
         # Per pattern, its payload as a term and as an innocent context (None when it is not one).
         self.payloads: list[tuple[tuple | None, tuple | None]] = []
         for key, groups in by_key.items():

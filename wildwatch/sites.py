@@ -232,7 +232,7 @@ def parse(doc: dict, name: str) -> Site:
     env_key = f"WILDWATCH_BASE_URL__{name.upper()}"
     return Site(
         name=name, title=doc.get("title", name), country=country, languages=languages,
-        base_url=os.environ.get(env_key) or _require(doc, "base_url", where),
+        base_url=os.environ.get(env_key) or _demo_base_url(doc, where) or _require(doc, "base_url", where),
         currency=doc.get("currency"), search=search, detail=detail,
         enabled=bool(doc.get("enabled", True)), needs_browser=bool(doc.get("needs_browser", False)),
         download_delay=float(politeness.get("download_delay", 2.0)),
@@ -353,6 +353,16 @@ def _headers(doc, where: str) -> dict[str, str]:
 
 
 CHECK_FIELDS = {"page", "kind", "url", "results", "next_page", "fields", "encoding_sample", "expect", "first", "script"}
+
+
+def _demo_base_url(doc: dict, where: str) -> str | None:
+    """A demo marketplace's address: `wildwatch demo-site` serves the n-th on the demo port + n."""
+    if "demo_server" not in doc:
+        return None
+    offset = doc["demo_server"]
+    if not isinstance(offset, int) or not 0 <= offset < 100:
+        raise SiteError(f"{where}: demo_server is the demo site's offset from the demo port (a small whole number)")
+    return f"http://127.0.0.1:{config.load().demo_port + offset}"
 
 
 def _checks(entries: list, where: str) -> list[dict]:

@@ -38,6 +38,4 @@ def ensure_db(settings) -> str:
     """The database URL; the self-managed cluster is started when no URL is configured (not migrated)."""
     from wildwatch import db
 
-    if settings.manages_local_db:
-        db.local_cluster(settings).start()
-    return db.database_url(settings)
+    return db.start_local(settings) if settings.manages_local_db else db.database_url(settings)

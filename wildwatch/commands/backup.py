@@ -27,9 +27,8 @@ def cmd_restore(args, settings) -> int:
     from wildwatch import backup, db
     from wildwatch.evidence.store import EvidenceStoreError, open_store
 
-    url = db.database_url(settings)
-    if settings.manages_local_db:
-        db.local_cluster(settings).start()  # and creates the (empty) database
+    # the self-managed cluster is started, and creates the (empty) database
+    url = db.start_local(settings) if settings.manages_local_db else db.database_url(settings)
     try:
         done = backup.restore(url, open_store(settings.evidence_store), args.source, args.backup, args.replace)
     except (backup.BackupError, EvidenceStoreError) as exc:

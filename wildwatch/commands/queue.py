@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 
 from wildwatch import db
-from wildwatch.commands import ensure_db
 
 
 def cmd_queue(args, settings) -> int:
     from wildwatch import queue
 
-    with db.transaction(ensure_db(settings)) as conn:
+    with db.transaction(db.ready(settings)) as conn:  # a fresh database has an empty queue, not an error
         rows = queue.pending(conn, limit=args.limit, site=args.site)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))

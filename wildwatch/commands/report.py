@@ -13,8 +13,15 @@ def cmd_report(args, settings) -> int:
     conn = db.connect(ensure_db(settings))
     try:
         db.migrate(conn)
+        month = args.month
+        if month == "latest":
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_char(max(period), 'YYYY-MM') FROM crawl_runs WHERE kind <> 'manual'")
+                month = cur.fetchone()[0]
+            if month is None:
+                return fail("no survey run yet: nothing to report (--month latest)")
         try:
-            report = build_report(conn, args.month, args.country, args.public)
+            report = build_report(conn, month, args.country, args.public)
         except ValueError as exc:
             return fail(str(exc))
     finally:
@@ -27,7 +34,7 @@ def cmd_report(args, settings) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="the monthly survey report (HTML with plots, CSV per table, XLSX)")
-    p.add_argument("--month", required=True, help="survey month, YYYY-MM")
+    p.add_argument("--month", required=True, help="survey month, YYYY-MM, or latest (the latest survey's month)")
     p.add_argument("--country", help="ISO country code: only this country's platforms")
     p.add_argument("--out", type=Path, help="folder (default: var/reports/<month>[-<country>])")
     p.add_argument("--public", action="store_true", help="without seller names and listing addresses, for sharing")

@@ -25,7 +25,7 @@ VARIANT_SUFFIXES = {
 }
 EPOCH = dt.date(2026, 6, 1)
 LISTING_KEYS = {"label", "group", "variants", "price", "title", "description", "disguise", "cover", "seller", "account",
-                "contacts", "network", "photo", "photo_edits", "reply", "photo_text", "photo_text_style"}
+                "contacts", "network", "photo", "photo_edits", "reply", "photo_text", "photo_text_style", "escapes_filter"}
 
 
 @dataclass
@@ -57,10 +57,12 @@ class DemoListing:
     # A contact painted on the first photo (demo/painted.py), in this style: band or outline.
     photo_text: str | None = None
     photo_text_style: str = "band"
+    # An offer in words no keyword list knows: the filter is meant to miss it, the blind audit sample to find it.
+    escapes_filter: bool = False
 
     @property
     def should_queue(self) -> bool:
-        return self.label == "wildlife" or self.cover
+        return (self.label == "wildlife" and not self.escapes_filter) or self.cover
 
 
 @dataclass
@@ -110,11 +112,17 @@ def generate(catalog: dict | None = None) -> dict[str, DemoSite]:
         # The next month's listings draw from their own seed: adding some never changes this month's.
         later = _expand(spec.get("next_month", []), name, spec, random.Random(f"wildwatch-demo-{name}-next"), suffixes,
                         days=(150, 180))
+        later = _numbered(later, name, prefix, spec["currency"], len(listings) + 1)
+        first = len(listings) + len(later) + 1
+        for key, into, days in (("look_alikes", listings, (0, 150)), ("look_alikes_next_month", later, (150, 180))):
+            extra = _expand(spec.get(key, []), name, spec, random.Random(f"wildwatch-demo-{name}-{key}"), suffixes,
+                            days=days)
+            into += _numbered(extra, name, prefix, spec["currency"], first)
+            first += len(extra)
         sites[name] = DemoSite(name=name, title=spec["title"], country=spec["country"],
                                languages=list(spec["languages"]), currency=spec["currency"],
                                javascript=bool(spec.get("javascript")), listings=listings,
-                               api=bool(spec.get("api")), forum=bool(spec.get("forum")),
-                               later=_numbered(later, name, prefix, spec["currency"], len(listings) + 1))
+                               api=bool(spec.get("api")), forum=bool(spec.get("forum")), later=later)
     return sites
 
 
@@ -155,6 +163,7 @@ def _expand(spec_entries: list[dict], name: str, spec: dict, rng: random.Random,
                 posted=(EPOCH + dt.timedelta(days=rng.randrange(*days))).isoformat(),
                 label=entry["label"], group=entry.get("group"),
                 disguise=bool(entry.get("disguise")), cover=bool(entry.get("cover")),
+                **({"escapes_filter": True} if entry.get("escapes_filter") else {}),
             ))
     rng.shuffle(entries)
     return entries
@@ -254,12 +263,19 @@ def networks(listings: list[DemoListing]) -> list[list[str]]:
     return sorted(sorted(g) for g in groups.values() if len(g) > 1)
 
 
+def _as_truth(x: DemoListing) -> dict:
+    row = asdict(x)
+    if not row["escapes_filter"]:
+        del row["escapes_filter"]  # rare: written only where set
+    return row
+
+
 def ground_truth() -> dict:
     sites = generate()
     doc = {name: {"title": s.title, "country": s.country, "languages": s.languages,
                   "javascript": s.javascript, "api": s.api, "forum": s.forum,
-                  "listings": [asdict(x) for x in s.listings],
-                  "next_month": [asdict(x) for x in s.later]}
+                  "listings": [_as_truth(x) for x in s.listings],
+                  "next_month": [_as_truth(x) for x in s.later]}
            for name, s in sites.items()}
     return doc
 

@@ -1,7 +1,9 @@
-"""`wildwatch demo`: the whole monthly survey on built-in defaults, as a newcomer's first run.
+"""`wildwatch demo [--month N]`: a whole monthly survey on built-in defaults, as a newcomer's first run.
 
-Starts the project's PostgreSQL and the demo marketplaces, migrates, runs the monthly DAG once with
-`airflow dags test`, then prints per-site counts against the ground truth. The database keeps running.
+Starts the project's PostgreSQL and the demo marketplaces (as they are in the demo's month N), migrates, runs
+the monthly DAG once with `airflow dags test` for that month (month 1: last calendar month; month 2: this one),
+then prints per-site counts against the ground truth. The database keeps running. Every port comes from
+wildwatch/ports.py, so a second checkout's demo runs beside this one.
 """
 from __future__ import annotations
 
@@ -10,20 +12,19 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from wildwatch import config, db, demo_report
-from wildwatch.airflow_env import airflow_cli, airflow_env
-from wildwatch.demo.server import DEFAULT_BASE_PORT, SITE_ORDER
+from wildwatch import config, dagtest, db, demo_report, ports
+from wildwatch.demo.server import SITE_ORDER
 from wildwatch.localpg import port_in_use
+from wildwatch.report.queries import add_months
 
 
-def _airflow(args: list[str], env: dict, log: Path) -> int:
-    with log.open("a", encoding="utf-8") as fh:
-        fh.write(f"\n$ airflow {' '.join(args)}\n")
-        fh.flush()
-        return subprocess.call([airflow_cli(), *args], env=env, stdout=fh,
-                               stderr=subprocess.STDOUT)
+def survey_date(month: int, now: dt.datetime | None = None) -> dt.datetime:
+    """The logical date of the demo's month N survey: in last calendar month for N=1, this month for N=2, at
+    today's time of day (so a repeated survey of a month is a run of its own, as a re-run survey would be)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    first = add_months(now.date().replace(day=1), month - 2)
+    return dt.datetime.combine(first, now.time().replace(microsecond=0), tzinfo=dt.timezone.utc)
 
 
 def _demo_login(settings) -> str:
@@ -47,13 +48,32 @@ def _demo_login(settings) -> str:
     return f"demo / {password}"
 
 
-def run_demo() -> int:
+def _start_sites(settings, month: int) -> tuple[subprocess.Popen | None, int]:
+    port = ports.claim("demo", settings.var_dir)
+    wanted = [port + i for i in range(len(SITE_ORDER))]
+    proc = subprocess.Popen([sys.executable, "-m", "wildwatch.cli", "demo-site", "--port", str(port),
+                             "--month", str(month)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for _ in range(100):
+        if all(port_in_use(p) for p in wanted):
+            return proc, port
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    err = (proc.communicate(timeout=10)[1] or "").strip().splitlines()
+    print(f"wildwatch: the demo marketplaces did not start on ports {wanted[0]}-{wanted[-1]}"
+          + (f": {err[-1]}" if err else ""), file=sys.stderr)
+    return None, port
+
+
+def run_demo(month: int = 1) -> int:
     settings = config.load()
     started = time.monotonic()
     if settings.manages_local_db:
         cluster = db.local_cluster(settings)
-        cluster.start()
+        cluster.start()  # on a free port when another checkout's server holds this one
         print(f"PostgreSQL {cluster.status()}")
+        settings = config.load()
     conn = db.connect()
     try:
         applied = db.migrate(conn)
@@ -61,46 +81,37 @@ def run_demo() -> int:
     finally:
         conn.close()
 
-    demo_proc = None
-    ports = [DEFAULT_BASE_PORT + i for i in range(len(SITE_ORDER))]
-    if not all(port_in_use(p) for p in ports):
-        demo_proc = subprocess.Popen([sys.executable, "-m", "wildwatch.cli", "demo-site"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(50):
-            if all(port_in_use(p) for p in ports):
-                break
-            time.sleep(0.1)
-        else:
-            print("wildwatch: the demo marketplaces did not start on ports "
-                  f"{ports[0]}-{ports[-1]}", file=sys.stderr)
-            return 1
-    print("demo marketplaces on http://127.0.0.1:%d-%d" % (ports[0], ports[-1]))
-
-    env = {**os.environ, **airflow_env(settings)}
+    sites_proc, port = _start_sites(settings, month)
+    if sites_proc is None:
+        return 1
+    print(f"demo marketplaces (month {month}) on http://127.0.0.1:{port}-{port + len(SITE_ORDER) - 1}")
+    when = survey_date(month)
     log = settings.var_dir / "log" / f"demo-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
     try:
-        print("migrating the Airflow metadata database ...")
-        if _airflow(["db", "migrate"], env, log) != 0:
-            print(f"wildwatch: airflow db migrate failed, see {log}", file=sys.stderr)
-            return 1
-        print("running DAG wildwatch_monthly_survey (airflow dags test) ...")
-        rc = _airflow(["dags", "test", "wildwatch_monthly_survey"], env, log)
+        print(f"running DAG wildwatch_monthly_survey for {when:%Y-%m} (airflow dags test) ...")
+        result = dagtest.run("wildwatch_monthly_survey", log, logical_date=when,
+                             extra_env={"WILDWATCH_DEMO_PORT": str(port)}, settings=settings)
     finally:
-        if demo_proc:
-            demo_proc.terminate()
-            demo_proc.wait(10)
+        sites_proc.terminate()
+        sites_proc.wait(10)
     with db.transaction() as conn:
-        ok = demo_report.print_report(conn)
+        ok = demo_report.print_report(conn, month=month)
     login = _demo_login(settings)
-    print(f"\nreview app: .venv/bin/wildwatch review  -> http://127.0.0.1:8700  login: {login}")
+    review_port = ports.get("review", settings.var_dir)
+    print(f"\nreview app: .venv/bin/wildwatch review  -> http://127.0.0.1:{review_port}  login: {login}")
     reports = sorted(settings.reports_dir.glob("*/report-*.html"), key=lambda p: p.stat().st_mtime)
     if reports:
         print(f"monthly report: {reports[-1]}  (also under Reports in the review app)")
     print(f"Airflow log: {log}")
     print(f"wall time: {time.monotonic() - started:.0f} s")
-    print("next: .venv/bin/wildwatch queue list   (the review queue; `wildwatch db stop` stops PostgreSQL)")
-    if rc != 0:
-        print(f"wildwatch: the DAG run failed (exit {rc}); see {log}", file=sys.stderr)
+    if month == 1:
+        print("next: decide the queue in the review app, then `.venv/bin/wildwatch airflow test wildwatch_ranker` "
+              "(the ranker learns from the decisions) and `.venv/bin/wildwatch demo --month 2`")
+    else:
+        print("next: the month's report (its missed-offer estimate under 'What the filter missed'): "
+              f".venv/bin/wildwatch report --month {when:%Y-%m}")
+    if result.returncode != 0 or result.failed:
+        print(f"wildwatch: the DAG run failed (exit {result.returncode}; failed tasks: "
+              f"{', '.join(result.failed) or 'none recorded'}); see {log}", file=sys.stderr)
         return 1
     return 0 if ok else 1

@@ -25,6 +25,11 @@ def build_ranker_dag(dag_id: str = "wildwatch_ranker") -> DAG:
                 result = loop.champion_challenger(conn, user=f"airflow:{get_current_context()['run_id']}")
             finally:
                 conn.close()
+            if result["outcome"] == "cold start":
+                # Nothing trained: the run must not look like a round that learnt something.
+                from airflow.sdk.exceptions import AirflowSkipException
+
+                raise AirflowSkipException(f"no model trained: {result['reason']}")
             return {k: v for k, v in result.items() if k != "evaluation"} | {
                 "rule": result.get("evaluation", {}).get("rule"), "reason": result.get("reason")}
 

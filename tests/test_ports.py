@@ -1,0 +1,44 @@
+"""Where this checkout's services listen: the environment, else the usual port while free, else a free one,
+kept for the next command."""
+import socket
+
+from wildwatch import ports
+
+
+def _hold(port: int) -> socket.socket | None:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        s.listen()
+        return s
+    except OSError:
+        s.close()
+        return None
+
+
+def test_a_held_port_is_traded_for_free_ones_and_the_choice_is_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("WILDWATCH_DEMO_PORT", raising=False)
+    first = ports._any_free(6)
+    monkeypatch.setitem(ports.PORTS, "demo", ("WILDWATCH_DEMO_PORT", first, 6))
+    assert ports.get("demo", tmp_path) == first  # never chosen yet: the usual one
+    assert ports.claim("demo", tmp_path) == first
+    held = _hold(first + 3)  # one of the six is taken by another checkout
+    try:
+        other = ports.claim("demo", tmp_path)
+        assert other != first and ports.free(other, 6)
+        assert ports.get("demo", tmp_path) == other  # the next command finds the same servers
+        assert ports.claim("demo", tmp_path) == other  # and keeps them while they are free
+    finally:
+        held.close()
+
+
+def test_the_environment_fixes_a_port_even_when_it_is_held(tmp_path, monkeypatch):
+    busy = _hold(0)
+    port = busy.getsockname()[1]
+    try:
+        monkeypatch.setenv("WILDWATCH_REVIEW_PORT", str(port))
+        assert ports.fixed("review")
+        assert ports.claim("review", tmp_path) == port == ports.get("review", tmp_path)
+        assert not (tmp_path / "ports.json").exists()
+    finally:
+        busy.close()
