@@ -146,6 +146,8 @@ class CrawlRunRecorder:
             "errors": s.get_value("wildwatch/request_errors", 0),
             # Listing pages another shard of the run already failed on: not asked for again.
             "skipped_failed": s.get_value("wildwatch/skipped_failed_in_run", 0),
+            # Listing pages a shard running at the same time claimed first (and fetched).
+            "skipped_claimed": s.get_value("wildwatch/skipped_claimed_in_run", 0),
             "error_reasons": s.get_value("wildwatch/error_reasons", {}),
             # Answers and results the site file could not read (not JSON, a path matching nothing, no address).
             "page_problems": s.get_value("wildwatch/page_problems", {}),

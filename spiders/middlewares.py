@@ -72,7 +72,8 @@ class KnownListingFilter:
       no shared duplicate filter): dropped, it is fetched once;
     - stored by an earlier run, with the same search card and a recent detail fetch (incremental surveys):
       replaced by the item that fetch made (wildwatch/incremental.py), re-matched and stored as seen;
-    - failed in another shard of this run after its retries: dropped, a broken page is fetched once a run.
+    - failed in another shard of this run after its retries: dropped, a broken page is fetched once a run;
+    - about to be fetched by another shard of this run running at the same time (claimed first): dropped.
     Without a database everything is fetched (the store will say why)."""
 
     RETRY_AFTER_S = 60.0  # after a failure, stop asking for a while: a hung server costs seconds per try
@@ -115,6 +116,13 @@ class KnownListingFilter:
                         lambda conn: (runs.known_listings(conn, run_id, urls, self.refetch_days),
                                       runs.failed_in_run(conn, run_id, urls, spider.shard)), ({}, {}))
 
+    def _claim(self, spider, urls: list[str]) -> set[str]:
+        run_id = getattr(spider, "run_id", None)
+        if run_id is None or not urls:
+            return set()
+        return self._db("claim listing pages for this shard: fetching them all",
+                        lambda conn: runs.claim_pages(conn, run_id, urls, spider.shard), set())
+
     def page_failed(self, spider, url: str, reason: str):
         if getattr(spider, "run_id", None) is not None:
             self._db("record the failed page for the run's other shards",
@@ -126,11 +134,20 @@ class KnownListingFilter:
         known, failed = self._known(spider, listing_urls)
         incremental = self.refetch_days > 0 and getattr(spider.site, "incremental", False)
         stats = self.crawler.stats
+        # Pages this shard would fetch, claimed for the run first: a shard running at the same time that found
+        # them too leaves them to whoever claimed first.
+        cards = {r.meta["listing_url"]: r.cb_kwargs.get("seed", {}).get("_card") for r in out
+                 if isinstance(r, Request) and "listing_url" in r.meta}
+        fetch = [u for u, card in cards.items() if u not in failed and u not in self.reused and (
+            known.get(u) is None or not (known[u]["seen_in_run"] or (incremental and incremental_reuse(known[u], card))))]
+        taken = self._claim(spider, fetch)
         for entry in out:
             url = entry.meta.get("listing_url") if isinstance(entry, Request) else None
             stored = known.get(url)
             if url in failed:
                 stats.inc_value("wildwatch/skipped_failed_in_run")
+            elif url in taken:
+                stats.inc_value("wildwatch/skipped_claimed_in_run")
             elif stored is None:
                 yield entry
             elif stored["seen_in_run"] or url in self.reused:

@@ -7,7 +7,7 @@ import sys
 import pytest
 from scrapy.utils.project import get_project_settings
 
-from test_crawl import crawl, expected, seen_ids
+from test_crawl import ROOT, crawl, expected, seen_ids
 from test_lifecycle import monthly_run, statuses
 from wildwatch import config, keywords, pools, runs, shards, sites, survey
 from wildwatch.demo import generator
@@ -199,7 +199,45 @@ def test_a_failing_listing_page_is_fetched_by_one_shard_of_a_run_not_by_each(cra
     assert [(r["failed_requests"], r["why_failed"]) for r in health if r["site"] == "demo_tz"] == [(2, "HTTP 500 x2")]
 
     # The shard that failed on them, run again (a cleared task), tries them again: the site may be mended.
+    # (its own claims stay its own)
     takedowns.restore()
     first = min(min(shards_of[i]) for i in broken)
     crawl("demo_tz", crawl_env, *shard_args(run_id, first, n))
     assert seen_ids(conn, run_id) >= {i for i in broken if first in shards_of[i]}
+
+
+def test_shards_started_together_fetch_a_failing_page_once_not_once_each(crawl_env, conn, takedowns):
+    """The same, with the shards running at the same time (as Airflow runs them): before fetching, a shard claims
+    the listing pages for the run; another shard that found them too leaves them to it."""
+    n = 3
+    terms = [t.term for t in keywords.load(config.load().keywords_dir).search_queries(sites.load("demo_tz").languages)]
+    site = takedowns.sites["demo_tz"]
+    shards_of: dict[str, set[int]] = {}
+    for k in range(n):
+        for term in shards.part(terms, k, n):
+            for listing in generator.search(site, term):
+                shards_of.setdefault(listing.id, set()).add(k)
+    broken = sorted(i for i, found_in in shards_of.items() if len(found_in) >= 2)[:2]
+    takedowns.break_pages("demo_tz", broken)
+    run_id = monthly_run(conn, "together", dt.date(2026, 11, 1))
+    takedowns.served["demo_tz"].take()
+    every_page = {**crawl_env, "WILDWATCH_REFETCH_AFTER_DAYS": "0"}
+    # answers at a real site's pace, so that the shards' crawls overlap as they do in production
+    handler = takedowns.servers["demo_tz"].RequestHandlerClass
+    handler.latency_s = 0.2
+    try:
+        procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_tz",
+                                   *shard_args(run_id, k, n)], env=every_page, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for k in range(n)]
+        assert all(p.wait(300) == 0 for p in procs)
+    finally:
+        handler.latency_s = 0.0
+    served = takedowns.served["demo_tz"].take()
+    tries = 1 + get_project_settings().getint("RETRY_TIMES")
+    assert {i: served[f"/item/{i}"] for i in broken} == {i: tries for i in broken}
+    # and every other listing page once: the shards split them instead of each fetching its own finds
+    want = expected("demo_tz")
+    assert all(served[f"/item/{i}"] == 1 for i in set(want["listing_ids"]) - set(broken)), served
+    record = runs.site_crawl(conn, run_id, "demo_tz")
+    assert record["status"] == "failed" or record["listings_seen"] == want["listings"] - 2, record
+    assert seen_ids(conn, run_id) == set(want["listing_ids"]) - set(broken)

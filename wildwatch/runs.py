@@ -164,6 +164,19 @@ def record_failed_page(conn, run_id: int, url: str, shard: int, reason: str, sit
                        ON CONFLICT (run_id, url) DO NOTHING""", (run_id, url, shard, reason, site_id))
 
 
+def claim_pages(conn, run_id: int, urls: list[str], shard: int) -> set[str]:
+    """Claims these listing pages for this shard of the run; returns those another shard claimed first (it
+    fetches them)."""
+    if not urls:
+        return set()
+    with conn.cursor() as cur:
+        cur.execute("""INSERT INTO run_page_claims (run_id, url, shard) SELECT %s, u, %s FROM unnest(%s::text[]) u
+                       ON CONFLICT (run_id, url) DO NOTHING""", (run_id, shard, list(urls)))
+        cur.execute("SELECT url FROM run_page_claims WHERE run_id = %s AND url = ANY(%s) AND shard <> %s",
+                    (run_id, list(urls), shard))
+        return {row[0] for row in cur.fetchall()}
+
+
 def failed_in_run(conn, run_id: int, urls: list[str], shard: int) -> dict[str, str]:
     """Which of these listing URLs another shard of the run already failed on, and why. A shard run again
     (a cleared task) tries its own failures again: the site may have recovered."""
