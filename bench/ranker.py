@@ -1,6 +1,7 @@
 """The ranker's costs, all in one run of this script:
 
-1. training time and peak memory at 1k, 10k and 100k decisions (each size in its own process, so each peak is
+1. training time and peak memory at 1k, 10k and 100k decisions, and at 10k decisions with 100k undecided
+   listings for each way the trainer can use them (each size in its own process, so each peak is
    its own), on real analysts' texts when ../shared/realdata is present (stringham-bird-ads, cycled with a
    random word added for the 100k set), else on the development set cycled the same way;
 2. scoring throughput on one core at 1k, 10k and 100k listings: one listing at a time as the crawl pipeline
@@ -76,17 +77,20 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def train_once(n: int) -> dict:
+def train_once(n: int, unlabelled: int = 0, use: str = "none") -> dict:
     texts, labels, _ = corpus(n)
     matcher = registry.matcher_for()
     records = [Record(title=t, language="en", site="bench", country="AU") for t in texts]
+    pool = [Record(title=t, language="en", site="bench", country="AU") for t in listings(unlabelled)]
     started = time.perf_counter()
     prepare(records, matcher)
+    prepare(pool, matcher)  # in production the crawl has done this: the listings' matches are stored
     prepared = time.perf_counter()
-    model = train(records, labels)
+    model = train(records, labels, unlabelled=pool, use=use)
     done = time.perf_counter()
     blob = model.dumps()
-    return {"decisions": n, "prepare_s": prepared - started, "train_s": done - prepared, "peak_mb": peak_mb(),
+    return {"decisions": n, "unlabelled": unlabelled, "use": use,
+            "prepare_s": prepared - started, "train_s": done - prepared, "peak_mb": peak_mb(),
             "model_mb": len(blob) / 1e6, "features": model.info["features"], "folds": model.info["cross_validation"]["folds"]}
 
 
@@ -172,9 +176,11 @@ def main() -> int:
     parser.add_argument("--skip-crawl", action="store_true")
     parser.add_argument("--crawl-only", action="store_true")
     parser.add_argument("--train-once", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--unlabelled", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--use", default="none", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.train_once:
-        print(json.dumps(train_once(args.train_once)))
+        print(json.dumps(train_once(args.train_once, args.unlabelled, args.use)))
         return 0
     sizes = [] if args.crawl_only else [int(s) for s in args.sizes.split(",")]
     print(f"texts: {corpus(10)[2]}; one thread (OMP/BLAS), this machine: {os.cpu_count()} cores")
@@ -189,6 +195,17 @@ def main() -> int:
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"{r['decisions']:>10d} {r['prepare_s']:>10.1f} {r['train_s']:>8.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.2f} "
               f"{r['features']:>9d} {r['folds']:>6d}")
+    if 10_000 in sizes:
+        print("\n10,000 decisions plus 100,000 undecided listings (what the trainer may do with them; production: none):")
+        print(f"{'use':>14s} {'prepare s':>10s} {'train s':>8s} {'peak MB':>8s} {'features':>9s}")
+        for use in ("none", "vocabulary", "self-training"):
+            done = subprocess.run([sys.executable, __file__, "--train-once", "10000", "--unlabelled", "100000",
+                                   "--use", use], capture_output=True, text=True)
+            if done.returncode != 0:
+                print(f"{use:>14s} failed: {done.stderr.strip().splitlines()[-1]}")
+                continue
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"{use:>14s} {r['prepare_s']:>10.1f} {r['train_s']:>8.1f} {r['peak_mb']:>8.0f} {r['features']:>9d}")
     print("\nscoring marketplace-like listings, listings/s on one core (model trained on 10k decisions):")
     print(f"{'listings':>10s} {'keyword matcher':>16s} {'ranker, one by one':>19s} {'ranker, batches':>16s}")
     for r in scoring(sizes) if sizes else []:

@@ -15,9 +15,15 @@ DEVSET = Path(__file__).resolve().parent.parent / "keywords" / "eval" / "devset.
 HOSTILE = '<script>alert("x")</script> Carved ivory bangle <img src=x onerror=alert(1)>'
 
 
+def mandate(row) -> bool:
+    """This team's decisions: offers, except big-cat parts (another unit handles those). The keyword lists do
+    not know that, so only a model learnt from the decisions can order the queue better than they do."""
+    return row["label"] == "1" and row["group"] != "big_cats"
+
+
 def test_item_page_explains_the_ranker_and_the_queue_sorts_by_either(conn, database_url):
     rows = list(csv.DictReader(DEVSET.open(encoding="utf-8")))
-    queue_decided(conn, rows[:200:2])
+    queue_decided(conn, rows[:200:2], confirmed=mandate)
     with conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM sites")
         site = cur.fetchone()[0]
@@ -48,3 +54,31 @@ def test_item_page_explains_the_ranker_and_the_queue_sorts_by_either(conn, datab
     features = re.findall(r'<li class="(up|down)">([+-]\d+\.\d\d) ([^<]*)</li>', page)
     assert 1 <= len(features) <= 6 and any("ivory" in f for _, _, f in features), features
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_a_share_of_claims_goes_to_what_the_model_is_least_sure_of_never_to_the_audit(conn):
+    from wildwatch.review import claims
+
+    rows = list(csv.DictReader(DEVSET.open(encoding="utf-8")))
+    queue_decided(conn, rows[:200:2], confirmed=mandate)
+    version = registry.train_and_save(conn, user="test", activate=True)["version"]
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM sites")
+        site = cur.fetchone()[0]
+        ids = {}
+        # (title, priority, the model's score, why queued): the audit item is the most uncertain of all
+        for name, priority, rank, reason in (("sure", 0.9, 0.9, "keywords"), ("unsure", 0.55, 0.52, "keywords"),
+                                             ("audit", 0.5, 0.5, "audit")):
+            cur.execute("""INSERT INTO listings (site_id, url, title, score, rank_score, rank_model)
+                           VALUES (%s, %s, %s, 1, %s, %s) RETURNING id""", (site, f"http://x/{name}", name, rank, version))
+            cur.execute("""INSERT INTO review_queue (listing_id, run_id, priority, reason)
+                           SELECT %s, id, %s, %s FROM crawl_runs RETURNING id""", (cur.fetchone()[0], priority, reason))
+            ids[name] = cur.fetchone()[0]
+    with conn:
+        first = claims.claim_next(conn, "amina", active_share=1.0)
+        second = claims.claim_next(conn, "amina", active_share=0.0)
+    assert first["queue_id"] == ids["unsure"] and second["queue_id"] == ids["sure"]
+    with conn.cursor() as cur:
+        cur.execute("""SELECT after->>'picked' FROM audit_log WHERE action = 'claim' AND entity_id = %s""",
+                    (str(ids["unsure"]),))
+        assert cur.fetchone()[0] == "active"  # the trail says why; the analyst's page does not

@@ -75,6 +75,9 @@ class Settings:
     ranker_min_per_class: int = 10
     # Share of confirmed offers the ranker's queue threshold must keep (measured by cross-validation).
     ranker_recall_target: float = 0.95
+    # Share of each analyst's queue items picked for what the model learns most from (the items it is least
+    # sure of) rather than by score; the blind audit sample is apart from it and stays random.
+    ranker_active_share: float = 0.2
     # The blind audit sample of unqueued listings, per monthly run: this share, at most this many.
     audit_share: float = 0.02
     # Seconds a survey spends reading text on its candidates' photos (one core); photos left over are read by
@@ -123,6 +126,7 @@ def load() -> Settings:
         ranker_min_decisions=int(os.environ.get("WILDWATCH_RANKER_MIN_DECISIONS", "50")),
         ranker_min_per_class=int(os.environ.get("WILDWATCH_RANKER_MIN_PER_CLASS", "10")),
         ranker_recall_target=float(os.environ.get("WILDWATCH_RANKER_RECALL_TARGET", "0.95")),
+        ranker_active_share=float(os.environ.get("WILDWATCH_RANKER_ACTIVE_SHARE", "0.2")),
         audit_share=float(os.environ.get("WILDWATCH_AUDIT_SHARE", "0.02")),
         ocr_budget_s=float(os.environ.get("WILDWATCH_OCR_BUDGET_SECONDS", "1800")),
         audit_cap=int(os.environ.get("WILDWATCH_AUDIT_CAP", "100")),

@@ -26,7 +26,9 @@ def cmd_evaluate(args, settings) -> int:
         sizes = _sizes(args.labels)
         data = offline.read_csv(args.input, args.text_column, args.label_column)
         matcher = matching.Matcher(keywords.load(settings.keywords_dir))
-        result = offline.learning_curve(data, sizes, args.repeats, args.seed, matcher)
+        share = settings.ranker_active_share if args.active_share is None else args.active_share
+        result = offline.learning_curve(data, sizes, args.repeats, args.seed, matcher, strategy=args.strategy,
+                                        active_share=share, unlabelled=args.unlabelled)
     except (offline.InputError, ValueError) as exc:
         print(f"wildwatch: {exc}", file=sys.stderr)
         return 2
@@ -122,5 +124,13 @@ def register(sub) -> None:
     e.add_argument("--labels", default="50,100,200,400", help="numbers of labelled rows to learn from")
     e.add_argument("--repeats", type=int, default=5)
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--strategy", choices=("random", "queue", "active"), default="random",
+                   help="how the labels are chosen: at random; as a team working the queue in score order; or the "
+                        "queue with a share of active-learning picks (--active-share)")
+    e.add_argument("--active-share", type=float, default=None,
+                   help="active: share of each batch the model is least sure of (default WILDWATCH_RANKER_ACTIVE_SHARE)")
+    e.add_argument("--unlabelled", choices=("none", "vocabulary", "self-training"), default="none",
+                   help="what the trainer does with the undecided rest of the pool (none: as in production; the "
+                        "others were measured and dropped, see README)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)

@@ -98,7 +98,8 @@ def run_demo(month: int = 1) -> int:
         ok = demo_report.print_report(conn, month=month)
     login = _demo_login(settings)
     review_port = ports.get("review", settings.var_dir)
-    print(f"\nreview app: .venv/bin/wildwatch review  -> http://127.0.0.1:{review_port}  login: {login}")
+    print(f"\nreview app: .venv/bin/wildwatch review  -> http://127.0.0.1:{review_port} (or the free port it prints)  "
+          f"login: {login}")
     reports = sorted(settings.reports_dir.glob("*/report-*.html"), key=lambda p: p.stat().st_mtime)
     if reports:
         print(f"monthly report: {reports[-1]}  (also under Reports in the review app)")

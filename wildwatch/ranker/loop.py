@@ -82,6 +82,10 @@ def champion_challenger(conn, user: str = "airflow", settings: config.Settings |
                                                               f"; champion v{champion[0]} kept without a hold-out")
         used, cutoff = rows, None
         evaluation = {"rule": rule, "champion": champion[0] if champion else None}
+    if challenger.info.get("order") == "keywords":
+        # Its cross-validation kept the keyword order: activating it would change nothing but the label.
+        better = False
+        evaluation["rule"] += "; the challenger keeps the keyword order (it did not beat it out of fold)"
     evaluation["activated"] = bool(better)
     with conn:
         saved = registry.save(conn, challenger, used, user, cutoff=cutoff, evaluation=evaluation)

@@ -217,43 +217,90 @@ def _threshold(labels: np.ndarray, scores: np.ndarray, recall_target: float) -> 
     return float(positives[min(keep, len(positives)) - 1])
 
 
-def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: int = 0) -> Ranker:
-    """Records must be prepared (features.prepare). Needs both classes."""
+# Stored listings nobody decided that the vocabulary is fitted on, besides the decisions (domain-adaptive
+# n-grams and idf: the words of this month's marketplaces, not only of the few hundred decided ones).
+MAX_UNLABELLED = 20_000
+
+
+def _sample(items: list, n: int, seed: int) -> list:
+    if len(items) <= n:
+        return list(items)
+    idx = np.random.default_rng([seed, 17]).choice(len(items), size=n, replace=False)
+    return [items[i] for i in sorted(idx)]
+
+
+UNLABELLED_USES = ("none", "vocabulary", "self-training")
+
+
+def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: int = 0,
+          unlabelled: list[Record] | None = None, use: str = "none") -> Ranker:
+    """Records must be prepared (features.prepare). Needs both classes.
+
+    `unlabelled` (undecided listings, prepared too) and `use`: "vocabulary" fits the n-gram vocabulary and idf
+    on them as well; "self-training" trains once, takes the listings it scores highest and lowest as that many
+    more positives and negatives as it has decisions, and trains again. Both were measured on real analysts'
+    decisions and made things worse (README, "How well it learns"), so production uses neither: kept to measure
+    again on new data with `ranker evaluate --unlabelled`."""
+    if use == "self-training" and unlabelled:
+        first = train(records, labels, recall_target=recall_target, seed=seed)
+        scores = first.score(unlabelled)
+        labels = np.asarray(labels, dtype=int)
+        by_score = np.argsort(-scores, kind="stable")
+        n_pos, n_neg = int(labels.sum()), int(len(labels) - labels.sum())
+        pos, neg = by_score[:min(n_pos, len(by_score) // 2)], by_score[::-1][:min(n_neg, len(by_score) // 2)]
+        records = records + [unlabelled[i] for i in pos] + [unlabelled[i] for i in neg]
+        labels = np.r_[labels, np.ones(len(pos), dtype=int), np.zeros(len(neg), dtype=int)]
+        unlabelled = None
+    if use == "none":
+        unlabelled = None
     labels = np.asarray(labels, dtype=int)
     counts = {"positive": int(labels.sum()), "negative": int(len(labels) - labels.sum())}
     if min(counts.values()) == 0:
         raise TrainingError(f"training needs both classes; have {counts}")
     prior = keyword_prior(records)
+    pool = _sample(unlabelled or [], MAX_UNLABELLED, seed)
+    # One vocabulary for the cross-validation folds and the final model: it is fitted on text only, so the folds
+    # leak no label; fitting it once is what keeps training on 10,000 decisions within seconds.
+    featurizer = Featurizer().fit(records + pool)
+    X = featurizer.transform(records)
     k = min(MAX_FOLDS if len(labels) < BIG else 3, min(counts.values()))
     grid = [(c, nb) for c in C_GRID for nb in NB_CHOICES] if len(labels) < BIG else [(C_GRID[-1], True)]
-    best_c, best_w, oof, cv = grid[0], 0.0, None, {}
+    best_c, best_w, oof, cv, order = grid[0], 0.0, None, {}, "model"
     if k >= 2:
         margins = {c: np.zeros(len(labels)) for c in grid}
         for test in _folds(labels, k, seed):
             train_idx = np.setdiff1d(np.arange(len(labels)), test)
             if labels[train_idx].min() == labels[train_idx].max():
                 continue
-            sub = [records[i] for i in train_idx]
-            featurizer = Featurizer().fit(sub)
-            X, Xt = featurizer.transform(sub), featurizer.transform([records[i] for i in test])
             for c in grid:
-                coef, intercept = _fit_lr(X, labels[train_idx], *c)
-                margins[c][test] = Xt @ coef + intercept
+                coef, intercept = _fit_lr(X[train_idx], labels[train_idx], *c)
+                margins[c][test] = X[test] @ coef + intercept
         best = -1.0
         for c in grid:
             for w in PRIOR_WEIGHTS:
                 ap = metrics.average_precision(labels, margins[c] + w * prior)
                 if ap > best + 1e-9:
                     best, best_c, best_w = ap, c, w
+        keyword_ap = metrics.average_precision(labels, prior)
         oof = _sigmoid(margins[best_c] + best_w * prior)
         cv = {"folds": k, "ranker": metrics.figures(labels, oof), "keyword": metrics.figures(labels, prior)}
-    featurizer = Featurizer().fit(records)
-    coef, intercept = _fit_lr(featurizer.transform(records), labels, *best_c)
+        # Never worse than the keyword lists: when the learnt order does not beat theirs out of fold, the queue
+        # keeps the keyword order (a model whose text weights are all zero).
+        if best <= keyword_ap:
+            order, oof = "keywords", _sigmoid(prior)
+            cv["ranker"] = cv["keyword"]
+        else:
+            order = "model" if best_w == 0 else "blend"
+        cv["choice"] = {"order": order, "model_ap": round(best, 4), "keyword_ap": round(keyword_ap, 4)}
+    if order == "keywords":
+        coef, intercept, best_w = np.zeros(X.shape[1]), 0.0, 1.0
+    else:
+        coef, intercept = _fit_lr(X, labels, *best_c)
     ranker = Ranker(featurizer, coef, intercept, best_w, 0.5)
     if oof is None:
         oof = ranker.score(records)
     ranker.threshold = _threshold(labels, oof, recall_target)
     ranker.info = {"C": best_c[0], "nb_scaling": best_c[1], "prior_weight": best_w, "decisions": counts,
-                   "recall_target": recall_target,
+                   "recall_target": recall_target, "order": order, "unlabelled": len(pool),
                    "cross_validation": cv, "features": len(coef)}
     return ranker

@@ -1,8 +1,11 @@
 """`wildwatch ranker evaluate`: learning curves on any labelled CSV, through the production training code.
 
-For each number of labels N and each repeat: N rows drawn at random are "the decisions so far" (at least one
-of each class), the ranker is trained on them exactly as `ranker train` trains, and the remaining rows are
-ranked by the ranker, by the keyword score alone and in random order.
+A fixed stratified 30% of the rows is the test part, the same for every strategy, N and repeat. From the other
+70% (the pool), for each number of labels N and each repeat, N rows are "the decisions so far", chosen as the
+strategy says (random, the queue a team works in score order, or the queue with a share of active-learning
+picks); the ranker is trained on them exactly as `ranker train` trains, with the undecided rest of the pool as
+the unlabelled listings it may use, and the test part is ranked by the ranker, by the keyword score alone and
+in random order.
 """
 from __future__ import annotations
 
@@ -65,70 +68,147 @@ def read_csv(path: Path, text_column: str, label_column: str) -> Labelled:
     return Labelled(texts, labels)
 
 
-def _draw(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n row indices with at least one of each class."""
-    for _ in range(100):
-        idx = rng.choice(len(labels), size=n, replace=False)
-        if 0 < labels[idx].sum() < n:
-            return idx
-    pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
-    first = [rng.choice(pos), rng.choice(neg)]
-    rest = rng.choice(np.setdiff1d(np.arange(len(labels)), first), size=n - 2, replace=False)
-    return np.concatenate([first, rest])
+STRATEGIES = ("random", "queue", "active")
+TEST_SHARE = 0.3
+
+
+def split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(test, pool): a stratified 30% of the rows held out, the same for every strategy, size and repeat."""
+    rng = np.random.default_rng([seed, 3030])
+    test = []
+    for cls in (0, 1):
+        idx = np.flatnonzero(labels == cls)
+        rng.shuffle(idx)
+        test.extend(idx[:max(1, round(TEST_SHARE * len(idx)))].tolist())
+    test = np.array(sorted(test))
+    return test, np.setdiff1d(np.arange(len(labels)), test)
+
+
+def _both_classes(order: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """The first n of `order`, with the first row of a class missing from them swapped in for the n-th."""
+    first = order[:n].copy()
+    for cls in (0, 1):
+        if not (labels[first] == cls).any():
+            extra = next((i for i in order[n:] if labels[i] == cls), None)
+            if extra is not None:
+                keep = first[labels[first] != cls]
+                first[np.flatnonzero(first == keep[-1])[0]] = extra
+    return first
+
+
+def _top(candidates: np.ndarray, scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """The k candidates with the highest scores (ties in random order)."""
+    if k <= 0 or len(candidates) == 0:
+        return candidates[:0]
+    jitter = rng.random(len(candidates)) * 1e-9
+    return candidates[np.argsort(-(scores + jitter), kind="stable")[:k]]
+
+
+def acquire(strategy: str, sizes: list[int], pool: np.ndarray, labels: np.ndarray, records: list[Record],
+            prior: np.ndarray, rng: np.random.Generator, active_share: float, fit) -> list[np.ndarray]:
+    """The rows labelled first, in the order a team would decide them, up to max(sizes).
+
+    random: drawn at random. queue: a team working the queue in score order: the keyword order until a model
+    can be trained, then the current model's order, retrained after each batch (a quarter of the labels so far,
+    at least 10). active: the same, with `active_share` of each batch the rows the model is least sure of
+    (probability nearest 0.5; at random before a first model), the rest from the top of the queue."""
+    if strategy == "random":
+        return [rng.permutation(pool)]
+    taken: list[int] = []
+    left = pool.copy()
+    model = None
+    target = max(sizes)
+    while len(taken) < target:
+        batch = min(target - len(taken), max(10, len(taken) // 4)) if taken else min(sizes)
+        scores = model.score([records[i] for i in left]) if model else prior[left]
+        explore = int(round(active_share * batch)) if strategy == "active" else 0
+        if explore and model is not None:
+            unsure = left[np.argsort(np.abs(scores - 0.5) + rng.random(len(left)) * 1e-9, kind="stable")[:explore]]
+        else:
+            unsure = rng.choice(left, size=min(explore, len(left)), replace=False) if explore else left[:0]
+        rest_mask = ~np.isin(left, unsure)
+        picks = np.concatenate([unsure, _top(left[rest_mask], scores[rest_mask], batch - len(unsure), rng)])
+        taken.extend(picks.tolist())
+        left = left[~np.isin(left, picks)]
+        y = labels[taken]
+        model = fit(np.array(taken), left) if 0 < y.sum() < len(y) else None
+    return [np.array(taken)]
 
 
 def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, matcher: matching.Matcher,
-                   progress=None) -> dict:
+                   progress=None, strategy: str = "random", active_share: float = 0.5,
+                   unlabelled: str = "none") -> dict:
+    if strategy not in STRATEGIES:
+        raise InputError(f"--strategy is one of {', '.join(STRATEGIES)}")
     if any(n < 2 for n in sizes):
         raise InputError("--labels: every N must be at least 2 (one row of each class)")
-    too_many = [n for n in sizes if n >= len(data.labels)]
+    test, pool = split(data.labels, seed)
+    too_many = [n for n in sizes if n >= len(pool)]
     if too_many:
-        raise InputError(f"{len(data.labels)} labelled rows: fewer than N={too_many[0]} plus rows left to rank")
+        raise InputError(f"{len(data.labels)} labelled rows, {len(pool)} outside the 30% test part: fewer than "
+                         f"N={too_many[0]} plus rows left unlabelled")
     if repeats < 1:
         raise InputError("--repeats must be at least 1")
     records = [Record(title=t) for t in data.texts]
     prepare(records, matcher)
     prior = keyword_prior(records)
-    curve = []
-    for n in sizes:
-        runs = {m: [] for m in METHODS}
-        for rep in range(repeats):
-            rng = np.random.default_rng([seed, n, rep])
-            chosen = _draw(data.labels, n, rng)
-            rest = np.setdiff1d(np.arange(len(data.labels)), chosen)
-            model = train([records[i] for i in chosen], data.labels[chosen], seed=seed + rep)
-            y = data.labels[rest]
-            for method, scores in (("ranker", model.score([records[i] for i in rest])), ("keyword", prior[rest]),
-                                   ("random", rng.random(len(rest)))):
+    y = data.labels[test]
+    test_records = [records[i] for i in test]
+    sizes = sorted(sizes)
+    runs = {n: {m: [] for m in METHODS} for n in sizes}
+    for rep in range(repeats):
+        rng = np.random.default_rng([seed, rep, STRATEGIES.index(strategy)])
+
+        def fit(chosen: np.ndarray, rest: np.ndarray, rep=rep):
+            return train([records[i] for i in chosen], data.labels[chosen], seed=seed + rep,
+                         unlabelled=[records[i] for i in rest], use=unlabelled)
+
+        [order] = acquire(strategy, sizes, pool, data.labels, records, prior, rng, active_share, fit)
+        for n in sizes:
+            chosen = _both_classes(order, data.labels, n)
+            if 0 < data.labels[chosen].sum() < len(chosen):
+                model = fit(chosen, np.setdiff1d(pool, chosen))
+                ranked, used = model.score(test_records), model.info.get("order")
+            else:  # a queue worked in keyword order can hold one class only: no model, the keyword order stays
+                ranked, used = prior[test], "keywords (one class decided)"
+            for method, scores in (("ranker", ranked), ("keyword", prior[test]),
+                                   ("random", rng.random(len(test)))):
                 # ROC AUC too, for comparison with published figures (text output only: the JSON is fixed)
-                runs[method].append({**metrics.figures(y, scores), "roc_auc": roc_auc_score(y, scores)})
+                runs[n][method].append({**metrics.figures(y, scores), "roc_auc": roc_auc_score(y, scores),
+                                        "order": used})
             if progress:
                 progress(n, rep)
+    curve = []
+    for n in sizes:
         point = {"labels": n}
         for m in METHODS:
-            point[m] = {k: round(float(np.mean([r[k] for r in runs[m]])), 4) for k in KEYS}
-            point.setdefault("spread", {})[m] = {k: round(float(np.std([r[k] for r in runs[m]])), 4)
+            point[m] = {k: round(float(np.mean([r[k] for r in runs[n][m]])), 4) for k in KEYS}
+            point.setdefault("spread", {})[m] = {k: round(float(np.std([r[k] for r in runs[n][m]])), 4)
                                                  for k in (*KEYS, "roc_auc")}
-            point.setdefault("roc_auc", {})[m] = round(float(np.mean([r["roc_auc"] for r in runs[m]])), 4)
+            point.setdefault("roc_auc", {})[m] = round(float(np.mean([r["roc_auc"] for r in runs[n][m]])), 4)
+        point["orders"] = sorted({r["order"] for r in runs[n]["ranker"]})
         curve.append(point)
-    return {"rows": int(len(data.labels)), "positives": int(data.labels.sum()), "curve": curve}
+    return {"rows": int(len(data.labels)), "positives": int(data.labels.sum()), "strategy": strategy,
+            "test_rows": int(len(test)), "curve": curve}
 
 
 def as_json(result: dict) -> dict:
-    """Exactly the documented shape: rows, positives, and per N the four figures of each method."""
-    return {"rows": result["rows"], "positives": result["positives"],
+    """Exactly the documented shape: strategy, rows, positives, and per N the four figures of each method."""
+    return {"strategy": result["strategy"], "rows": result["rows"], "positives": result["positives"],
             "curve": [{"labels": p["labels"], **{m: p[m] for m in METHODS}} for p in result["curve"]]}
 
 
 def as_text(result: dict, repeats: int) -> str:
     short = {"average_precision": "AP", "precision_at_recall_90": "P@R90", "precision_at_recall_95": "P@R95",
              "recall_top_20pct": "R@top20%"}
-    lines = [f"{result['rows']} rows, {result['positives']} positive; mean (± sd) over {repeats} repeat(s), "
-             "figures on the rows not drawn as labels"]
+    lines = [f"{result['rows']} rows, {result['positives']} positive; labels drawn by strategy "
+             f"'{result['strategy']}' from the 70% outside a fixed stratified test part of {result['test_rows']} rows; "
+             f"mean (± sd) over {repeats} repeat(s) on the test part"]
     lines.append(f"{'labels':>6}  {'order':8s}" + "".join(f"{short[k]:>16s}" for k in KEYS) + f"{'ROC AUC':>16s}")
     for p in result["curve"]:
         for m in METHODS:
             cells = "".join(f"{p[m][k]:>9.3f} ±{p['spread'][m][k]:.3f}" for k in KEYS)
             cells += f"{p['roc_auc'][m]:>9.3f} ±{p['spread'][m]['roc_auc']:.3f}"
-            lines.append(f"{p['labels']:>6}  {m:8s}{cells}")
+            lines.append(f"{p['labels']:>6}  {m:8s}{cells}"
+                         + (f"  ({'/'.join(p['orders'])})" if m == "ranker" else ""))
     return "\n".join(lines)

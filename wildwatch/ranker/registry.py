@@ -215,7 +215,14 @@ def describe(row: dict) -> str:
                     f" P@R90 {cv['ranker']['precision_at_recall_90']:.3f}")
     if holdout.get("challenger"):
         figures += f"  hold-out {holdout.get('month')}: AP {holdout['challenger']['average_precision']:.3f}"
+    choice = cv.get("choice")
+    if choice:
+        why = {"keywords": "the learnt order did not beat the keyword lists' out of fold: the queue keeps the keyword order",
+               "blend": "the model's text and facts with the keyword score as a prior",
+               "model": "the model alone: the keyword score added nothing out of fold"}[choice["order"]]
+        figures += (f"\n      order: {choice['order']} (cross-validated AP: learnt {choice['model_ap']:.3f}, keywords "
+                    f"{choice['keyword_ap']:.3f}): {why}")
     trained = row["trained_at"].strftime("%Y-%m-%d %H:%M") if hasattr(row["trained_at"], "strftime") else row["trained_at"]
     return (f"v{row['version']:<4d} {'ACTIVE' if row['active'] else '      '}  trained {trained} by {row['trained_by']}"
             f"  decisions {row['positives']} confirmed / {row['negatives']} not  threshold {row['threshold']:.3f}"
-            f"{figures}  sha256 {row['sha256'][:12]}")
+            f"  sha256 {row['sha256'][:12]}{figures}")

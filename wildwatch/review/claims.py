@@ -1,6 +1,8 @@
 """Taking work from the review queue: one analyst per item, through leases that run out."""
 from __future__ import annotations
 
+import random
+
 from wildwatch.review import repository
 from wildwatch.review.audit import record
 
@@ -18,10 +20,17 @@ class ClaimError(RuntimeError):
     pass
 
 
-def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, **filters) -> dict | None:
+def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, active_share: float = 0.0,
+               **filters) -> dict | None:
     """The highest-priority item nobody holds (pending, or claimed with an expired lease), leased to `user`,
     among those the queue filters select (repository.FILTERS). FOR UPDATE SKIP LOCKED: two analysts asking at
-    once get two different items."""
+    once get two different items.
+
+    With `active_share`, that share of claims (drawn at random) hands out instead the queued item the active
+    model is least sure of (its score nearest 0.5): what the next model learns most from. Only queued offers:
+    the blind audit sample stays a random draw of what was not queued, so the missed-offer estimate stays
+    unbiased; and the analyst is not told (the audit trail is)."""
+    active = active_share > 0 and random.random() < active_share
     with conn.cursor() as cur:
         # Leases that ran out go back first (to pending, or to second review when someone decided already),
         # so the claim below scans one index instead of OR-ing two conditions over the whole queue.
@@ -44,18 +53,19 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, **filters) -> di
               -- a second review is never done by the analyst who gave the first
               AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.queue_id = q.id AND d.decided_by = %(user)s)
               AND """ + repository.FILTER_SQL + """
-            ORDER BY q.priority DESC, q.id
+            ORDER BY """ + ("""q.status = 'pending' AND q.reason <> 'audit' AND l.rank_model IS NOT NULL DESC,
+                               abs(l.rank_score - 0.5), """ if active else "") + """q.priority DESC, q.id
             LIMIT 1
             FOR UPDATE OF q SKIP LOCKED""", {**repository.filter_params(**filters), "user": user})
         row = cur.fetchone()
         if row is None:
             return None
         queue_id, listing_id, status, previous_holder = row
-    lease = _lease(conn, queue_id, user, lease_s, status, previous_holder)
+    lease = _lease(conn, queue_id, user, lease_s, status, previous_holder, picked="active" if active else None)
     return {"queue_id": queue_id, "listing_id": listing_id, "lease_expires_at": lease}
 
 
-def _lease(conn, queue_id: int, user: str, lease_s: int, status: str, holder: str | None):
+def _lease(conn, queue_id: int, user: str, lease_s: int, status: str, holder: str | None, picked: str | None = None):
     """The item leased to `user` (its row already locked by the caller), audited as a claim; the lease's end."""
     with conn.cursor() as cur:
         cur.execute("""UPDATE review_queue SET status = 'claimed', claimed_by = %s, claimed_at = now(),
@@ -63,7 +73,7 @@ def _lease(conn, queue_id: int, user: str, lease_s: int, status: str, holder: st
                        WHERE id = %s RETURNING lease_expires_at""", (user, lease_s, queue_id))
         lease = cur.fetchone()[0]
     record(conn, user, "claim", "review_queue", queue_id, {"status": status, "claimed_by": holder},
-           {"status": "claimed", "claimed_by": user, "lease_expires_at": lease})
+           {"status": "claimed", "claimed_by": user, "lease_expires_at": lease, **({"picked": picked} if picked else {})})
     return lease
 
 

@@ -19,6 +19,8 @@ class ReviewSettings:
     # A referral is approved by a supervisor other than the one who built it (off: one-person teams; audited).
     four_eyes: bool = True
     lease_s: int = 15 * 60
+    # Share of items handed out for what the ranker learns most from (WILDWATCH_RANKER_ACTIVE_SHARE, claims.py).
+    active_share: float = 0.0
     https_only: bool = False
     database_url: str | None = None
     # A confirmation needs a second analyst's before it counts (exports, referrals).
@@ -47,6 +49,8 @@ def load() -> ReviewSettings:
                           four_eyes=os.environ.get("WILDWATCH_REFERRAL_FOUR_EYES", "on").lower()
                           not in ("off", "0", "false", "no"),
                           lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
+                          active_share=float(os.environ.get("WILDWATCH_RANKER_ACTIVE_SHARE",
+                                                            config.Settings.ranker_active_share)),
                           undo_s=int(os.environ.get("WILDWATCH_UNDO_SECONDS", 30)),
                           https_only=base.env != "development",
                           second_review=os.environ.get("WILDWATCH_SECOND_REVIEW", "off").lower() in ("on", "1", "true", "yes"))
