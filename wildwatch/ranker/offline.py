@@ -175,7 +175,7 @@ def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, ma
                                    ("random", rng.random(len(test)))):
                 # ROC AUC too, for comparison with published figures (text output only: the JSON is fixed)
                 runs[n][method].append({**metrics.figures(y, scores), "roc_auc": roc_auc_score(y, scores),
-                                        "order": used})
+                                        "order": used, "offers": float(data.labels[chosen].mean())})
             if progress:
                 progress(n, rep)
     curve = []
@@ -187,6 +187,8 @@ def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, ma
                                                  for k in (*KEYS, "roc_auc")}
             point.setdefault("roc_auc", {})[m] = round(float(np.mean([r["roc_auc"] for r in runs[n][m]])), 4)
         point["orders"] = sorted({r["order"] for r in runs[n]["ranker"]})
+        # what the analysts saw: the share of offers among the items they decided (the queue's precision for them)
+        point["offers_decided"] = round(float(np.mean([r["offers"] for r in runs[n]["ranker"]])), 4)
         curve.append(point)
     return {"rows": int(len(data.labels)), "positives": int(data.labels.sum()), "strategy": strategy,
             "test_rows": int(len(test)), "curve": curve}
@@ -210,5 +212,6 @@ def as_text(result: dict, repeats: int) -> str:
             cells = "".join(f"{p[m][k]:>9.3f} ±{p['spread'][m][k]:.3f}" for k in KEYS)
             cells += f"{p['roc_auc'][m]:>9.3f} ±{p['spread'][m]['roc_auc']:.3f}"
             lines.append(f"{p['labels']:>6}  {m:8s}{cells}"
-                         + (f"  ({'/'.join(p['orders'])})" if m == "ranker" else ""))
+                         + (f"  ({'/'.join(p['orders'])}; {p['offers_decided']:.0%} of the decided were offers)"
+                            if m == "ranker" else ""))
     return "\n".join(lines)
