@@ -42,3 +42,11 @@ def test_the_environment_fixes_a_port_even_when_it_is_held(tmp_path, monkeypatch
         assert not (tmp_path / "ports.json").exists()
     finally:
         busy.close()
+
+
+def test_a_var_folder_that_cannot_be_written_costs_the_record_not_the_service(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("WILDWATCH_DEMO_PORT", raising=False)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where var/ should be")  # as a read-only or missing volume would
+    port = ports.claim("demo", blocked)
+    assert port and "set WILDWATCH_DEMO_PORT" in caplog.text

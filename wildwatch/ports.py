@@ -8,9 +8,12 @@ service again.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # name -> (environment variable, conventional port, how many consecutive ports it needs)
 PORTS = {
@@ -30,7 +33,7 @@ def _file(var_dir: Path) -> Path:
 def _recorded(var_dir: Path) -> dict:
     try:
         return json.loads(_file(var_dir).read_text())
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):  # none yet, or unreadable: the conventional ports
         return {}
 
 
@@ -88,7 +91,11 @@ def record(name: str, var_dir: Path, port: int) -> None:
         return
     recorded[name] = port
     path = _file(var_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+        tmp.replace(path)
+    except OSError as exc:  # a read-only var/ (a container): the service runs; later commands need the variable
+        log.warning("cannot keep the port of %s in %s (%s): set %s=%d for the commands that follow",
+                    name, path, exc.strerror or exc, PORTS[name][0], port)

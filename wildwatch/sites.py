@@ -232,7 +232,8 @@ def parse(doc: dict, name: str) -> Site:
     env_key = f"WILDWATCH_BASE_URL__{name.upper()}"
     return Site(
         name=name, title=doc.get("title", name), country=country, languages=languages,
-        base_url=os.environ.get(env_key) or _demo_base_url(doc, where) or _require(doc, "base_url", where),
+        base_url=os.environ.get(env_key) or doc.get("base_url") or _demo_base_url(doc, where)
+        or _require(doc, "base_url", where),
         currency=doc.get("currency"), search=search, detail=detail,
         enabled=bool(doc.get("enabled", True)), needs_browser=bool(doc.get("needs_browser", False)),
         download_delay=float(politeness.get("download_delay", 2.0)),
