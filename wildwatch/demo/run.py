@@ -51,8 +51,12 @@ def _demo_login(settings) -> str:
 def _start_sites(settings, month: int) -> tuple[subprocess.Popen | None, int]:
     port = ports.claim("demo", settings.var_dir)
     wanted = [port + i for i in range(len(SITE_ORDER))]
-    proc = subprocess.Popen([sys.executable, "-m", "wildwatch.cli", "demo-site", "--port", str(port),
-                             "--month", str(month)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Its messages go to a file: a pipe nobody reads during the survey would fill and stall the servers.
+    log = settings.var_dir / "log" / "demo-site.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "wildwatch.cli", "demo-site", "--port", str(port),
+                                 "--month", str(month)], stdout=subprocess.DEVNULL, stderr=out)
     for _ in range(100):
         if all(port_in_use(p) for p in wanted):
             return proc, port
@@ -60,9 +64,10 @@ def _start_sites(settings, month: int) -> tuple[subprocess.Popen | None, int]:
             break
         time.sleep(0.1)
     proc.kill()
-    err = (proc.communicate(timeout=10)[1] or "").strip().splitlines()
+    proc.wait(10)
+    err = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     print(f"wildwatch: the demo marketplaces did not start on ports {wanted[0]}-{wanted[-1]}"
-          + (f": {err[-1]}" if err else ""), file=sys.stderr)
+          + (f": {err[-1]}" if err else f" (see {log})"), file=sys.stderr)
     return None, port
 
 
