@@ -151,11 +151,8 @@ def test_a_site_whose_shard_never_finished_is_failed_with_the_reason_at_summary(
     assert summary["sites"][0]["reason"] == "only 1 of 2 keyword shards finished"
 
 
-def test_a_failing_listing_page_is_fetched_by_one_shard_of_a_run_not_by_each(crawl_env, conn, takedowns):
-    """A listing found through terms of several shards whose page answers 500: the first shard to ask tries
-    it (with Scrapy's retries) and records the failure; the run's other shards skip it, so the page is
-    requested and counted as one error once a run, not once a shard."""
-    n = 3
+def break_two_found_by_two_shards(takedowns, n: int) -> tuple[dict[str, set[int]], list[str]]:
+    """(which of n shards find each demo_tz listing, two listings that terms of two shards find)."""
     terms = [t.term for t in keywords.load(config.load().keywords_dir).search_queries(sites.load("demo_tz").languages)]
     site = takedowns.sites["demo_tz"]
     shards_of: dict[str, set[int]] = {}
@@ -165,6 +162,15 @@ def test_a_failing_listing_page_is_fetched_by_one_shard_of_a_run_not_by_each(cra
                 shards_of.setdefault(listing.id, set()).add(k)
     broken = sorted(i for i, found_in in shards_of.items() if len(found_in) >= 2)[:2]
     assert len(broken) == 2, "the demo has listings that terms of two shards find"
+    return shards_of, broken
+
+
+def test_a_failing_listing_page_is_fetched_by_one_shard_of_a_run_not_by_each(crawl_env, conn, takedowns):
+    """A listing found through terms of several shards whose page answers 500: the first shard to ask tries
+    it (with Scrapy's retries) and records the failure; the run's other shards skip it, so the page is
+    requested and counted as one error once a run, not once a shard."""
+    n = 3
+    shards_of, broken = break_two_found_by_two_shards(takedowns, n)
     takedowns.break_pages("demo_tz", broken)
     run_id = monthly_run(conn, "broken-page", dt.date(2026, 11, 1))
     takedowns.served["demo_tz"].take()
@@ -210,14 +216,7 @@ def test_shards_started_together_fetch_a_failing_page_once_not_once_each(crawl_e
     """The same, with the shards running at the same time (as Airflow runs them): before fetching, a shard claims
     the listing pages for the run; another shard that found them too leaves them to it."""
     n = 3
-    terms = [t.term for t in keywords.load(config.load().keywords_dir).search_queries(sites.load("demo_tz").languages)]
-    site = takedowns.sites["demo_tz"]
-    shards_of: dict[str, set[int]] = {}
-    for k in range(n):
-        for term in shards.part(terms, k, n):
-            for listing in generator.search(site, term):
-                shards_of.setdefault(listing.id, set()).add(k)
-    broken = sorted(i for i, found_in in shards_of.items() if len(found_in) >= 2)[:2]
+    _, broken = break_two_found_by_two_shards(takedowns, n)
     takedowns.break_pages("demo_tz", broken)
     run_id = monthly_run(conn, "together", dt.date(2026, 11, 1))
     takedowns.served["demo_tz"].take()
