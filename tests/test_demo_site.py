@@ -87,3 +87,17 @@ def test_the_demo_site_files_point_at_the_demo_port_in_server_order(monkeypatch,
     monkeypatch.setenv("WILDWATCH_DEMO_PORT", "9100")
     assert [sites.load(n).base_url for n in SITE_ORDER] == [f"http://127.0.0.1:{9100 + i}" for i in range(6)]
     assert set(SITE_ORDER) == {n for n in sites.site_files() if n.startswith("demo_")}
+
+
+def test_demo_server_must_be_a_small_whole_number(tmp_path):
+    import pytest
+    import yaml
+
+    from wildwatch import sites
+
+    doc = yaml.safe_load((sites.config.PROJECT_ROOT / "sites" / "demo_vn.yaml").read_text(encoding="utf-8"))
+    for bad in (True, -1, 1.5, "1", 10**9):
+        (tmp_path / "demo_vn.yaml").write_text(yaml.safe_dump({**doc, "demo_server": bad}, allow_unicode=True),
+                                               encoding="utf-8")
+        with pytest.raises(sites.SiteError, match="demo_server"):
+            sites.load("demo_vn", tmp_path)

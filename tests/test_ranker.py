@@ -171,6 +171,10 @@ KEYWORD_ON_TEST: dict = {}
     ("text,label\nx,1\ny,yes\n", (), "label must be 0 or 1"),
     ("text,label\nx,1\ny,0\nz,1\n", ("--labels", "50"), "fewer than N=50"),
     ("text,label\nx,1\ny,1\nz,1\n", ("--labels", "2"), "need both 0 and 1"),
+    ("text,label\nx,1\ny,0\nz,1\n", ("--labels", "2", "--strategy", "active", "--active-share", "2"),
+     "--active-share is a share"),
+    ("text,label\nx,1\ny,0\nz,1\n", ("--labels", "2", "--strategy", "active", "--active-share", "nan"),
+     "--active-share is a share"),
 ])
 def test_evaluate_refuses_bad_input_in_one_line(tmp_path, content, extra, problem):
     done = _evaluate(_csv(tmp_path, content), *extra)

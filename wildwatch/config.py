@@ -91,6 +91,13 @@ class Settings:
 
 
 def load() -> Settings:
+    try:
+        return _load()
+    except ports.PortError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _load() -> Settings:
     var_dir = _path("WILDWATCH_VAR_DIR", PROJECT_ROOT / "var")
     settings = Settings(
         env=os.environ.get("WILDWATCH_ENV", "development"),
@@ -133,6 +140,8 @@ def load() -> Settings:
     )
     if not 0 < settings.ranker_recall_target <= 1 or not 0 <= settings.audit_share <= 1:
         raise ConfigError("WILDWATCH_RANKER_RECALL_TARGET must be in (0, 1] and WILDWATCH_AUDIT_SHARE in [0, 1]")
+    if not 0 <= settings.ranker_active_share <= 1:
+        raise ConfigError(f"WILDWATCH_RANKER_ACTIVE_SHARE must be in [0, 1], not {settings.ranker_active_share}")
     if settings.shard_size < 1:
         raise ConfigError(f"WILDWATCH_SHARD_SIZE must be a positive number of search terms, not {settings.shard_size}")
     if settings.env != "development":

@@ -30,11 +30,35 @@ def _file(var_dir: Path) -> Path:
     return Path(var_dir) / "ports.json"
 
 
+class PortError(ValueError):
+    """A port setting that is not a port; the message names the variable."""
+
+
+def _valid(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+
+
 def _recorded(var_dir: Path) -> dict:
+    """The choices kept in var/ports.json; a damaged file or entry counts as no choice (they are re-made)."""
     try:
-        return json.loads(_file(var_dir).read_text())
+        doc = json.loads(_file(var_dir).read_text())
     except (OSError, ValueError):  # none yet, or unreadable: the conventional ports
         return {}
+    return {k: v for k, v in doc.items() if k in PORTS and _valid(v)} if isinstance(doc, dict) else {}
+
+
+def _from_env(name: str) -> int | None:
+    env = PORTS[name][0]
+    raw = os.environ.get(env)
+    if not raw:
+        return None
+    try:
+        port = int(raw)
+    except ValueError:
+        port = None
+    if port is None or not _valid(port) or port + PORTS[name][2] > 65536:
+        raise PortError(f"{env} must be a port number (1-{65536 - PORTS[name][2]}), not {raw[:40]!r}")
+    return port
 
 
 def fixed(name: str) -> bool:
@@ -44,10 +68,8 @@ def fixed(name: str) -> bool:
 
 def get(name: str, var_dir: Path) -> int:
     """The port configured or last chosen for this service (its conventional one when never chosen)."""
-    env, default, _ = PORTS[name]
-    if os.environ.get(env):
-        return int(os.environ[env])
-    return int(_recorded(var_dir).get(name, default))
+    port = _from_env(name)
+    return port if port is not None else _recorded(var_dir).get(name, PORTS[name][1])
 
 
 def free(port: int, span: int = 1) -> bool:
@@ -75,9 +97,10 @@ def _any_free(span: int) -> int:
 def claim(name: str, var_dir: Path) -> int:
     """The port to start this service on: as configured; else the last choice or the conventional port while
     free; else a free one. Recorded for the next command."""
-    env, default, span = PORTS[name]
-    if os.environ.get(env):
-        return int(os.environ[env])
+    fixed_port = _from_env(name)
+    if fixed_port is not None:
+        return fixed_port
+    _, default, span = PORTS[name]
     recorded = _recorded(var_dir)
     port = next((p for p in (recorded.get(name), default) if p and free(int(p), span)), None) or _any_free(span)
     record(name, var_dir, int(port))

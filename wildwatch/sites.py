@@ -361,7 +361,7 @@ def _demo_base_url(doc: dict, where: str) -> str | None:
     if "demo_server" not in doc:
         return None
     offset = doc["demo_server"]
-    if not isinstance(offset, int) or not 0 <= offset < 100:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 100:
         raise SiteError(f"{where}: demo_server is the demo site's offset from the demo port (a small whole number)")
     return f"http://127.0.0.1:{config.load().demo_port + offset}"
 

@@ -27,6 +27,8 @@ def cmd_evaluate(args, settings) -> int:
         data = offline.read_csv(args.input, args.text_column, args.label_column)
         matcher = matching.Matcher(keywords.load(settings.keywords_dir))
         share = settings.ranker_active_share if args.active_share is None else args.active_share
+        if not 0 <= share <= 1:  # NaN too
+            raise ValueError(f"--active-share is a share of each batch, in [0, 1], not {share}")
         result = offline.learning_curve(data, sizes, args.repeats, args.seed, matcher, strategy=args.strategy,
                                         active_share=share, unlabelled=args.unlabelled)
     except (offline.InputError, ValueError) as exc:

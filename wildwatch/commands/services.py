@@ -47,15 +47,26 @@ def cmd_airflow(args, settings) -> int:
 
 def _dag_test(args, settings) -> int:
     import datetime as dt
+    import re
 
     from wildwatch import dagtest
     from wildwatch.commands import fail
 
     if not args.dag:
         return fail("name the DAG: wildwatch airflow test DAG_ID")
+    conf = None
+    if args.conf:
+        try:
+            conf = json.loads(args.conf)
+        except ValueError as exc:
+            return fail(f"--conf is not JSON ({exc})")
+        if not isinstance(conf, dict):
+            return fail("--conf must be a JSON object of the run's parameters, e.g. '{\"countries\": [\"VN\"]}'")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,250}", args.dag):
+        return fail(f"not a DAG id: {args.dag[:60]!r}")
     ensure_db(settings)
     log = settings.var_dir / "log" / f"dag-{args.dag}-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
-    result = dagtest.run(args.dag, log, conf=json.loads(args.conf) if args.conf else None)
+    result = dagtest.run(args.dag, log, conf=conf)
     for task, state in result.states.items():
         print(f"{task:40s} {state}")
     print(f"run {result.run_id}: " + ("failed" if result.returncode or result.failed else

@@ -49,8 +49,7 @@ def load() -> ReviewSettings:
                           four_eyes=os.environ.get("WILDWATCH_REFERRAL_FOUR_EYES", "on").lower()
                           not in ("off", "0", "false", "no"),
                           lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
-                          active_share=float(os.environ.get("WILDWATCH_RANKER_ACTIVE_SHARE",
-                                                            config.Settings.ranker_active_share)),
+                          active_share=base.ranker_active_share,
                           undo_s=int(os.environ.get("WILDWATCH_UNDO_SECONDS", 30)),
                           https_only=base.env != "development",
                           second_review=os.environ.get("WILDWATCH_SECOND_REVIEW", "off").lower() in ("on", "1", "true", "yes"))
