@@ -105,7 +105,7 @@ def _top(candidates: np.ndarray, scores: np.ndarray, k: int, rng: np.random.Gene
 
 
 def acquire(strategy: str, sizes: list[int], pool: np.ndarray, labels: np.ndarray, records: list[Record],
-            prior: np.ndarray, rng: np.random.Generator, active_share: float, fit) -> list[np.ndarray]:
+            prior: np.ndarray, rng: np.random.Generator, active_share: float, fit) -> np.ndarray:
     """The rows labelled first, in the order a team would decide them, up to max(sizes).
 
     random: drawn at random. queue: a team working the queue in score order: the keyword order until a model
@@ -113,7 +113,7 @@ def acquire(strategy: str, sizes: list[int], pool: np.ndarray, labels: np.ndarra
     at least 10). active: the same, with `active_share` of each batch the rows the model is least sure of
     (probability nearest 0.5; at random before a first model), the rest from the top of the queue."""
     if strategy == "random":
-        return [rng.permutation(pool)]
+        return rng.permutation(pool)
     taken: list[int] = []
     left = pool.copy()
     model = None
@@ -132,7 +132,7 @@ def acquire(strategy: str, sizes: list[int], pool: np.ndarray, labels: np.ndarra
         left = left[~np.isin(left, picks)]
         y = labels[taken]
         model = fit(np.array(taken), left) if 0 < y.sum() < len(y) else None
-    return [np.array(taken)]
+    return np.array(taken)
 
 
 def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, matcher: matching.Matcher,
@@ -163,7 +163,7 @@ def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, ma
             return train([records[i] for i in chosen], data.labels[chosen], seed=seed + rep,
                          unlabelled=[records[i] for i in rest], use=unlabelled)
 
-        [order] = acquire(strategy, sizes, pool, data.labels, records, prior, rng, active_share, fit)
+        order = acquire(strategy, sizes, pool, data.labels, records, prior, rng, active_share, fit)
         for n in sizes:
             chosen = _both_classes(order, data.labels, n)
             if 0 < data.labels[chosen].sum() < len(chosen):
