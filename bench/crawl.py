@@ -1,8 +1,8 @@
 """Crawl throughput over a 2,000-listing demo marketplace, all in one run of this script:
 
 (a) the full pipeline: `scrapy crawl marketplace` (parse, normalise, match, store, queue, evidence), without
-    candidates' photos, and with them from an image host and from the site's own host (what photos cost, in
-    listing pages per second);
+    candidates' photos, and (p, p') with them from an image host and from the site's own host (what photos
+    cost, in listing pages per second);
 (b) a bare Scrapy spider with the same selectors that only parses (no pipelines, no database), with Scrapy's
     defaults and (b') with our crawl's CONCURRENT_ITEMS (a setting that speeds any spider);
 (c) a sequential requests + BeautifulSoup loop over the same pages;
@@ -14,6 +14,7 @@ browser's memory (PSS of all Chromium processes, peak) over 100 and over 2,000 p
 Writes into a scratch database on the project's own PostgreSQL (bench/scratch.py), never the survey's.
 Each crawl kind runs --repeat times, taking turns; medians are compared.
 Run: .venv/bin/python bench/crawl.py [--listings 2000] [--latency-ms 50] [--repeat 3] [--skip-browser]
+     [--kinds a,b,j,j']  (only those crawl kinds)
 """
 from __future__ import annotations
 
@@ -218,6 +219,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50,
                         help="each answer of the demo server waits this long, as a real site over the network does")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each crawl kind (medians compared)")
+    parser.add_argument("--kinds", help="only these crawl kinds, by their label: a,b,j,j',p (default: all)")
     parser.add_argument("--bare-spider", help=argparse.SUPPRESS)
     parser.add_argument("--bare-items", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bare-site", default=SITE, help=argparse.SUPPRESS)
@@ -269,13 +271,17 @@ def measure(args) -> int:
     kinds = {"(a) full pipeline, no photos": lambda: run_full({**env, "WILDWATCH_PHOTOS_PER_LISTING": "0"}),
              "(b) bare Scrapy spider": lambda: run_bare(env, search_url),
              "(b') bare spider, our CONCURRENT_ITEMS": lambda: run_bare(env, search_url, our_items),
-             "(a) + photos from an image host": lambda: run_full(cdn_env),
-             "(a) + photos from the site's host": lambda: run_full(env),
+             "(p) (a) + photos from an image host": lambda: run_full(cdn_env),
+             "(p') (a) + photos from the site's host": lambda: run_full(env),
              "(j) JSON site, full pipeline, no photos": lambda: run_full({**env, "WILDWATCH_PHOTOS_PER_LISTING": "0"},
                                                                         site=JSON_SITE),
              "(j') bare spider, same JSON answers": lambda: run_bare(env, json_search_url, site=JSON_SITE),
              "(j'') bare JSON spider, our CONCURRENT_ITEMS": lambda: run_bare(env, json_search_url, our_items,
                                                                               site=JSON_SITE)}
+    wanted: set[str] = set()
+    if args.kinds:
+        wanted = {f"({k.strip()})" for k in args.kinds.split(",")}
+        kinds = {name: run for name, run in kinds.items() if name.split(" ", 1)[0] in wanted}
     try:
         print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "
               f"of {generator.PAGE_SIZE}; {args.latency_ms:g} ms per answer; site concurrency 4, no delay (our own server)")
@@ -286,28 +292,34 @@ def measure(args) -> int:
             for name, run in kinds.items():
                 with photos_on(demo, cdn if "image host" in name else None):
                     runs[name].append(run())
-        c = run_requests_bs4(search_url)
+        c = run_requests_bs4(search_url) if not args.kinds or "(c)" in wanted else None
         rate = {name: median_rate(r) for name, r in runs.items()}
         print(f"{'':44s} {'pages':>6s} {'pages/s':>8s}   (median of {args.repeat}; each run)")
         for name, r in runs.items():
             print(f"{name:44s} {r[0].get('pages') or r[0]['responses']:6.0f} {rate[name][0]:8.1f}   {rate[name][1]}")
-        print(f"{'(c) requests + BeautifulSoup':44s} {c['responses']:6.0f} {c['responses'] / c['elapsed']:8.1f}")
-        full, bare = rate["(a) full pipeline, no photos"][0], rate["(b) bare Scrapy spider"][0]
-        same = rate["(b') bare spider, our CONCURRENT_ITEMS"][0]
-        print(f"(a)/(b) = {full / bare:.2f}   (a)/(b') = {full / same:.2f}   "
-              f"(a)/(c) = {full / (c['responses'] / c['elapsed']):.1f}x   "
+        if c:
+            rate["(c)"] = (c["responses"] / c["elapsed"], "")
+            print(f"{'(c) requests + BeautifulSoup':44s} {c['responses']:6.0f} {rate['(c)'][0]:8.1f}")
+        short = {name.split(" ", 1)[0]: value for name, (value, _) in rate.items()}
+
+        def ratio(a: str, b: str) -> str:
+            return f"{short[a] / short[b]:.2f}" if a in short and b in short else "n/a"
+
+        r_ab, r_ab2, r_ac = ratio("(a)", "(b)"), ratio("(a)", "(b')"), ratio("(a)", "(c)")
+        r_jj, r_jj2 = ratio("(j)", "(j')"), ratio("(j)", "(j'')")
+        print(f"(a)/(b) = {r_ab}   (a)/(b') = {r_ab2}   (a)/(c) = {r_ac}   "
               "(seconds: Scrapy's own elapsed time, process start excluded)")
-        jfull, jbare = rate["(j) JSON site, full pipeline, no photos"][0], rate["(j') bare spider, same JSON answers"][0]
-        jsame = rate["(j'') bare JSON spider, our CONCURRENT_ITEMS"][0]
-        print(f"JSON site: (j)/(j') = {jfull / jbare:.2f}   (j)/(j'') = {jfull / jsame:.2f}   "
-              f"(HTML: (a)/(b) = {full / bare:.2f})")
-        for name, where in (("(a) + photos from an image host", "an image host of the site's own (its file's "
-                             "image_hosts)"), ("(a) + photos from the site's host", "the site's own host, sharing "
+        print(f"JSON site: (j)/(j') = {r_jj}   (j)/(j'') = {r_jj2}   (HTML: (a)/(b) = {r_ab}, (a)/(b') = {r_ab2})")
+        full = short.get("(a)")
+        for name, where in (("(p) (a) + photos from an image host", "an image host of the site's own (its file's "
+                             "image_hosts)"), ("(p') (a) + photos from the site's host", "the site's own host, sharing "
                                                "its polite request budget")):
+            if name not in rate or not full:
+                continue
             photos = statistics.median(r["photos"] for r in runs[name])
             print(f"photos from {where}: {photos:.0f} candidate photos; listing pages/s {rate[name][0]:.1f} against "
                   f"{full:.1f} without: costs {1 - rate[name][0] / full:.0%} of the crawl's pages/s; "
-                  f"with them (a)/(b) = {rate[name][0] / bare:.2f}")
+                  f"with them (a)/(b) = {rate[name][0] / short['(b)']:.2f}")
         if not args.skip_browser:
             benv = {**env, "WILDWATCH_SITES_DIR": str(site_dir(work, browser=True))}
             print(f"\nbrowser path (Chromium, restarted every {100} pages):")

@@ -69,3 +69,10 @@ def test_queue_policy_keyword_threshold_or_ranker_threshold():
     assert queue_reason({**ranked, "rank_score": 0.1}, 1.0) is None
     # with a model the queue is ordered by its score, whatever put the item there
     assert queue_reason({"score": 3.0, "rank_score": 0.1, "rank_threshold": 0.4}, 1.0) == (0.1, "keywords")
+
+
+def test_vietnamese_letters_settle_it_but_a_vietnamese_address_in_english_does_not():
+    assert detect("Bán vòng tay ngà voi thật, hàng xách tay từ châu Phi, bảo hành trọn đời", ["zh"]) == "vi"
+    english = ("Genuine old ivory bangle for sale, hand carved, 62 mm inner diameter, collected in person only. "
+               "Pickup at Quận Bình Thạnh, Thành phố Hồ Chí Minh.")
+    assert detect(english, ["vi"]) == "en"

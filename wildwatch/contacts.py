@@ -191,9 +191,17 @@ def reveal(text: str, language: str | None = None) -> Revealed:
     return out.then(FULLWIDTH, lambda m: unicodedata.normalize("NFKC", m.group()))
 
 
+# Cheap tests that let a field skip the costly searches: no phone number has fewer than five digits, and no
+# e-mail address lacks its at-sign in one of the forms EMAIL (below) reads.
+FIVE_DIGITS = re.compile(r"(?:\d\D*){5}")
+AT_SIGN = re.compile(r"@|＠|\(at\)|\[at\]| at ", re.IGNORECASE)
+
+
 def phones(revealed: Revealed, region: str | None) -> list[tuple[str, int, int]]:
     """(E.164, start, end) for every valid phone number, spans in the revealed text."""
     found = []
+    if not FIVE_DIGITS.search(revealed.text):
+        return found
     for match in phonenumbers.PhoneNumberMatcher(revealed.text, region or "ZZ", leniency=phonenumbers.Leniency.VALID):
         number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         found.append((number, match.start, match.end))
@@ -293,7 +301,7 @@ def extract(text: str | None, field: str = "text", region: str | None = None, la
         if got:
             value, s, e = got
             add(kind, value, *revealed.span(s, e))
-    for m in EMAIL.finditer(text):
+    for m in EMAIL.finditer(text) if AT_SIGN.search(text) else ():
         domain = re.sub(r"\s*(?:\(dot\)|\[dot\]| dot )\s*|\s+", ".", m.group(2), flags=re.IGNORECASE)
         domain = re.sub(r"\.+", ".", domain).lower()
         add("email", f"{m.group(1).lower()}@{domain}", m.start(), m.end())
