@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from helpers import queue_decided, sign_in
+from helpers import queue_decided, seed_site_and_run, sign_in
 from wildwatch.ranker import registry
 from wildwatch.review import accounts
 from wildwatch.review.app import create_app
@@ -62,6 +62,7 @@ def test_a_share_of_claims_goes_to_what_the_model_is_least_sure_of_never_to_the_
     rows = list(csv.DictReader(DEVSET.open(encoding="utf-8")))
     queue_decided(conn, rows[:200:2], confirmed=mandate)
     version = registry.train_and_save(conn, user="test", activate=True)["version"]
+    assert claims.active_share_now(conn, 0.2, 400) == 0.75  # 100 decisions so far
     with conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM sites")
         site = cur.fetchone()[0]
@@ -82,3 +83,36 @@ def test_a_share_of_claims_goes_to_what_the_model_is_least_sure_of_never_to_the_
         cur.execute("""SELECT after->>'picked' FROM audit_log WHERE action = 'claim' AND entity_id = %s""",
                     (str(ids["unsure"]),))
         assert cur.fetchone()[0] == "active"  # the trail says why; the analyst's page does not
+
+
+def test_the_active_share_is_high_while_the_model_is_young_and_the_floor_after():
+    from wildwatch.ranker.policy import active_share
+
+    assert [active_share(0.2, 400, d) for d in (0, 50, 200, 320, 1000)] == [1.0, 0.875, 0.5, 0.2, 0.2]
+    assert active_share(0.0, 400, 0) == 0.0  # a floor of 0 turns active picks off, young model or not
+    assert active_share(0.3, 0, 0) == 0.3  # no young period: the floor from the start
+
+
+def test_before_a_first_model_active_claims_draw_the_queue_at_random_and_never_the_audit(conn):
+    from wildwatch.review import claims
+
+    with conn, conn.cursor() as cur:
+        site, _ = seed_site_and_run(cur)
+        ids = {}
+        for name, priority, reason in (("top", 0.9, "keywords"), ("second", 0.5, "keywords"), ("audit", 0.1, "audit")):
+            cur.execute("INSERT INTO listings (site_id, url, title, score) VALUES (%s, %s, %s, 1) RETURNING id",
+                        (site, f"http://x/{name}", name))
+            cur.execute("""INSERT INTO review_queue (listing_id, run_id, priority, reason)
+                           SELECT %s, id, %s, %s FROM crawl_runs RETURNING id""", (cur.fetchone()[0], priority, reason))
+            ids[cur.fetchone()[0]] = name
+    assert claims.active_share_now(conn, 0.2, 400) == 1.0  # nothing decided yet
+    assert claims.active_share_now(conn, 0.0, 400) == 0.0
+    handed = set()
+    for _ in range(30):  # a fixed order would hand out "top" every time: (1/2)^30 that a random draw does
+        with conn:
+            claimed = claims.claim_next(conn, "amina", active_share=1.0)
+            handed.add(ids[claimed["queue_id"]])
+            claims.release(conn, "amina")
+    assert handed == {"top", "second"}
+    with conn:
+        assert ids[claims.claim_next(conn, "amina", active_share=0.0)["queue_id"]] == "top"

@@ -78,6 +78,7 @@ class Settings:
     # Share of each analyst's queue items picked for what the model learns most from (the items it is least
     # sure of) rather than by score; the blind audit sample is apart from it and stays random.
     ranker_active_share: float = 0.2
+    ranker_active_young: int = 400
     # The blind audit sample of unqueued listings, per monthly run: this share, at most this many.
     audit_share: float = 0.02
     # Seconds a survey spends reading text on its candidates' photos (one core); photos left over are read by
@@ -134,6 +135,7 @@ def _load() -> Settings:
         ranker_min_per_class=int(os.environ.get("WILDWATCH_RANKER_MIN_PER_CLASS", "10")),
         ranker_recall_target=float(os.environ.get("WILDWATCH_RANKER_RECALL_TARGET", "0.95")),
         ranker_active_share=float(os.environ.get("WILDWATCH_RANKER_ACTIVE_SHARE", "0.2")),
+        ranker_active_young=int(os.environ.get("WILDWATCH_RANKER_ACTIVE_YOUNG", "400")),
         audit_share=float(os.environ.get("WILDWATCH_AUDIT_SHARE", "0.02")),
         ocr_budget_s=float(os.environ.get("WILDWATCH_OCR_BUDGET_SECONDS", "1800")),
         audit_cap=int(os.environ.get("WILDWATCH_AUDIT_CAP", "100")),
@@ -142,6 +144,9 @@ def _load() -> Settings:
         raise ConfigError("WILDWATCH_RANKER_RECALL_TARGET must be in (0, 1] and WILDWATCH_AUDIT_SHARE in [0, 1]")
     if not 0 <= settings.ranker_active_share <= 1:
         raise ConfigError(f"WILDWATCH_RANKER_ACTIVE_SHARE must be in [0, 1], not {settings.ranker_active_share}")
+    if settings.ranker_active_young < 0:
+        raise ConfigError(f"WILDWATCH_RANKER_ACTIVE_YOUNG must be a number of decisions (0 or more), "
+                          f"not {settings.ranker_active_young}")
     if settings.shard_size < 1:
         raise ConfigError(f"WILDWATCH_SHARD_SIZE must be a positive number of search terms, not {settings.shard_size}")
     if settings.env != "development":

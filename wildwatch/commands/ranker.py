@@ -29,8 +29,11 @@ def cmd_evaluate(args, settings) -> int:
         share = settings.ranker_active_share if args.active_share is None else args.active_share
         if not 0 <= share <= 1:  # NaN too
             raise ValueError(f"--active-share is a share of each batch, in [0, 1], not {share}")
+        young = settings.ranker_active_young if args.active_young is None else args.active_young
+        if young < 0:
+            raise ValueError(f"--active-young is a number of decisions (0 or more), not {young}")
         result = offline.learning_curve(data, sizes, args.repeats, args.seed, matcher, strategy=args.strategy,
-                                        active_share=share, unlabelled=args.unlabelled)
+                                        active_share=share, unlabelled=args.unlabelled, active_young=young)
     except (offline.InputError, ValueError) as exc:
         print(f"wildwatch: {exc}", file=sys.stderr)
         return 2
@@ -130,7 +133,11 @@ def register(sub) -> None:
                    help="how the labels are chosen: at random; as a team working the queue in score order; or the "
                         "queue with a share of active-learning picks (--active-share)")
     e.add_argument("--active-share", type=float, default=None,
-                   help="active: share of each batch the model is least sure of (default WILDWATCH_RANKER_ACTIVE_SHARE)")
+                   help="active: the least share of each batch the model is least sure of, once it has learnt "
+                        "from --active-young decisions (default WILDWATCH_RANKER_ACTIVE_SHARE)")
+    e.add_argument("--active-young", type=int, default=None,
+                   help="active: decisions until the share falls to --active-share; before, 1 - decisions/young "
+                        "(default WILDWATCH_RANKER_ACTIVE_YOUNG; 0: the share from the start)")
     e.add_argument("--unlabelled", choices=("none", "vocabulary", "self-training"), default="none",
                    help="what the trainer does with the undecided rest of the pool (none: as in production; the "
                         "others were measured and dropped, see README)")

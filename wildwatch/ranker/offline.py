@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from wildwatch import matching
-from wildwatch.ranker import metrics
+from wildwatch.ranker import metrics, policy
 from wildwatch.ranker.features import Record, keyword_prior, prepare
 from wildwatch.ranker.model import train
 
@@ -105,13 +105,14 @@ def _top(candidates: np.ndarray, scores: np.ndarray, k: int, rng: np.random.Gene
 
 
 def acquire(strategy: str, sizes: list[int], pool: np.ndarray, labels: np.ndarray, records: list[Record],
-            prior: np.ndarray, rng: np.random.Generator, active_share: float, fit) -> np.ndarray:
+            prior: np.ndarray, rng: np.random.Generator, active_share: float, fit, active_young: int = 0) -> np.ndarray:
     """The rows labelled first, in the order a team would decide them, up to max(sizes).
 
     random: drawn at random. queue: a team working the queue in score order: the keyword order until a model
     can be trained, then the current model's order, retrained after each batch (a quarter of the labels so far,
-    at least 10). active: the same, with `active_share` of each batch the rows the model is least sure of
-    (probability nearest 0.5; at random before a first model), the rest from the top of the queue."""
+    at least 10). active: the same, with a share of each batch the rows the model is least sure of (probability
+    nearest 0.5; at random before a first model), the rest from the top of the queue: the review app's policy,
+    `active_share` as its floor and `active_young` the decisions until it is reached (policy.active_share)."""
     if strategy == "random":
         return rng.permutation(pool)
     taken: list[int] = []
@@ -121,7 +122,8 @@ def acquire(strategy: str, sizes: list[int], pool: np.ndarray, labels: np.ndarra
     while len(taken) < target:
         batch = min(target - len(taken), max(10, len(taken) // 4)) if taken else min(sizes)
         scores = model.score([records[i] for i in left]) if model else prior[left]
-        explore = int(round(active_share * batch)) if strategy == "active" else 0
+        share = policy.active_share(active_share, active_young, len(taken))
+        explore = int(round(share * batch)) if strategy == "active" else 0
         if explore and model is not None:
             unsure = left[np.argsort(np.abs(scores - 0.5) + rng.random(len(left)) * 1e-9, kind="stable")[:explore]]
         else:
@@ -137,7 +139,7 @@ def acquire(strategy: str, sizes: list[int], pool: np.ndarray, labels: np.ndarra
 
 def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, matcher: matching.Matcher,
                    progress=None, strategy: str = "random", active_share: float = 0.5,
-                   unlabelled: str = "none") -> dict:
+                   unlabelled: str = "none", active_young: int = 0) -> dict:
     if strategy not in STRATEGIES:
         raise InputError(f"--strategy is one of {', '.join(STRATEGIES)}")
     if any(n < 2 for n in sizes):
@@ -163,7 +165,7 @@ def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, ma
             return train([records[i] for i in chosen], data.labels[chosen], seed=seed + rep,
                          unlabelled=[records[i] for i in rest], use=unlabelled)
 
-        order = acquire(strategy, sizes, pool, data.labels, records, prior, rng, active_share, fit)
+        order = acquire(strategy, sizes, pool, data.labels, records, prior, rng, active_share, fit, active_young)
         for n in sizes:
             chosen = _both_classes(order, data.labels, n)
             if 0 < data.labels[chosen].sum() < len(chosen):

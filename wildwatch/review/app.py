@@ -210,7 +210,8 @@ def create_app(settings: review_settings.ReviewSettings | None = None) -> FastAP
     def advance(request: Request, name: str) -> RedirectResponse:
         """After a decision: the next item of the analyst's slice, or the queue when none is left."""
         with connection() as conn:
-            claimed = claims.claim_next(conn, name, settings.lease_s, settings.active_share, **working_slice(request))
+            share = claims.active_share_now(conn, settings.active_share, settings.active_young)
+            claimed = claims.claim_next(conn, name, settings.lease_s, share, **working_slice(request))
             if claimed:
                 claims.release(conn, name, keep=claimed["queue_id"])  # an item skipped with "n" is free again
         if not claimed:

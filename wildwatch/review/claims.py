@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 
+from wildwatch.ranker import policy
 from wildwatch.review import repository
 from wildwatch.review.audit import record
 
@@ -20,6 +21,17 @@ class ClaimError(RuntimeError):
     pass
 
 
+def active_share_now(conn, floor: float, young: int) -> float:
+    """The share of claims that are active picks now (ranker/policy.py), by the decisions taken so far: what the
+    next model will learn from (an item decided is settled; one an analyst was unsure of is escalated)."""
+    if floor <= 0:
+        return 0.0
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM review_queue WHERE status = 'decided'")
+        decided = cur.fetchone()[0]
+    return policy.active_share(floor, young, decided)
+
+
 def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, active_share: float = 0.0,
                **filters) -> dict | None:
     """The highest-priority item nobody holds (pending, or claimed with an expired lease), leased to `user`,
@@ -27,7 +39,8 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, active_share: fl
     once get two different items.
 
     With `active_share`, that share of claims (drawn at random) hands out instead the queued item the active
-    model is least sure of (its score nearest 0.5): what the next model learns most from. Only queued offers:
+    model is least sure of (its score nearest 0.5; before a first model, a queued item at random): what the next
+    model learns most from (active_share_now gives the share for the model's age). Only queued offers:
     the blind audit sample stays a random draw of what was not queued, so the missed-offer estimate stays
     unbiased; and the analyst is not told (the audit trail is)."""
     active = active_share > 0 and random.random() < active_share
@@ -53,8 +66,9 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, active_share: fl
               -- a second review is never done by the analyst who gave the first
               AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.queue_id = q.id AND d.decided_by = %(user)s)
               AND """ + repository.FILTER_SQL + """
-            ORDER BY """ + ("""q.status = 'pending' AND q.reason <> 'audit' AND l.rank_model IS NOT NULL DESC,
-                               abs(l.rank_score - 0.5), """ if active else "") + """q.priority DESC, q.id
+            ORDER BY """ + ("""q.status = 'pending' AND q.reason <> 'audit' DESC,
+                               CASE WHEN l.rank_model IS NOT NULL THEN abs(l.rank_score - 0.5) END NULLS LAST,
+                               random(), """ if active else "") + """q.priority DESC, q.id
             LIMIT 1
             FOR UPDATE OF q SKIP LOCKED""", {**repository.filter_params(**filters), "user": user})
         row = cur.fetchone()

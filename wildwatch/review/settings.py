@@ -19,8 +19,10 @@ class ReviewSettings:
     # A referral is approved by a supervisor other than the one who built it (off: one-person teams; audited).
     four_eyes: bool = True
     lease_s: int = 15 * 60
-    # Share of items handed out for what the ranker learns most from (WILDWATCH_RANKER_ACTIVE_SHARE, claims.py).
+    # Share of items handed out for what the ranker learns most from once its model has learnt from
+    # `active_young` decisions, more before (WILDWATCH_RANKER_ACTIVE_SHARE and _YOUNG; ranker/policy.py).
     active_share: float = 0.0
+    active_young: int = 0
     https_only: bool = False
     database_url: str | None = None
     # A confirmation needs a second analyst's before it counts (exports, referrals).
@@ -49,7 +51,7 @@ def load() -> ReviewSettings:
                           four_eyes=os.environ.get("WILDWATCH_REFERRAL_FOUR_EYES", "on").lower()
                           not in ("off", "0", "false", "no"),
                           lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
-                          active_share=base.ranker_active_share,
+                          active_share=base.ranker_active_share, active_young=base.ranker_active_young,
                           undo_s=int(os.environ.get("WILDWATCH_UNDO_SECONDS", 30)),
                           https_only=base.env != "development",
                           second_review=os.environ.get("WILDWATCH_SECOND_REVIEW", "off").lower() in ("on", "1", "true", "yes"))
