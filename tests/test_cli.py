@@ -34,3 +34,18 @@ def test_an_unknown_site_is_one_clear_line(crawl_env):
     result = subprocess.run([sys.executable, "-m", "wildwatch.cli", "queue", "list", "--site", "nowhere"],
                             env=crawl_env, capture_output=True, text=True)
     assert result.returncode == 0 and "empty" in result.stdout
+
+
+def test_a_numeric_setting_that_is_not_a_number_is_one_line_naming_it(tmp_path):
+    import os
+
+    for name, value, says, command in (
+            ("WILDWATCH_RANKER_ACTIVE_YOUNG", "abc", "must be a whole number, not 'abc'", ["demo-report"]),
+            ("WILDWATCH_SHARD_SIZE", "1.5", "must be a whole number, not '1.5'", ["demo-report"]),
+            ("WILDWATCH_AUDIT_SHARE", "2%", "must be a number, not '2%'", ["demo-report"]),
+            ("WILDWATCH_LEASE_SECONDS", "15m", "must be a whole number, not '15m'", ["review", "--port", "0"])):
+        env = {**os.environ, "WILDWATCH_VAR_DIR": str(tmp_path), name: value}
+        done = subprocess.run([*WILDWATCH, *command], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and f"{name} {says}" in done.stderr, (name, done.stderr[-2000:])
+        assert "Traceback" not in done.stderr
+    assert config.number("WILDWATCH_NOT_SET_ANYWHERE", "7") == 7

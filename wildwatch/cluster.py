@@ -17,7 +17,7 @@ DEFAULT_REDIS_PORT = 56379
 
 
 def redis_port() -> int:
-    return int(os.environ.get("WILDWATCH_REDIS_PORT", DEFAULT_REDIS_PORT))
+    return config.number("WILDWATCH_REDIS_PORT", DEFAULT_REDIS_PORT)
 
 
 def celery_env(settings: config.Settings, meta_url: str) -> dict[str, str]:

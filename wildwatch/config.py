@@ -22,6 +22,17 @@ class ConfigError(RuntimeError):
     """A setting is missing or unsafe; the message says which and how to fix it."""
 
 
+def number(name: str, default, kind=int):
+    """A numeric setting from the environment; a value that is not a number is a ConfigError naming it."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return kind(default)
+    try:
+        return kind(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be {'a whole number' if kind is int else 'a number'}, not {value!r}") from None
+
+
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
@@ -113,7 +124,7 @@ def _load() -> Settings:
         keywords_dir=_path("WILDWATCH_KEYWORDS_DIR", PROJECT_ROOT / "keywords"),
         spool_dir=_path("WILDWATCH_SPOOL_DIR", var_dir / "spool"),
         user_agent=os.environ.get("WILDWATCH_USER_AGENT", Settings.user_agent),
-        queue_threshold=float(os.environ.get("WILDWATCH_QUEUE_THRESHOLD", "1.0")),
+        queue_threshold=number("WILDWATCH_QUEUE_THRESHOLD", "1.0", float),
         airflow_home=_path("AIRFLOW_HOME", var_dir / "airflow"),
         realdata_dir=_path("WILDWATCH_REALDATA", PROJECT_ROOT.parent / "shared" / "realdata"),
         airflow_database_url=os.environ.get("WILDWATCH_AIRFLOW_DATABASE_URL") or None,
@@ -121,24 +132,24 @@ def _load() -> Settings:
         evidence_store=os.environ.get("WILDWATCH_EVIDENCE_STORE")
         or str(_path("WILDWATCH_EVIDENCE_DIR", var_dir / "evidence")),
         evidence_enabled=os.environ.get("WILDWATCH_EVIDENCE", "on").lower() not in ("off", "0", "false", "no"),
-        evidence_max_bytes=int(os.environ.get("WILDWATCH_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024))),
-        photos_per_listing=int(os.environ.get("WILDWATCH_PHOTOS_PER_LISTING", "8")),
-        photo_max_bytes=int(os.environ.get("WILDWATCH_PHOTO_MAX_BYTES", str(8 * 1024 * 1024))),
-        screenshot_timeout_s=float(os.environ.get("WILDWATCH_SCREENSHOT_TIMEOUT", "20")),
+        evidence_max_bytes=number("WILDWATCH_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024)),
+        photos_per_listing=number("WILDWATCH_PHOTOS_PER_LISTING", "8"),
+        photo_max_bytes=number("WILDWATCH_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)),
+        screenshot_timeout_s=number("WILDWATCH_SCREENSHOT_TIMEOUT", "20", float),
         referrals_dir=_path("WILDWATCH_REFERRALS_DIR", var_dir / "referrals"),
         backup_to=os.environ.get("WILDWATCH_BACKUP_TO") or None,
-        backup_keep=int(os.environ.get("WILDWATCH_BACKUP_KEEP", "14")),
+        backup_keep=number("WILDWATCH_BACKUP_KEEP", "14"),
         reports_dir=_path("WILDWATCH_REPORTS_DIR", var_dir / "reports"),
-        shard_size=int(os.environ.get("WILDWATCH_SHARD_SIZE", "50")),
-        refetch_after_days=int(os.environ.get("WILDWATCH_REFETCH_AFTER_DAYS", "90")),
-        ranker_min_decisions=int(os.environ.get("WILDWATCH_RANKER_MIN_DECISIONS", "50")),
-        ranker_min_per_class=int(os.environ.get("WILDWATCH_RANKER_MIN_PER_CLASS", "10")),
-        ranker_recall_target=float(os.environ.get("WILDWATCH_RANKER_RECALL_TARGET", "0.95")),
-        ranker_active_share=float(os.environ.get("WILDWATCH_RANKER_ACTIVE_SHARE", "0.2")),
-        ranker_active_young=int(os.environ.get("WILDWATCH_RANKER_ACTIVE_YOUNG", "400")),
-        audit_share=float(os.environ.get("WILDWATCH_AUDIT_SHARE", "0.02")),
-        ocr_budget_s=float(os.environ.get("WILDWATCH_OCR_BUDGET_SECONDS", "1800")),
-        audit_cap=int(os.environ.get("WILDWATCH_AUDIT_CAP", "100")),
+        shard_size=number("WILDWATCH_SHARD_SIZE", "50"),
+        refetch_after_days=number("WILDWATCH_REFETCH_AFTER_DAYS", "90"),
+        ranker_min_decisions=number("WILDWATCH_RANKER_MIN_DECISIONS", "50"),
+        ranker_min_per_class=number("WILDWATCH_RANKER_MIN_PER_CLASS", "10"),
+        ranker_recall_target=number("WILDWATCH_RANKER_RECALL_TARGET", "0.95", float),
+        ranker_active_share=number("WILDWATCH_RANKER_ACTIVE_SHARE", "0.2", float),
+        ranker_active_young=number("WILDWATCH_RANKER_ACTIVE_YOUNG", "400"),
+        audit_share=number("WILDWATCH_AUDIT_SHARE", "0.02", float),
+        ocr_budget_s=number("WILDWATCH_OCR_BUDGET_SECONDS", "1800", float),
+        audit_cap=number("WILDWATCH_AUDIT_CAP", "100"),
     )
     if not 0 < settings.ranker_recall_target <= 1 or not 0 <= settings.audit_share <= 1:
         raise ConfigError("WILDWATCH_RANKER_RECALL_TARGET must be in (0, 1] and WILDWATCH_AUDIT_SHARE in [0, 1]")

@@ -7,16 +7,15 @@ import datetime as dt
 
 from airflow.sdk import DAG, TaskGroup, get_current_context, task
 
-from wildwatch import shards, sites
+from wildwatch import config, shards, sites
 
 
 def _default_args() -> dict:
     """Retries are off on one machine (a failure is a finding); on a cluster a task lost with its worker is
     retried elsewhere: WILDWATCH_TASK_RETRIES (make cluster and docker-compose set 2)."""
-    import os
 
-    return {"owner": "wildwatch", "retries": int(os.environ.get("WILDWATCH_TASK_RETRIES", "0")),
-            "retry_delay": dt.timedelta(seconds=int(os.environ.get("WILDWATCH_RETRY_DELAY_S", "30")))}
+    return {"owner": "wildwatch", "retries": config.number("WILDWATCH_TASK_RETRIES", "0"),
+            "retry_delay": dt.timedelta(seconds=config.number("WILDWATCH_RETRY_DELAY_S", "30"))}
 
 
 DEFAULT_ARGS = _default_args()

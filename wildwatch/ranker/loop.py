@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 
 from wildwatch import config
 from wildwatch.ranker import metrics, registry
@@ -23,7 +22,7 @@ from wildwatch.ranker.features import keyword_prior
 from wildwatch.ranker.model import train
 
 log = logging.getLogger(__name__)
-MIN_GAIN = float(os.environ.get("WILDWATCH_RANKER_MIN_GAIN", "0.01"))
+MIN_GAIN = config.number("WILDWATCH_RANKER_MIN_GAIN", "0.01", float)
 TIE = 0.005
 MIN_HOLDOUT_PER_CLASS = 5
 

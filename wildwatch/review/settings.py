@@ -44,20 +44,20 @@ def load() -> ReviewSettings:
     elif not key:
         key = secrets.token_urlsafe(32)  # development: sessions end when the server restarts
     return ReviewSettings(secret_key=key,
-                          session_max_age_s=int(os.environ.get("WILDWATCH_SESSION_MAX_AGE", 8 * 3600)),
-                          session_idle_s=int(os.environ.get("WILDWATCH_SESSION_IDLE", 30 * 60)),
+                          session_max_age_s=config.number("WILDWATCH_SESSION_MAX_AGE", 8 * 3600),
+                          session_idle_s=config.number("WILDWATCH_SESSION_IDLE", 30 * 60),
                           trusted_proxies=tuple(p.strip() for p in os.environ.get("WILDWATCH_TRUSTED_PROXIES", "").split(",")
                                                 if p.strip()),
                           four_eyes=os.environ.get("WILDWATCH_REFERRAL_FOUR_EYES", "on").lower()
                           not in ("off", "0", "false", "no"),
-                          lease_s=int(os.environ.get("WILDWATCH_LEASE_SECONDS", 15 * 60)),
+                          lease_s=config.number("WILDWATCH_LEASE_SECONDS", 15 * 60),
                           active_share=base.ranker_active_share, active_young=base.ranker_active_young,
-                          undo_s=int(os.environ.get("WILDWATCH_UNDO_SECONDS", 30)),
+                          undo_s=config.number("WILDWATCH_UNDO_SECONDS", 30),
                           https_only=base.env != "development",
                           second_review=os.environ.get("WILDWATCH_SECOND_REVIEW", "off").lower() in ("on", "1", "true", "yes"))
 
 
 def lifetimes() -> tuple[int, int]:
     """(idle, absolute) session lifetimes in seconds, from the environment without needing the secret key."""
-    return (int(os.environ.get("WILDWATCH_SESSION_IDLE", 30 * 60)),
-            int(os.environ.get("WILDWATCH_SESSION_MAX_AGE", 8 * 3600)))
+    return (config.number("WILDWATCH_SESSION_IDLE", 30 * 60),
+            config.number("WILDWATCH_SESSION_MAX_AGE", 8 * 3600))
