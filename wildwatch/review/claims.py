@@ -40,7 +40,7 @@ def claim_next(conn, user: str, lease_s: int = DEFAULT_LEASE_S, active_share: fl
 
     With `active_share`, that share of claims (drawn at random) hands out instead the queued item the active
     model is least sure of (its score nearest 0.5; before a first model, a queued item at random): what the next
-    model learns most from (active_share_now gives the share for the model's age). Only queued offers:
+    model learns most from (active_share_now gives the share for the decisions so far). Only queued offers:
     the blind audit sample stays a random draw of what was not queued, so the missed-offer estimate stays
     unbiased; and the analyst is not told (the audit trail is)."""
     active = active_share > 0 and random.random() < active_share
