@@ -280,7 +280,11 @@ def measure(args) -> int:
                                                                               site=JSON_SITE)}
     wanted: set[str] = set()
     if args.kinds:
-        wanted = {f"({k.strip()})" for k in args.kinds.split(",")}
+        wanted = {f"({k.strip()})" for k in args.kinds.split(",") if k.strip()}
+        known = {name.split(" ", 1)[0] for name in kinds} | {"(c)"}
+        if not wanted or wanted - known:
+            raise SystemExit(f"--kinds: labels are {', '.join(sorted(k.strip('()') for k in known))}; "
+                             f"got {args.kinds!r}")
         kinds = {name: run for name, run in kinds.items() if name.split(" ", 1)[0] in wanted}
     try:
         print(f"demo marketplace: {args.listings} listings, {generator.page_count(args.listings)} search pages "
@@ -314,7 +318,7 @@ def measure(args) -> int:
         for name, where in (("(p) (a) + photos from an image host", "an image host of the site's own (its file's "
                              "image_hosts)"), ("(p') (a) + photos from the site's host", "the site's own host, sharing "
                                                "its polite request budget")):
-            if name not in rate or not full:
+            if name not in rate or not full or "(b)" not in short:
                 continue
             photos = statistics.median(r["photos"] for r in runs[name])
             print(f"photos from {where}: {photos:.0f} candidate photos; listing pages/s {rate[name][0]:.1f} against "

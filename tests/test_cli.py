@@ -43,6 +43,7 @@ def test_a_numeric_setting_that_is_not_a_number_is_one_line_naming_it(tmp_path):
             ("WILDWATCH_RANKER_ACTIVE_YOUNG", "abc", "must be a whole number, not 'abc'", ["demo-report"]),
             ("WILDWATCH_SHARD_SIZE", "1.5", "must be a whole number, not '1.5'", ["demo-report"]),
             ("WILDWATCH_AUDIT_SHARE", "2%", "must be a number, not '2%'", ["demo-report"]),
+            ("WILDWATCH_QUEUE_THRESHOLD", "nan", "must be a number, not 'nan'", ["demo-report"]),
             ("WILDWATCH_LEASE_SECONDS", "15m", "must be a whole number, not '15m'", ["review", "--port", "0"])):
         env = {**os.environ, "WILDWATCH_VAR_DIR": str(tmp_path), name: value}
         done = subprocess.run([*WILDWATCH, *command], env=env, capture_output=True, text=True, timeout=60)

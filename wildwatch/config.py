@@ -5,6 +5,7 @@ cluster under var/ unless WILDWATCH_DATABASE_URL points elsewhere.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,12 @@ def number(name: str, default, kind=int):
     if value is None or not value.strip():
         return kind(default)
     try:
-        return kind(value.strip())
+        parsed = kind(value.strip())
     except ValueError:
-        raise ConfigError(f"{name} must be {'a whole number' if kind is int else 'a number'}, not {value!r}") from None
+        parsed = None
+    if parsed is None or (kind is float and not math.isfinite(parsed)):  # "nan": every comparison false
+        raise ConfigError(f"{name} must be {'a whole number' if kind is int else 'a number'}, not {value!r}")
+    return parsed
 
 
 def _path(name: str, default: Path) -> Path:
