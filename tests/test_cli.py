@@ -36,8 +36,10 @@ def test_an_unknown_site_is_one_clear_line(crawl_env):
     assert result.returncode == 0 and "empty" in result.stdout
 
 
-def test_a_numeric_setting_that_is_not_a_number_is_one_line_naming_it(tmp_path):
+def test_a_numeric_setting_that_is_not_a_number_is_one_line_naming_it():
     import os
+
+    import scratch_dirs
 
     for name, value, says, command in (
             ("WILDWATCH_RANKER_ACTIVE_YOUNG", "abc", "must be a whole number, not 'abc'", ["demo-report"]),
@@ -45,8 +47,11 @@ def test_a_numeric_setting_that_is_not_a_number_is_one_line_naming_it(tmp_path):
             ("WILDWATCH_AUDIT_SHARE", "2%", "must be a number, not '2%'", ["demo-report"]),
             ("WILDWATCH_QUEUE_THRESHOLD", "nan", "must be a number, not 'nan'", ["demo-report"]),
             ("WILDWATCH_LEASE_SECONDS", "15m", "must be a whole number, not '15m'", ["review", "--port", "0"])):
-        env = {**os.environ, "WILDWATCH_VAR_DIR": str(tmp_path), name: value}
-        done = subprocess.run([*WILDWATCH, *command], env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode != 0 and f"{name} {says}" in done.stderr, (name, done.stderr[-2000:])
-        assert "Traceback" not in done.stderr
+        with scratch_dirs.scratch("var") as var_dir:
+            env = {**os.environ, "WILDWATCH_VAR_DIR": str(var_dir), name: value}
+            done = subprocess.run([*WILDWATCH, *command], env=env, capture_output=True, text=True, timeout=60)
+            assert done.returncode != 0 and f"{name} {says}" in done.stderr, (name, done.stderr[-2000:])
+            assert "Traceback" not in done.stderr
+            # refused before anything started: no database cluster made for a command that cannot run
+            assert not list(var_dir.glob("**/PG_VERSION")) and not list(var_dir.glob("*.password")), name
     assert config.number("WILDWATCH_NOT_SET_ANYWHERE", "7") == 7

@@ -11,10 +11,12 @@ from wildwatch.commands import ensure_db
 def cmd_review(args, settings) -> int:
     import uvicorn
 
+    from wildwatch import ports
+    from wildwatch.review import settings as review_settings
     from wildwatch.review.app import create_app
 
-    from wildwatch import ports
-
+    # A bad setting is refused before anything starts: no database cluster for a server that cannot run.
+    app_settings = review_settings.load()
     ensure_db(settings)
     conn = db.connect()
     try:
@@ -29,7 +31,7 @@ def cmd_review(args, settings) -> int:
         uvicorn.run("wildwatch.review.app:create_app", factory=True, workers=args.workers, host=args.host,
                     port=args.port, log_level="warning", proxy_headers=False)
     else:
-        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
+        uvicorn.run(create_app(app_settings), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0
 
 
