@@ -4,8 +4,6 @@ from __future__ import annotations
 import logging
 
 from wildwatch import db
-from wildwatch.ranker import registry
-from wildwatch.ranker.features import Record, fact_tokens
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +21,14 @@ class RankPipeline:
         # Once per crawl: a model activated mid-crawl applies from the next crawl (and to the queue at once).
         try:
             with db.transaction() as conn:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT EXISTS (SELECT 1 FROM ranker_models WHERE active)")
+                    if not cur.fetchone()[0]:
+                        return
+                # Only now: the model's libraries (numpy, scipy, scikit-learn) take ~1.3 s to import, paid by
+                # every crawl process (one per shard) though most surveys run before any model is active.
+                from wildwatch.ranker import registry
+
                 self.model = registry.active(conn)
         except db.DatabaseUnavailable as exc:
             log.warning("ranker: no model loaded (%s); the keyword score decides", exc)
@@ -34,6 +40,8 @@ class RankPipeline:
     def process_item(self, item):
         if not self.model:
             return item
+        from wildwatch.ranker.features import Record, fact_tokens  # loaded by open_spider with the model
+
         version, ranker = self.model
         spider = self.crawler.spider
         record = Record(title=item["title"], description=item.get("description"), language=item.get("language"),
