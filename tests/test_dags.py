@@ -62,10 +62,12 @@ print("RESULT" + json.dumps(out))
     for dag_id, dag in out["dags"].items():
         assert "wildwatch" in dag["tags"] and dag["catchup"] is False
         if dag_id in SURVEY_DAGS:
-            # One crawl task per site file, in the site's pool, mapped over shards labelled in the UI.
+            # One crawl task per site, in the site's pool, mapped over shards labelled in the UI: every site file
+            # in a one-off survey (it may name any), the enabled ones in the monthly survey.
+            names = sites.switched_on() if dag_id == "wildwatch_monthly_survey" else sites.site_files()
             assert dag["crawls"] == {f"{name}.crawl": {"pool": f"site_{name}", "template": "{{ shard_label }}",
                                                        "upstream": [f"{name}.plan"]}
-                                     for name in sites.site_files()}
+                                     for name in names}
             assert dag["summary_rule"] == "all_done" and set(dag["crawls"]) <= set(dag["summary_upstream"])
     referrals = out["dags"]["wildwatch_referrals"]
     assert "supervisor_approval" in referrals["tasks"] and referrals["params"] == ["month"]
@@ -276,3 +278,34 @@ def test_a_failing_site_does_not_stop_the_others(crawl_env, conn, airflow_metada
     assert any("demo_vn.crawl failed" in a and "Connection refused" in a for a in alerts), alerts
     assert any("demo_xx.plan failed" in a and "'languages' is required" in a for a in alerts), alerts
     assert any("ops@example.org" in r for r in sink.recipients)
+
+
+@pytest.mark.airflow
+def test_airflow_db_migrate_is_skipped_only_where_this_airflow_already_migrated_this_database(airflow_metadata):
+    import tempfile
+
+    from wildwatch.airflow_env import migrate
+
+    env = {**os.environ, **airflow_metadata}
+    env.update(airflow_env(settings_for(env)))
+    stamp = Path(env["AIRFLOW_HOME"]) / "migrated.json"
+    stamp.unlink(missing_ok=True)
+
+    def migrated() -> str:
+        with tempfile.TemporaryFile("w+") as out:
+            assert migrate(env, out) == 0
+            out.seek(0)
+            return out.read()
+
+    assert migrated() and stamp.exists(), "no record: migrate runs"
+    assert migrated() == "", "this database is at the revision this Airflow left: nothing to run"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].split("@")[0] not in stamp.read_text(), "no password kept"
+    known = json.loads(stamp.read_text())
+    for key in known:
+        known[key][1] = "0123456789ab"  # another revision than the database holds: an upgrade or a restore
+    stamp.write_text(json.dumps(known))
+    assert migrated(), "the database moved: migrate runs again"
+    other = {**env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] + "_gone"}
+    with tempfile.TemporaryFile("w+") as out:
+        assert migrate(other, out) != 0  # a database that is not there: airflow says so, no stamp for it
+    assert len(json.loads(stamp.read_text())) == 1

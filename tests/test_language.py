@@ -76,3 +76,46 @@ def test_vietnamese_letters_settle_it_but_a_vietnamese_address_in_english_does_n
     english = ("Genuine old ivory bangle for sale, hand carved, 62 mm inner diameter, collected in person only. "
                "Pickup at Quận Bình Thạnh, Thành phố Hồ Chí Minh.")
     assert detect(english, ["vi"]) == "en"
+
+
+def test_the_detector_model_is_unpacked_once_into_the_cache_and_a_damaged_cache_is_replaced(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    texts = ["Pembe za ndovu zinauzwa kwa bei nzuri", "Bracelet en ivoire véritable, prix à débattre",
+             "Vong nga voi that gia tot", "Radiated tortoise baby for sale", "Carved ivory tusk antique 19th century"]
+    code = ("import json, sys; from wildwatch.language import _identifier; "
+            f"print(json.dumps([_identifier().rank(t)[:3] for t in {texts!r}]))")
+
+    def ranks(cache_home) -> tuple[list, str]:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout, done.stderr
+
+    # the package's own loader, which the cache must agree with to the last digit
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from wildwatch.language import CANDIDATES
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    reference.set_languages(list(CANDIDATES))
+    import json
+    want = json.loads(json.dumps([reference.rank(t)[:3] for t in texts]))
+
+    first, _ = ranks(tmp_path)
+    [cached] = (tmp_path / "wildwatch").glob("py3langid-*.npz")
+    assert json.loads(first) == want
+    stamp = cached.stat().st_mtime_ns
+    again, _ = ranks(tmp_path)
+    assert json.loads(again) == want and cached.stat().st_mtime_ns == stamp, "read from the cache, not unpacked again"
+
+    cached.write_bytes(cached.read_bytes()[:1000])  # a disk that filled up, a copy cut short
+    repaired, said = ranks(tmp_path)
+    assert json.loads(repaired) == want and "unreadable" in said
+    assert cached.stat().st_size > 1_000_000
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    unwritable, said = ranks(blocked)  # no cache to be had: the model comes from the package, as before
+    assert json.loads(unwritable) == want and "not written" in said

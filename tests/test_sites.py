@@ -35,6 +35,17 @@ def test_every_site_file_loads_and_is_named_after_its_file():
         assert sites.load(name).name == name
 
 
+def test_the_switched_on_sites_are_the_enabled_ones_and_a_broken_file_stays_in_to_fail_loudly(tmp_path):
+    assert sites.switched_on() == [s.name for s in sites.load_all() if s.enabled]
+    (tmp_path / "on.yaml").write_text("name: on\nenabled: true\n")
+    (tmp_path / "unsaid.yaml").write_text("name: unsaid\n")
+    (tmp_path / "off.yaml").write_text("name: off\nenabled: false\n")
+    (tmp_path / "broken.yaml").write_text("enabled: false\n  search: [\n")  # its crawl task will say what is wrong
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00enabled: false")
+    (tmp_path / "odd.yaml").write_text("enabled: 'no'\n")  # a string, not false: on, as sites.load reads it
+    assert sites.switched_on(tmp_path) == ["binary", "broken", "odd", "on", "unsaid"]
+
+
 def test_every_demo_site_has_saved_pages():
     for name in DEMO:
         for kind in ("search", "search_empty", "detail"):

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from wildwatch import config, db, ports
-from wildwatch.airflow_env import airflow_cli, airflow_env
+from wildwatch.airflow_env import airflow_cli, airflow_env, migrate
 
 SERVICES = {
     "api-server": ["api-server"],
@@ -74,8 +74,8 @@ def start(port: int = 0, executor_env=None, extra_services: dict | None = None) 
     airflow = airflow_cli()
     logs = settings.var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    if migrate(env, subprocess.DEVNULL) != 0:
+        raise subprocess.CalledProcessError(1, [airflow, "db", "migrate"])
     # Before the scheduler: a crawl task whose site pool is missing would wait forever.
     from wildwatch import pools
 

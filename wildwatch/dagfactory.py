@@ -1,6 +1,6 @@
 """Builds the survey DAGs. Nothing here touches the database or the network at import time: the one thing
-read is the list of site files, which gives each site its own crawl task (mapped over the site's keyword
-shards) and its own pool."""
+read is the site files (their names, and whether each is enabled), which gives each site its own crawl task
+(mapped over the site's keyword shards) and its own pool."""
 from __future__ import annotations
 
 import datetime as dt
@@ -115,8 +115,11 @@ def build_survey_dag(dag_id: str, *, schedule, kind: str, description: str, para
         # Per site: a plan (its keyword shards; none when this survey leaves the site out, and its crawl shows
         # as skipped) and a crawl mapped over the shards, in the site's pool, which caps how many shards run
         # at once across all workers and runs (slots = the site file's concurrency; see `wildwatch pools`).
+        # The monthly survey crawls the enabled sites only, so those are all it shows (and starts a plan task
+        # for); a one-off survey may name any site file, enabled or not.
+        names = sites.switched_on() if kind == "monthly" else sorted(sites.site_files())
         crawled, plan_tasks = [], []
-        for name in sorted(sites.site_files()):
+        for name in names:
             with TaskGroup(name, tooltip=f"{name}: plan, then one crawl per keyword shard"):
                 shards_planned = plan.override(task_id="plan")(survey_run_id, name)
                 plan_tasks.append(shards_planned.operator.task_id)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wildwatch import config
-from wildwatch.airflow_env import airflow_cli, airflow_env
+from wildwatch.airflow_env import airflow_cli, airflow_env, migrate
 
 
 @dataclass
@@ -59,8 +59,11 @@ def run(dag_id: str, log: Path, logical_date: dt.datetime | None = None, conf: d
     settings = settings or config.load()
     env = {**os.environ, **airflow_env(settings), **(extra_env or {})}
     log.parent.mkdir(parents=True, exist_ok=True)
-    if _airflow(["db", "migrate"], env, log) != 0:
-        return DagRunResult(returncode=1)
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write("\n$ airflow db migrate (unless already done)\n")
+        fh.flush()
+        if migrate(env, fh) != 0:
+            return DagRunResult(returncode=1)
     args = ["dags", "test", dag_id]
     if logical_date is not None:
         args.append(logical_date.isoformat())

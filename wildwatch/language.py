@@ -3,7 +3,17 @@ arrays, nothing is downloaded or unpickled), with the site's languages as the fa
 from __future__ import annotations
 
 import functools
+import logging
+import lzma
+import os
 import re
+import shutil
+import tempfile
+import zipfile
+from array import array
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 MIN_LETTERS = 12  # fewer letters than this ("iPhone 12", "Ngà") say too little: the site's language stands
 MIN_CJK = 3  # ideographs carry more per character
@@ -27,11 +37,79 @@ MIN_VIETNAMESE, VIETNAMESE_SHARE = 3, 0.04
 
 @functools.lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ptc, pc, classes, nextmove, rows, output = _model()
+    identifier = LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=rows)
     identifier.set_languages(list(CANDIDATES))
     return identifier
+
+
+def _model() -> tuple:
+    """py3langid's model, as its own loader gives it. The package ships it xz-compressed: unpacking takes ~0.45 s,
+    paid by every crawl process (one per shard and site) before its first page. So it is unpacked once into the
+    user's cache folder and read from there (~0.05 s); without a writable cache, from the package as before."""
+    from py3langid import modelio
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    source = MODEL_DIR / MODEL_FILE
+    cached = _cache_path(source)
+    if cached is None:
+        return modelio.load_model(source)
+    try:
+        return _read_unpacked(cached)
+    except (FileNotFoundError, NotADirectoryError):  # not unpacked yet
+        pass
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # damaged: unpack again
+        log.warning("language model cache %s unreadable (%s): unpacking the model again", cached, exc)
+    try:
+        _unpack(source, cached)
+        return _read_unpacked(cached)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("language model cache %s not written (%s)", cached, exc)
+        return modelio.load_model(source)
+
+
+def _cache_path(source: Path) -> Path | None:
+    from importlib.metadata import version
+
+    try:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wildwatch"
+        stat = source.stat()
+    except (OSError, RuntimeError):  # no home folder (a service account): no cache
+        return None
+    # Named by the package's version and the model file's size and time: a new model is never read from an old cache.
+    return folder / f"py3langid-{version('py3langid')}-{stat.st_size}-{stat.st_mtime_ns}.npz"
+
+
+def _unpack(source: Path, cached: Path) -> None:
+    cached.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in cached.parent.glob("py3langid-*.npz"):
+        old.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out, lzma.open(source) as src:
+            shutil.copyfileobj(src, out, length=1 << 20)
+        os.replace(tmp, cached)  # whole or not at all, whichever process gets there first
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _read_unpacked(cached: Path) -> tuple:
+    """The arrays py3langid.modelio.load_model returns, from the unpacked file (arrays only: no pickle allowed)."""
+    import numpy as np
+
+    with np.load(cached, allow_pickle=False) as data:
+        return (data["ptc"], data["pc"], data["classes"].tolist(), _stdlib_array(data["nextmove"]),
+                _stdlib_array(data["nextmove_row"]), data["out_feat"].tolist())
+
+
+def _stdlib_array(values) -> array:
+    # The detector walks its automaton in these (it indexes them per byte: faster than numpy scalars).
+    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+    out.frombytes(values.tobytes())
+    return out
 
 
 def warm_up() -> None:

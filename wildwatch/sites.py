@@ -17,6 +17,7 @@ from wildwatch import config
 from wildwatch.keywords import LANGUAGES
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SEARCH_FIELDS = {"title", "price", "location", "seller", "seller_url", "seller_id", "posted", "image", "description"}
 DETAIL_FIELDS = {"title", "price", "seller", "seller_url", "seller_id", "location", "posted", "description", "images"}
 POST_FIELDS = {"author", "author_url", "author_id", "text", "images", "posted"}
@@ -395,6 +396,21 @@ def load(name: str, directory: Path | None = None) -> Site:
     except yaml.YAMLError as exc:
         raise SiteError(f"site {name}: not valid YAML: {exc}") from exc
     return parse(doc, name)
+
+
+def switched_on(directory: Path | None = None) -> list[str]:
+    """Names of the site files not marked `enabled: false`, read without checking the rest of the file (the
+    survey DAG is built from this at every parse). A file that cannot be read counts as on: its crawl then fails
+    and says why, rather than the site silently dropping out of the survey."""
+    names = []
+    for name, path in site_files(directory).items():
+        try:
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_LOADER)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            doc = None
+        if not (isinstance(doc, dict) and doc.get("enabled", True) is False):
+            names.append(name)
+    return names
 
 
 def load_all(directory: Path | None = None) -> list[Site]:
