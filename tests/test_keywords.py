@@ -101,3 +101,30 @@ def test_an_imported_file_for_an_unknown_group_is_rejected(tmp_path):
     (tmp_path / "cites" / "unicorn.yaml").write_text("group: unicorn\nterms: []\n")
     with pytest.raises(keywords.KeywordError, match="must be a known group"):
         keywords.load(tmp_path)
+
+
+def test_the_keyword_base_is_kept_in_the_cache_as_json_and_remade_when_a_file_or_the_cache_changes(
+        tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lists = tmp_path / "keywords"
+    shutil.copytree(config.load().keywords_dir, lists)
+    fresh = keywords._load(lists)
+
+    def load() -> keywords.KeywordBase:
+        keywords._load_cached.cache_clear()  # as a new process would
+        return keywords.load(lists)
+
+    assert load() == fresh
+    [cached] = (tmp_path / "cache" / "wildwatch").glob("keywords-*.json")
+    cached.write_text(cached.read_text().replace('"ivory"', '"IVORY-FROM-CACHE"', 1))
+    assert "IVORY-FROM-CACHE" in load().groups, "read from the cache"
+
+    cached.write_bytes(cached.read_bytes()[:500])  # cut short
+    assert load() == fresh
+    (lists / "ivory.yaml").write_text((lists / "ivory.yaml").read_text() + "\n# an analyst's note\n")
+    assert load() == fresh and len(list((tmp_path / "cache" / "wildwatch").glob("keywords-*.json"))) == 1
+    (lists / "ivory.yaml").write_text((lists / "ivory.yaml").read_text().replace("group: ivory", "group: ivroy"))
+    with pytest.raises(keywords.KeywordError):
+        load()  # a mistake made after the cache was written is found, not hidden by it

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 import lzma
-import os
 import re
 import shutil
-import tempfile
 import zipfile
 from array import array
 from pathlib import Path
+
+from wildwatch import cache
 
 log = logging.getLogger(__name__)
 
@@ -73,27 +73,21 @@ def _model() -> tuple:
 def _cache_path(source: Path) -> Path | None:
     from importlib.metadata import version
 
+    folder = cache.folder()
     try:
-        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wildwatch"
         stat = source.stat()
-    except (OSError, RuntimeError):  # no home folder (a service account): no cache
+    except OSError:
         return None
     # Named by the package's version and the model file's size and time: a new model is never read from an old cache.
-    return folder / f"py3langid-{version('py3langid')}-{stat.st_size}-{stat.st_mtime_ns}.npz"
+    return folder / f"py3langid-{version('py3langid')}-{stat.st_size}-{stat.st_mtime_ns}.npz" if folder else None
 
 
 def _unpack(source: Path, cached: Path) -> None:
-    cached.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for old in cached.parent.glob("py3langid-*.npz"):
-        old.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out, lzma.open(source) as src:
+    def fill(out) -> None:
+        with lzma.open(source) as src:
             shutil.copyfileobj(src, out, length=1 << 20)
-        os.replace(tmp, cached)  # whole or not at all, whichever process gets there first
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    cache.write(cached, fill, stale="py3langid-*.npz")
 
 
 def _read_unpacked(cached: Path) -> tuple:
