@@ -17,7 +17,7 @@ demo: setup
 
 ## The whole test suite against a real PostgreSQL, real crawls and a real Chromium.
 test: setup
-	$(VENV)/bin/pytest -n 2 --dist loadgroup
+	$(VENV)/bin/pytest -n 2 --dist load --maxschedchunk 2
 
 ## The production stack (docker-compose.yml) with podman, images built here, the demo marketplaces in it:
 ## https://localhost:8943 (stop: deploy/stack.sh down; remove with its volumes: deploy/stack.sh destroy).

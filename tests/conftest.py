@@ -55,14 +55,16 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
 def pytest_collection_modifyitems(config, items):
-    # Under pytest-xdist each worker has its own PostgreSQL and demo marketplaces. Airflow tests run one after
-    # another on one worker: they share its Airflow metadata (one `db migrate`), and two Airflows at once on
-    # two cores starve each other's heartbeats (the Celery cluster test then sees healthy tasks as lost).
-    for item in items:
-        if item.get_closest_marker("airflow"):
-            item.add_marker(pytest.mark.xdist_group("airflow"))
+    # The longest tests first (Airflow end to end, then Chromium), so that the two pytest-xdist workers, handed
+    # tests two at a time (`--maxschedchunk 2` in the Makefile), end together on short ones instead of one
+    # worker finishing a three-minute test alone. Each worker has its own PostgreSQL, demo marketplaces and
+    # Airflow metadata. (An `xdist_group` would keep the Airflow tests on one worker, but pytest-xdist 3.8
+    # groups by rewriting item._nodeid, which pytest 9 no longer reads: they have run side by side since.)
+    def weight(item) -> int:
+        return 0 if item.get_closest_marker("airflow") else 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=weight)  # stable: file order within each kind
 
 
 @pytest.fixture(scope="session")
