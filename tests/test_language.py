@@ -82,6 +82,7 @@ def test_the_detector_model_is_unpacked_once_into_the_cache_and_a_damaged_cache_
     import os
     import subprocess
     import sys
+    import time
 
     texts = ["Pembe za ndovu zinauzwa kwa bei nzuri", "Bracelet en ivoire véritable, prix à débattre",
              "Vong nga voi that gia tot", "Radiated tortoise baby for sale", "Carved ivory tusk antique 19th century"]
@@ -111,9 +112,14 @@ def test_the_detector_model_is_unpacked_once_into_the_cache_and_a_damaged_cache_
     assert json.loads(again) == want and cached.stat().st_mtime_ns == stamp, "read from the cache, not unpacked again"
 
     cached.write_bytes(cached.read_bytes()[:1000])  # a disk that filled up, a copy cut short
+    killed, writing = cached.parent / ".killed.tmp", cached.parent / ".writing.tmp"
+    for left in (killed, writing):
+        left.write_bytes(b"x" * 1000)
+    os.utime(killed, (time.time() - 7200, time.time() - 7200))
     repaired, said = ranks(tmp_path)
     assert json.loads(repaired) == want and "unreadable" in said
     assert cached.stat().st_size > 1_000_000
+    assert not killed.exists() and writing.exists(), "a dead writer's leftover goes, a live one's stays"
 
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("")

@@ -4,8 +4,10 @@ from, is written whole or not at all, and holds plain data only (arrays, JSON): 
 Without a usable folder (a service account without a home) everything is simply made afresh."""
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +27,10 @@ def write(path: Path, fill: Callable, stale: str | None = None) -> None:
         for old in path.parent.glob(stale):
             if old != path:
                 old.unlink(missing_ok=True)
+    for left in path.parent.glob(".*.tmp"):  # a writer killed mid-way; one still writing is younger than this
+        with contextlib.suppress(OSError):
+            if time.time() - left.stat().st_mtime > 3600:
+                left.unlink()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
