@@ -65,6 +65,7 @@ def migrate(env: dict[str, str], out) -> int:
 
     Skipped when this Airflow version already brought this database to the revision it still holds: an
     up-to-date migrate costs ~4 s of CPU, paid by every demo survey and `wildwatch airflow test`."""
+    import contextlib
     import hashlib
     import json
     import subprocess
@@ -74,23 +75,20 @@ def migrate(env: dict[str, str], out) -> int:
     stamp = Path(env["AIRFLOW_HOME"]) / "migrated.json"
     key = hashlib.sha256(url.encode()).hexdigest()[:16]  # the URL holds a password: not written down
     try:
-        done = json.loads(stamp.read_text()).get(key)
-    except (OSError, ValueError, AttributeError):
-        done = None
+        known = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        known = {}
+    known = known if isinstance(known, dict) else {}
     revision = _revision(url)
-    if revision is not None and done == [version("apache-airflow"), revision]:
+    if revision is not None and known.get(key) == [version("apache-airflow"), revision]:
         return 0
     rc = subprocess.call([airflow_cli(), "db", "migrate"], env=env, stdout=out, stderr=subprocess.STDOUT)
     revision = _revision(url) if rc == 0 else None
     if revision is not None:
-        try:
-            known = json.loads(stamp.read_text()) if stamp.exists() else {}
-            known = known if isinstance(known, dict) else {}
-        except (OSError, ValueError):
-            known = {}
         known[key] = [version("apache-airflow"), revision]
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(json.dumps(known))
+        with contextlib.suppress(OSError):  # no record: the next run migrates again, nothing worse
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(json.dumps(known))
     return rc
 
 
