@@ -168,8 +168,11 @@ class _SkeletonIndex:
         return self.starts[k] + s - self.offsets[k]
 
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # as _is_cjk_char
+
+
 def _is_cjk(text: str) -> bool:
-    return any(_is_cjk_char(c) for c in text)
+    return _CJK_CHAR.search(text) is not None
 
 
 def _separators(text: str) -> int:
@@ -222,12 +225,14 @@ class _Automaton:
     """Aho-Corasick over folded terms (or their skeletons): the wildlife terms and the innocent contexts in
     one automaton, so one pass over a text serves both."""
 
-    def __init__(self, terms: list[Term], innocent: list[Term], use_skeleton: bool = False):
+    def __init__(self, terms: list[Term], innocent: list[Term], folded_terms: dict[str, str],
+                 use_skeleton: bool = False):
+        """folded_terms: each term's folded form (fold(term).strip()), worked out once for both automata."""
         by_key: dict[str, tuple[list[Term], list[Term]]] = {}
-        listed = {fold(t.term).strip() for t in (*terms, *innocent)}
+        listed = set(folded_terms.values())
         for which, group in ((TERMS, terms), (INNOCENT, innocent)):
             for t in group:
-                folded = fold(t.term).strip()
+                folded = folded_terms[t.term]
                 # a plural the lists hold as a term of its own is that term's, not counted twice
                 for form in (folded, *(p for p in plurals(folded, t.language) if p not in listed)):
                     key = skeleton(form) if use_skeleton else form
@@ -236,14 +241,15 @@ class _Automaton:
         # Per pattern, its payload as a term and as an innocent context (None when it is not one).
         self.payloads: list[tuple[tuple | None, tuple | None]] = []
         for key, groups in by_key.items():
-            self.payloads.append(tuple(self._payload(key, group) if group else None for group in groups))
-        self.skeleton_of = {key: skeleton(key) for key in by_key}
+            self.payloads.append(tuple(self._payload(key, folded_terms[group[0].term], group) if group else None
+                                       for group in groups))
+        # Read by the plain pass only (a skeleton's skeleton is itself)
+        self.skeleton_of = {} if use_skeleton else {key: skeleton(key) for key in by_key}
         # Every hit, overlapping ones included ("ivory" inside "mammoth ivory"), as character offsets.
         self.automaton = ahocorasick_rs.AhoCorasick(list(by_key)) if by_key else None
 
     @staticmethod
-    def _payload(key: str, group: list[Term]) -> tuple:
-        folded = fold(group[0].term).strip()
+    def _payload(key: str, folded: str, group: list[Term]) -> tuple:
         return key, tuple(group), not _is_cjk(key), _separators(folded), " " in folded
 
     def hits(self, text: str) -> list[tuple[int, int, int]]:
@@ -303,8 +309,10 @@ class Matcher:
         self.kb = kb
         terms = [t for t in kb.terms if t.kind != "innocent"]
         innocent = [t for t in kb.terms if t.kind == "innocent"]
-        self._plain = _Automaton(terms, innocent)
-        self._skeleton = _Automaton(terms, innocent, use_skeleton=True)
+        # Built by every crawl process before its first page: each term folded once, not once per use.
+        folded = {t.term: fold(t.term).strip() for t in kb.terms}
+        self._plain = _Automaton(terms, innocent, folded)
+        self._skeleton = _Automaton(terms, innocent, folded, use_skeleton=True)
 
     @property
     def size(self) -> int:
