@@ -185,6 +185,7 @@ def test_the_monthly_survey_in_shards_on_two_workers_stays_polite_and_survives_a
     airflow, env = cluster
     status = subprocess.run([*WILDWATCH, "cluster", "status"], env=env, capture_output=True, text=True).stdout
     assert status.count("running") == 6, status  # api-server, scheduler, dag-processor, redis, 2 workers
+    assert f"site pools     ok ({len(sites.site_files(sites_dir))}, slots as in the site files)" in status, status
     slots = {p["name"]: p["slots"] for p in airflow.call("GET", "/api/v2/pools?limit=100")["pools"]}
     assert all(slots[f"site_{s.name}"] == s.concurrency for s in sites.load_all(sites_dir)), slots
     want_shards = expected_shards(sites_dir)
