@@ -354,8 +354,11 @@ def test_a_killed_crawl_resumes_from_its_jobdir_without_losing_or_duplicating(cr
     conn.commit()
     jobdir = tmp_path / "job"
     cmd = [sys.executable, "-m", "scrapy", "crawl", "marketplace", "-a", "site=demo_tz", "-a", f"run_id={run_id}",
-           "-s", f"JOBDIR={jobdir}", "-s", "DOWNLOAD_DELAY=0.15", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+           "-s", f"JOBDIR={jobdir}"]
+    # slowed down to be stopped mid-way; the resumed crawl goes at the site's own pace
+    slow = ["-s", "DOWNLOAD_DELAY=0.15", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    proc = subprocess.Popen(cmd + slow, cwd=ROOT, env=crawl_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and count(conn, "sightings") < 5:
         time.sleep(0.2)
