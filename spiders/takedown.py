@@ -19,7 +19,9 @@ from wildwatch.sites import load as load_site
 
 class TakedownSpider(scrapy.Spider):
     name = "takedown"
-    custom_settings = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}}
+    # Nothing of the survey's crawl applies: no items, no run to record, no known-listing filter (it reads a
+    # surveyed site's settings; this spider visits many sites' pages).
+    custom_settings = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "SPIDER_MIDDLEWARES": {}}
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -44,14 +46,22 @@ class TakedownSpider(scrapy.Spider):
         for site in spider.sites.values():
             slots[urlsplit(site.base_url).hostname] = {"delay": site.download_delay, "concurrency": site.concurrency}
         crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        if spider.sites and not any(site.autothrottle for site in spider.sites.values()):
+            # As the survey's crawl of such a site does: AutoThrottle would raise each site's delay to the global
+            # DOWNLOAD_DELAY after its first answer (robots.txt's, too).
+            crawler.settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
         return spider
 
     async def start(self):
         self.logger.info("%d referred listings to revisit", len(self.targets))
         for target in self.targets:
-            # Every answer is an outcome here: a 404 or 410 is what we are looking for.
+            site = self.sites.get(target["site"])
+            # Every answer is an outcome here: a 404 or 410 is what we are looking for. A site whose file turns
+            # AutoThrottle off keeps its own delay for its pages.
+            meta = {"handle_httpstatus_all": True,
+                    "autothrottle_dont_adjust_delay": bool(site and not site.autothrottle)}
             yield scrapy.Request(target["url"], callback=self.parse, errback=self.on_error, dont_filter=True,
-                                 meta={"handle_httpstatus_all": True}, cb_kwargs={"target": target})
+                                 meta=meta, cb_kwargs={"target": target})
 
     def parse(self, response, target: dict):
         site = self.sites.get(target["site"])
