@@ -47,16 +47,18 @@ JSON_SITE = "demo_rao"
 
 def big_market(listings: int, latency_s: float) -> DemoMarketplaces:
     """The demo marketplaces with demo_vn and demo_rao grown to `listings` listings each, all found by the
-    query "bench"."""
+    query "bench". Both hold the same listings (demo_vn's, in the same order), so the HTML and JSON lines
+    differ only in the answers' form, not in what the pipeline has to match, detect and store."""
     generator.PAGE_SIZE = 50
     demo = DemoMarketplaces(base_port=0, latency_s=latency_s)
+    base = list(demo.sites[SITE].listings)
     for site, prefix, width in ((SITE, "vn", 5), (JSON_SITE, "rao", 4)):
-        base = demo.sites[site].listings
         grown = []
         for i in range(listings):
             src = base[i % len(base)]
             lid = f"{prefix}{i + 1:0{width}d}"
-            grown.append(dataclasses.replace(src, id=lid, title=f"{src.title} {QUERY}", images=[f"/img/{lid}-1.jpg"]))
+            grown.append(dataclasses.replace(src, id=lid, site=site, title=f"{src.title} {QUERY}",
+                                             images=[f"/img/{lid}-1.jpg"]))
         demo.sites[site].listings = grown
         for listing in grown:  # drawn now: a photo host serves files, it does not paint them while crawled
             photos.for_listing(listing, 1)
