@@ -87,6 +87,27 @@ def test_training_keeps_the_recall_target_on_held_out_folds(matcher):
     assert oof_recall_at_threshold > 0.5
 
 
+def test_below_the_big_size_the_model_is_the_scaled_average_of_every_setting(matcher):
+    """The four (C, NB scaling) regressions averaged, each scaled to the same out-of-fold spread: one linear
+    model, so the stored coefficients are exactly that average and scoring needs nothing new."""
+    from wildwatch.ranker import model as m
+
+    records, labels = _devset_records(matcher, devset())
+    ranker = train(records, labels)
+    grid = [(c, nb) for c in m.C_GRID for nb in m.NB_CHOICES]
+    assert ranker.info["ensemble"] == [list(c) for c in grid] and len(grid) == 4
+    assert ranker.info["C"] is None and ranker.info["order"] in ("model", "blend")
+    X = ranker.featurizer.transform(records)
+    fitted = [m._fit_lr(X, labels, *c) for c in grid]
+    # the spread factors are the out-of-fold ones: recover them from the fits (coef = sum(f_i * s_i) / 4)
+    A = np.stack([f[0] for f in fitted], axis=1) / len(grid)
+    factors, *_ = np.linalg.lstsq(A, ranker.coef, rcond=None)
+    assert np.allclose(A @ factors, ranker.coef, atol=1e-8) and (factors > 0).all()
+    assert ranker.intercept == pytest.approx(sum(f[1] * k for f, k in zip(fitted, factors, strict=True)) / len(grid))
+    # the same ranking from the batch and the one-by-one scorer, as for a single regression
+    assert np.allclose(ranker.score(records[:20]), [ranker.score_one(r) for r in records[:20]], atol=1e-7)
+
+
 def test_a_model_that_cannot_beat_the_keyword_order_keeps_it(matcher):
     """Never worse than the keyword lists: text that says nothing, a keyword score that says much (with some
     noise) -> cross-validation picks the keyword order, `ranker list` says so, and the scores follow it."""
