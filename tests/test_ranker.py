@@ -104,6 +104,11 @@ def test_below_the_big_size_the_model_is_the_scaled_average_of_every_setting(mat
     factors, *_ = np.linalg.lstsq(A, ranker.coef, rcond=None)
     assert np.allclose(A @ factors, ranker.coef, atol=1e-8) and (factors > 0).all()
     assert ranker.intercept == pytest.approx(sum(f[1] * k for f, k in zip(fitted, factors, strict=True)) / len(grid))
+    row = {"version": 1, "active": True, "trained_at": "now", "trained_by": "t", "positives": 1, "negatives": 1,
+           "threshold": ranker.threshold, "sha256": "0" * 64,
+           "evaluation": {"cross_validation": ranker.info["cross_validation"]}}
+    assert "learnt from the text and facts by the average of 4 regressions (C 1; C 1, NB scaling; C 10; " \
+           "C 10, NB scaling)" in registry.describe(row)
     # the same ranking from the batch and the one-by-one scorer, as for a single regression
     assert np.allclose(ranker.score(records[:20]), [ranker.score_one(r) for r in records[:20]], atol=1e-7)
 

@@ -220,6 +220,14 @@ def _ensemble_scales(margins: dict) -> dict:
     return {c: mean / s for c, s in spread.items()}
 
 
+def _text_model(grid: list, chosen) -> str:
+    def one(c, nb):
+        return f"C {c:g}{', NB scaling' if nb else ''}"
+    if chosen == ENSEMBLE:
+        return f"the average of {len(grid)} regressions ({'; '.join(one(*c) for c in grid)})"
+    return f"one regression ({one(*chosen)})"
+
+
 def _threshold(labels: np.ndarray, scores: np.ndarray, recall_target: float) -> float:
     positives = np.sort(scores[labels == 1])[::-1]
     if len(positives) == 0:
@@ -309,7 +317,8 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
             cv["ranker"] = cv["keyword"]
         else:
             order = "model" if best_w == 0 else "blend"
-        cv["choice"] = {"order": order, "model_ap": round(best, 4), "keyword_ap": round(keyword_ap, 4)}
+        cv["choice"] = {"order": order, "model_ap": round(best, 4), "keyword_ap": round(keyword_ap, 4),
+                        "text_model": _text_model(grid, best_c)}
     if order == "keywords":
         coef, intercept, best_w = np.zeros(X.shape[1]), 0.0, 1.0
     elif best_c == ENSEMBLE:

@@ -222,6 +222,8 @@ def describe(row: dict) -> str:
                "model": "the model alone: the keyword score added nothing out of fold"}[choice["order"]]
         figures += (f"\n      order: {choice['order']} (cross-validated AP: learnt {choice['model_ap']:.3f}, keywords "
                     f"{choice['keyword_ap']:.3f}): {why}")
+        if choice.get("text_model") and choice["order"] != "keywords":
+            figures += f"\n      learnt from the text and facts by {choice['text_model']}"
     trained = row["trained_at"].strftime("%Y-%m-%d %H:%M") if hasattr(row["trained_at"], "strftime") else row["trained_at"]
     return (f"v{row['version']:<4d} {'ACTIVE' if row['active'] else '      '}  trained {trained} by {row['trained_by']}"
             f"  decisions {row['positives']} confirmed / {row['negatives']} not  threshold {row['threshold']:.3f}"
