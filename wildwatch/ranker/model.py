@@ -209,7 +209,7 @@ def _folds(labels: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
     return [np.flatnonzero(fold_of == f) for f in range(k)]
 
 
-ENSEMBLE = ("ensemble", None)  # the grid's models averaged, a choice beside each single (C, NB) setting
+ENSEMBLE = ("ensemble", None)  # the key of the grid's averaged models, where a single (C, NB) setting would be
 
 
 def _ensemble_scales(margins: dict) -> dict:
