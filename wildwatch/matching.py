@@ -40,8 +40,11 @@ _SPACES = re.compile(r" {2,}")
 _T2S = opencc.OpenCC("t2s")
 
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # CJK ideographs and compatibility ideographs
+
+
 def _is_cjk_char(c: str) -> bool:
-    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+    return _CJK_CHAR.match(c) is not None
 
 
 class _FoldTable(dict):
@@ -166,9 +169,6 @@ class _SkeletonIndex:
     def __getitem__(self, s: int) -> int:
         k = bisect.bisect_right(self.offsets, s) - 1
         return self.starts[k] + s - self.offsets[k]
-
-
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # as _is_cjk_char
 
 
 def _is_cjk(text: str) -> bool:
