@@ -135,6 +135,51 @@ def test_a_model_that_cannot_beat_the_keyword_order_keeps_it(matcher):
     assert "order: keywords" in registry.describe(row)
 
 
+def _undecided(n: int, seed: int = 5) -> list[Record]:
+    """Listings nobody decided: each the words of two development-set titles, shuffled."""
+    rng = np.random.default_rng(seed)
+    texts = [r["text"] for r in devset()]
+    out = []
+    for _ in range(n):
+        a, b = rng.choice(len(texts), 2, replace=False)
+        words = (texts[a] + " " + texts[b]).split()
+        rng.shuffle(words)
+        out.append(Record(title=" ".join(words)))
+    return out
+
+
+def test_topics_of_the_undecided_listings_are_data_too_and_score_alike_one_by_one(matcher):
+    """The production training: topics fitted on the decided and undecided texts (no label), a block beside the
+    n-grams that the model stores as plain data, scores one listing at a time as in batches, and explains."""
+    from wildwatch.ranker import topics
+
+    rows = devset()
+    records, _ = _devset_records(matcher, rows)
+    labels = np.array([int(_desk(r)) for r in rows])  # a desk's own decisions: the keyword order is not enough
+    pool = _undecided(600)
+    model = train(records[::2], labels[::2], unlabelled=pool, use="topics")
+    assert model.info["topics"] == topics.TOPICS and model.info["unlabelled"] == 600
+    assert model.info["order"] in ("model", "blend")
+    names = model.featurizer.feature_names()
+    assert len(names) == len(model.coef) and sum(n.startswith("topic ") for n in names) == topics.TOPICS
+    assert np.abs(model.coef[model.featurizer.topic_columns()]).max() > 0  # NB scaling does not silence them
+    vectors = model.featurizer.topics.vectors([r.text for r in records[:30]])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    blob = model.dumps()
+    assert {"topic_idf", "topic_axes"} <= set(json.loads(gzip.decompress(blob))["arrays"])
+    again = Ranker.loads(blob)
+    assert again.dumps() == blob
+    held = records[1::2]
+    assert np.allclose(again.score(held), model.score(held))
+    assert np.allclose([again.score_one(r) for r in held], model.score(held), atol=1e-6)
+    explained = [e["feature"] for r in held[:40] for e in again.explain(r, top=60)]
+    assert any(f.startswith("topic ") and f.endswith(")") for f in explained)
+    # too few texts for topics to mean anything: none, and the model is the plain one
+    few = train(records[::2], labels[::2], unlabelled=pool[:10], use="topics")
+    assert few.info["topics"] == 0 and few.featurizer.topics is None
+    assert np.allclose(few.score(held), train(records[::2], labels[::2]).score(held))
+
+
 @pytest.mark.skipif(not STRINGHAM.exists(), reason=f"real analyst decisions not found at {STRINGHAM} "
                                                    "(set WILDWATCH_REALDATA to the shared realdata folder)")
 def test_on_real_analyst_decisions_the_ranker_learns_what_keywords_cannot(matcher, tmp_path):
@@ -258,6 +303,29 @@ def test_train_activate_rollback_each_audited_and_the_queue_reordered(conn):
         cur.execute("UPDATE ranker_models SET model = model || '\\x00'::bytea WHERE version = %s", (second["version"],))
     with pytest.raises(ValueError, match="SHA-256"):
         registry.load(conn, second["version"])
+
+
+def test_training_reads_the_newest_undecided_listings_and_list_names_their_topics(conn):
+    from wildwatch.ranker import topics
+
+    queue_decided(conn, devset()[:120], confirmed=_desk)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM sites WHERE name = 's'")
+        site_id = cur.fetchone()[0]
+        for i, r in enumerate(_undecided(topics.MIN_TEXTS + 20)):
+            cur.execute("INSERT INTO listings (site_id, url, title, score) VALUES (%s, %s, %s, 0)",
+                        (site_id, f"http://x/undecided/{i}", r.title))
+        cur.execute("SELECT title FROM listings ORDER BY id DESC LIMIT 3")
+        newest = [t for (t,) in cur.fetchall()]
+    assert [r.title for r in registry.undecided(conn, limit=3)] == newest
+    undecided = registry.undecided(conn)
+    decided = {r["text"] for r in devset()[:120]}
+    assert len(undecided) == topics.MIN_TEXTS + 20 and not decided & {r.title for r in undecided}
+    saved = registry.train_and_save(conn, user="sam")
+    row = registry.list_models(conn)[0]
+    assert row["version"] == saved["version"]
+    assert row["evaluation"]["topics"] == {"topics": topics.TOPICS, "undecided": topics.MIN_TEXTS + 20}
+    assert f"with {topics.TOPICS} topics of the words of 520 undecided listings" in registry.describe(row)
 
 
 def _desk(r) -> bool:

@@ -138,8 +138,8 @@ def register(sub) -> None:
     e.add_argument("--active-young", type=int, default=None,
                    help="active: decisions until the share falls to --active-share; before, 1 - decisions/young "
                         "(default WILDWATCH_RANKER_ACTIVE_YOUNG; 0: the share from the start)")
-    e.add_argument("--unlabelled", choices=("none", "vocabulary", "self-training"), default="none",
-                   help="what the trainer does with the undecided rest of the pool (none: as in production; the "
-                        "others were measured and dropped, see README)")
+    e.add_argument("--unlabelled", choices=("topics", "none", "vocabulary", "self-training"),
+                   default="topics", help="what the trainer does with the undecided rest of the pool (topics: as in "
+                                          "production; none: nothing; the others were measured and dropped, see README)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)

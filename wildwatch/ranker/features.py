@@ -1,9 +1,10 @@
 """What a listing looks like to the ranker.
 
-Three blocks side by side in one sparse row:
+Three or four blocks side by side in one sparse row:
 - character n-grams (2-5, within word boundaries) of the folded text: the matcher's `fold`, so diacritics,
   width and traditional/simplified Chinese do not split the vocabulary, and CJK text needs no tokenizer;
 - word uni- and bigrams of the same folded text (whole phrases: "ivory white", "for sale");
+- where the undecided listings were given to the trainer: the listing's topics (topics.py), fitted on them;
 - facts: the keyword matcher's matches per group, kind and field, innocent contexts inside or near a hit,
   disguised spellings, the keyword score itself, and the listing's language, site, country and price bucket.
 """
@@ -17,11 +18,13 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from wildwatch import matching
+from wildwatch.ranker.topics import Topics
 
 MAX_DESCRIPTION = 3000  # characters of description the model reads: the title and the start say most
 CHAR_PARAMS = {"analyzer": "char_wb", "ngram_range": (2, 5), "max_features": 200_000}
 WORD_PARAMS = {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "max_features": 100_000}
 FACT_WEIGHT = 0.5  # the facts block is binary; scaled so it does not drown the normalised text blocks
+TOPIC_WEIGHT = 0.6  # a unit-length block like the n-gram ones, weighed a little less (README: 0.6 to 3 measured)
 
 
 @dataclass
@@ -96,11 +99,14 @@ class Featurizer:
         self.char = _vectorizer(CHAR_PARAMS)
         self.word = _vectorizer(WORD_PARAMS)
         self.facts: dict[str, int] = {}
+        self.topics: Topics | None = None
 
-    def fit(self, records: list[Record]) -> Featurizer:
+    def fit(self, records: list[Record], topic_records: list[Record] | None = None) -> Featurizer:
+        """`topic_records`: the listings the topics are fitted on (the decided and undecided ones), or none."""
         texts = [r.text for r in records]
         self.char.fit(texts)
         self.word.fit(texts)
+        self.topics = Topics.fit([r.text for r in topic_records]) if topic_records else None
         names = sorted({t for r in records for t in r.facts} | {"keyword_score"})
         self.facts = {name: i for i, name in enumerate(names)}
         return self
@@ -121,11 +127,19 @@ class Featurizer:
             vals.append(FACT_WEIGHT * math.log1p(max(r.keyword_score or 0.0, 0.0)))
         facts = sparse.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)),
                                   shape=(len(records), len(self.facts)))
-        return sparse.hstack([self.char.transform(texts), self.word.transform(texts), facts], format="csr")
+        blocks = [self.char.transform(texts), self.word.transform(texts)]
+        if self.topics is not None:
+            blocks.append(sparse.csr_matrix(TOPIC_WEIGHT * self.topics.vectors(texts), dtype=np.float32))
+        return sparse.hstack([*blocks, facts], format="csr")
+
+    def topic_columns(self) -> slice:
+        start = len(self.char.vocabulary_) + len(self.word.vocabulary_)
+        return slice(start, start + (self.topics.size if self.topics is not None else 0))
 
     def feature_names(self) -> list[str]:
         return ([f"chars '{t}'" for t in self.char.get_feature_names_out()]
                 + [f"words '{t}'" for t in self.word.get_feature_names_out()]
+                + (self.topics.names() if self.topics is not None else [])
                 + sorted(self.facts, key=self.facts.get))
 
     # --- as data -----------------------------------------------------------------------------------------
@@ -135,7 +149,12 @@ class Featurizer:
                "facts": sorted(self.facts, key=self.facts.get),
                "char_params": {k: list(v) if isinstance(v, tuple) else v for k, v in CHAR_PARAMS.items()},
                "word_params": {k: list(v) if isinstance(v, tuple) else v for k, v in WORD_PARAMS.items()}}
-        return doc, {"char_idf": self.char.idf_.astype(np.float64), "word_idf": self.word.idf_.astype(np.float64)}
+        arrays = {"char_idf": self.char.idf_.astype(np.float64), "word_idf": self.word.idf_.astype(np.float64)}
+        if self.topics is not None:
+            topic_doc, topic_arrays = self.topics.to_data()
+            doc.update(topic_doc)
+            arrays.update(topic_arrays)
+        return doc, arrays
 
     @classmethod
     def from_data(cls, doc: dict, arrays: dict[str, np.ndarray]) -> Featurizer:
@@ -147,6 +166,7 @@ class Featurizer:
             vec.idf_ = arrays[f"{name}_idf"]
             setattr(self, name, vec)
         self.facts = {t: i for i, t in enumerate(doc["facts"])}
+        self.topics = Topics.from_data(doc, arrays)
         return self
 
 

@@ -19,7 +19,6 @@ import logging
 from wildwatch import config
 from wildwatch.ranker import metrics, registry
 from wildwatch.ranker.features import keyword_prior
-from wildwatch.ranker.model import train
 
 log = logging.getLogger(__name__)
 MIN_GAIN = config.number("WILDWATCH_RANKER_MIN_GAIN", "0.01", float)
@@ -55,7 +54,7 @@ def champion_challenger(conn, user: str = "airflow", settings: config.Settings |
         log.info("ranker: no time split (%s): training on all %d decisions", exc, len(rows))
         time_split = False
     if time_split:
-        challenger = train([records[i] for i in before], y_before, recall_target=settings.ranker_recall_target)
+        challenger = registry.train_decided(conn, [records[i] for i in before], y_before, settings)
         held = [records[i] for i in after]
         holdout = {"month": f"{cutoff:%Y-%m}", "decisions": len(after),
                    "challenger": metrics.figures(y_after, challenger.score(held)),
@@ -71,7 +70,7 @@ def champion_challenger(conn, user: str = "airflow", settings: config.Settings |
         used = [rows[i] for i in before]
         evaluation = {"holdout": holdout, "rule": rule, "champion": champion[0] if champion else None}
     else:
-        challenger = train(records, labels, recall_target=settings.ranker_recall_target)
+        challenger = registry.train_decided(conn, records, labels, settings)
         cv = challenger.info["cross_validation"]
         better = bool(cv) and champion is None and \
             cv["ranker"]["average_precision"] >= cv["keyword"]["average_precision"] - TIE

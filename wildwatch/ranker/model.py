@@ -21,13 +21,15 @@ import functools
 import gzip
 import hashlib
 import json
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from wildwatch.ranker import metrics
-from wildwatch.ranker.features import Featurizer, Record, keyword_prior
+from wildwatch.ranker.features import FACT_WEIGHT, TOPIC_WEIGHT, Featurizer, Record, keyword_prior
 
 FORMAT = "wildwatch-ranker/1"
 C_GRID = (1.0, 10.0)
@@ -146,16 +148,15 @@ class _FastScorer:
                 analyze = vec.build_analyzer()
             self.blocks.append((analyze, table))
             offset += len(names)
+        self.topics, self.topic_coef = f.topics, None
+        if f.topics is not None:
+            self.topic_coef = coef[offset:offset + f.topics.size] * TOPIC_WEIGHT
+            offset += f.topics.size
         self.facts = {t: float(coef[offset + j]) for t, j in f.facts.items()}
         self.score_coef = self.facts.pop("keyword_score")
         self.intercept, self.prior_weight = ranker.intercept, ranker.prior_weight
 
     def __call__(self, record: Record) -> float:
-        import math
-        from collections import Counter
-
-        from wildwatch.ranker.features import FACT_WEIGHT
-
         text = record.text
         margin = self.intercept
         for analyze, table in self.blocks:
@@ -169,6 +170,8 @@ class _FastScorer:
                     dot += value * hit[1]
             if norm:
                 margin += dot / math.sqrt(norm)
+        if self.topics is not None:
+            margin += float(self.topics.vector(text) @ self.topic_coef)
         margin += sum(self.facts.get(t, 0.0) for t in record.facts) * FACT_WEIGHT
         prior = math.log1p(max(record.keyword_score or 0.0, 0.0))
         margin += FACT_WEIGHT * prior * self.score_coef + self.prior_weight * prior
@@ -188,9 +191,14 @@ def nb_ratio(X, labels: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return np.log((p / p.sum()) / (q / q.sum()))
 
 
-def _fit_lr(X, labels: np.ndarray, C: float, nb: bool):
-    """(coefficients over the unscaled features, intercept): NB scaling is folded into the coefficients."""
-    scale = nb_ratio(X, labels) if nb else None
+def _fit_lr(X, labels: np.ndarray, C: float, nb: bool, dense: slice = slice(0, 0)):
+    """(coefficients over the unscaled features, intercept): NB scaling is folded into the coefficients. The
+    `dense` columns (topics) are not scaled: nearly every listing has every topic, so a presence ratio would be
+    ~0 and silence them."""
+    scale = None
+    if nb:
+        scale = nb_ratio(X, labels)
+        scale[dense] = 1.0
     Xs = X.multiply(scale).tocsr() if nb else X
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear")
     clf.fit(Xs, labels)
@@ -236,8 +244,8 @@ def _threshold(labels: np.ndarray, scores: np.ndarray, recall_target: float) -> 
     return float(positives[min(keep, len(positives)) - 1])
 
 
-# Stored listings nobody decided that the vocabulary is fitted on, besides the decisions (domain-adaptive
-# n-grams and idf: the words of this month's marketplaces, not only of the few hundred decided ones).
+# Stored listings nobody decided that the topics are fitted on, besides the decisions: the words of this month's
+# marketplaces, not only of the few hundred decided listings.
 MAX_UNLABELLED = 20_000
 
 
@@ -248,18 +256,20 @@ def _sample(items: list, n: int, seed: int) -> list:
     return [items[i] for i in sorted(idx)]
 
 
-UNLABELLED_USES = ("none", "vocabulary", "self-training")
+UNLABELLED_USES = ("none", "topics", "vocabulary", "self-training")
+PRODUCTION_USE = "topics"
 
 
 def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: int = 0,
           unlabelled: list[Record] | None = None, use: str = "none") -> Ranker:
     """Records must be prepared (features.prepare). Needs both classes.
 
-    `unlabelled` (undecided listings, prepared too) and `use`: "vocabulary" fits the n-gram vocabulary and idf
-    on them as well; "self-training" trains once, takes the listings it scores highest and lowest as that many
-    more positives and negatives as it has decisions, and trains again. Both were measured on real analysts'
-    decisions and made things worse (README, "How well it learns"), so production uses neither: kept to measure
-    again on new data with `ranker evaluate --unlabelled`."""
+    `unlabelled` (undecided listings) and `use`: "topics" (production) fits topics (topics.py) on them and the
+    decisions, a block of features beside the n-grams; "vocabulary" fits the n-gram vocabulary and idf on them
+    as well; "self-training" trains once, takes the listings it scores highest and lowest as that many more
+    positives and negatives as it has decisions, and trains again. The last two were measured on real analysts'
+    decisions and made things worse (README, "How well it learns"): kept to measure again on new data with
+    `ranker evaluate --unlabelled`. "vocabulary" and "self-training" need the unlabelled records prepared."""
     if use == "self-training" and unlabelled:
         first = train(records, labels, recall_target=recall_target, seed=seed)
         scores = first.score(unlabelled)
@@ -280,8 +290,12 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
     pool = _sample(unlabelled or [], MAX_UNLABELLED, seed)
     # One vocabulary for the cross-validation folds and the final model: it is fitted on text only, so the folds
     # leak no label; fitting it once is what keeps training on 10,000 decisions within seconds.
-    featurizer = Featurizer().fit(records + pool)
+    if use == "topics":
+        featurizer = Featurizer().fit(records, topic_records=records + pool)
+    else:
+        featurizer = Featurizer().fit(records + pool)
     X = featurizer.transform(records)
+    fit = functools.partial(_fit_lr, dense=featurizer.topic_columns())
     k = min(MAX_FOLDS if len(labels) < BIG else 3, min(counts.values()))
     grid = [(c, nb) for c in C_GRID for nb in NB_CHOICES] if len(labels) < BIG else [(C_GRID[-1], True)]
     best_c, best_w, oof, cv, order = grid[0], 0.0, None, {}, "model"
@@ -292,7 +306,7 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
             if labels[train_idx].min() == labels[train_idx].max():
                 continue
             for c in grid:
-                coef, intercept = _fit_lr(X[train_idx], labels[train_idx], *c)
+                coef, intercept = fit(X[train_idx], labels[train_idx], *c)
                 margins[c][test] = X[test] @ coef + intercept
         if len(grid) > 1:
             # The grid's models averaged (each margin scaled to the same spread) is a linear model too, and on
@@ -322,11 +336,11 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
     if order == "keywords":
         coef, intercept, best_w = np.zeros(X.shape[1]), 0.0, 1.0
     elif best_c == ENSEMBLE:
-        fitted = [_fit_lr(X, labels, *c) for c in grid]
+        fitted = [fit(X, labels, *c) for c in grid]
         coef = sum(f[0] * scale[c] for f, c in zip(fitted, grid, strict=True)) / len(grid)
         intercept = sum(f[1] * scale[c] for f, c in zip(fitted, grid, strict=True)) / len(grid)
     else:
-        coef, intercept = _fit_lr(X, labels, *best_c)
+        coef, intercept = fit(X, labels, *best_c)
     ranker = Ranker(featurizer, coef, intercept, best_w, 0.5)
     if oof is None:
         oof = ranker.score(records)
@@ -336,5 +350,6 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
                    "ensemble": [list(c) for c in grid] if ensemble else None, "prior_weight": best_w,
                    "decisions": counts,
                    "recall_target": recall_target, "order": order, "unlabelled": len(pool),
+                   "topics": featurizer.topics.size if featurizer.topics is not None else 0,
                    "cross_validation": cv, "features": len(coef)}
     return ranker

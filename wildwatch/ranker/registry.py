@@ -51,6 +51,24 @@ def decisions(conn, before: dt.datetime | None = None, since: dt.datetime | None
         return cur.fetchall()
 
 
+def undecided(conn, limit: int = ranker_model.MAX_UNLABELLED) -> list[Record]:
+    """The most recent stored listings no analyst has decided, as bare records (title and description: the
+    topics read text only, so they need no keyword matching)."""
+    with dict_cursor(conn) as cur:
+        cur.execute("""SELECT l.title, l.description FROM listings l
+                       WHERE NOT EXISTS (SELECT 1 FROM review_queue q JOIN review_decisions d ON d.queue_id = q.id
+                                         WHERE q.listing_id = l.id)
+                       ORDER BY l.id DESC LIMIT %s""", (limit,))
+        return [Record(title=r["title"] or "", description=r["description"]) for r in cur.fetchall()]
+
+
+def train_decided(conn, records: list[Record], labels, settings: config.Settings) -> ranker_model.Ranker:
+    """The production training: the decisions, plus the undecided listings as topics (README, "How well it
+    learns")."""
+    return ranker_model.train(records, labels, recall_target=settings.ranker_recall_target,
+                              unlabelled=undecided(conn), use=ranker_model.PRODUCTION_USE)
+
+
 def labelled(rows: list[dict], matcher: matching.Matcher) -> tuple[list[Record], np.ndarray]:
     records = [to_record(r) for r in rows]
     prepare(records, matcher)
@@ -76,7 +94,7 @@ def train_from_decisions(conn, before: dt.datetime | None = None, settings=None,
     rows = decisions(conn, before=before)
     records, labels = labelled(rows, matcher or matcher_for(settings))
     check_enough(labels, settings)
-    return ranker_model.train(records, labels, recall_target=settings.ranker_recall_target), rows
+    return train_decided(conn, records, labels, settings), rows
 
 
 def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff: dt.datetime | None = None,
@@ -85,6 +103,8 @@ def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff:
     digest = ranker_model.sha256(blob)
     positives = sum(1 for r in rows if r["decision"] in POSITIVE)
     evaluation = {"cross_validation": ranker.info.get("cross_validation", {}), **(evaluation or {})}
+    if ranker.info.get("topics"):
+        evaluation["topics"] = {"topics": ranker.info["topics"], "undecided": ranker.info["unlabelled"]}
     returning = """version, sha256, trained_at, trained_by, cutoff, positives, negatives, last_decision_at, threshold,
                    evaluation, active, activated_at"""
     last_decision = max((r["decided_at"] for r in rows if r.get("decided_at")), default=None)
@@ -224,6 +244,10 @@ def describe(row: dict) -> str:
                     f"{choice['keyword_ap']:.3f}): {why}")
         if choice.get("text_model") and choice["order"] != "keywords":
             figures += f"\n      learnt from the text and facts by {choice['text_model']}"
+            topics = (row.get("evaluation") or {}).get("topics")
+            if topics:
+                figures += (f", with {topics['topics']} topics of the words of {topics['undecided']:,} undecided "
+                            "listings")
     trained = row["trained_at"].strftime("%Y-%m-%d %H:%M") if hasattr(row["trained_at"], "strftime") else row["trained_at"]
     return (f"v{row['version']:<4d} {'ACTIVE' if row['active'] else '      '}  trained {trained} by {row['trained_by']}"
             f"  decisions {row['positives']} confirmed / {row['negatives']} not  threshold {row['threshold']:.3f}"
