@@ -9,7 +9,8 @@
    the keyword matcher (match + score) on the same texts, for comparison;
    (on marketplace-like listings: the development set's titles with demo descriptions);
 3. the crawl pipeline's pages/s on the 2,000-listing demo marketplace of bench/crawl.py, without a model and
-   with an active one (fresh scratch database each).
+   with an active one trained on the demo marketplaces' listings as analysts would decide them (fresh scratch
+   database each).
 
 Run: .venv/bin/python bench/ranker.py [--sizes 1000,10000,100000] [--skip-crawl]
 """
@@ -28,6 +29,8 @@ import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+
+import numpy as np  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from wildwatch import config, matching  # noqa: E402
 from wildwatch.ranker import registry  # noqa: E402
 from wildwatch.ranker.features import Record, fact_tokens, prepare  # noqa: E402
-from wildwatch.ranker.model import train  # noqa: E402
+from wildwatch.ranker.model import MAX_UNLABELLED, PRODUCTION_USE, UNLABELLED_USES, train  # noqa: E402
 
 
 def corpus(n: int, seed: int = 0) -> tuple[list[str], list[int], str]:
@@ -84,7 +87,8 @@ def train_once(n: int, unlabelled: int = 0, use: str = "none") -> dict:
     pool = [Record(title=t, language="en", site="bench", country="AU") for t in listings(unlabelled)]
     started = time.perf_counter()
     prepare(records, matcher)
-    prepare(pool, matcher)  # in production the crawl has done this: the listings' matches are stored
+    if use in ("vocabulary", "self-training"):
+        prepare(pool, matcher)  # their facts; in production the crawl has matched them already
     prepared = time.perf_counter()
     model = train(records, labels, unlabelled=pool, use=use)
     done = time.perf_counter()
@@ -94,12 +98,32 @@ def train_once(n: int, unlabelled: int = 0, use: str = "none") -> dict:
             "model_mb": len(blob) / 1e6, "features": model.info["features"], "folds": model.info["cross_validation"]["folds"]}
 
 
-def scoring(sizes: list[int]) -> list[dict]:
-    texts, labels, _ = corpus(10_000)
-    matcher = registry.matcher_for()
+def production_model(n: int, matcher) -> object:
+    """Trained as the monthly round trains: the decisions, and topics of as many undecided listings as it reads."""
+    texts, labels, _ = corpus(n)
     records = [Record(title=t, language="en", site="bench", country="AU") for t in texts]
     prepare(records, matcher)
-    model = train(records, labels)
+    return train(records, labels, unlabelled=[Record(title=t) for t in listings(MAX_UNLABELLED)], use=PRODUCTION_USE)
+
+
+def demo_model(matcher):
+    """A desk's model for the demo marketplaces: trained on their 172 listings (this month's and next) as the
+    analysts would decide them, with topics of undecided listings, as the monthly round trains."""
+    from wildwatch.demo import generator
+
+    listed = [x for site in generator.generate().values() for x in site.listings + site.later]
+    records = [Record(title=x.title, description=x.description, price=float(x.price), currency=x.currency,
+                      site=x.site) for x in listed]
+    prepare(records, matcher)
+    labels = np.array([int(x.label == "wildlife") for x in listed])
+    model = train(records, labels, unlabelled=[Record(title=t) for t in listings(MAX_UNLABELLED)], use=PRODUCTION_USE)
+    rows = [{"title": x.title, "decision": "confirmed" if y else "not_wildlife"} for x, y in zip(listed, labels, strict=True)]
+    return model, rows
+
+
+def scoring(sizes: list[int]) -> list[dict]:
+    matcher = registry.matcher_for()
+    model = production_model(10_000, matcher)
     out = []
     for n in sizes:
         texts = listings(n)
@@ -138,13 +162,9 @@ def crawl_pages_per_s(with_model: bool, listings: int = 2000) -> float:
     name = "wildwatch_bench_ranker_" + ("model" if with_model else "none")
     with scratch_database(name) as url:
         if with_model:
-            texts, labels, _ = corpus(2000)
             conn = db.connect(url)
             try:
-                rows = [{"title": t, "decision": "confirmed" if y else "not_wildlife"}
-                        for t, y in zip(texts, labels, strict=True)]
-                records, y = registry.labelled(rows, registry.matcher_for())
-                model = train(records, y)
+                model, rows = demo_model(registry.matcher_for())
                 with conn:
                     saved = registry.save(conn, model, [dict(r, decided_at=None) for r in rows], "bench")
                 registry.activate(conn, saved["version"], "bench", ranker=model)
@@ -196,17 +216,19 @@ def main() -> int:
         print(f"{r['decisions']:>10d} {r['prepare_s']:>10.1f} {r['train_s']:>8.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.2f} "
               f"{r['features']:>9d} {r['folds']:>6d}")
     if 10_000 in sizes:
-        print("\n10,000 decisions plus 100,000 undecided listings (what the trainer may do with them; production: none):")
-        print(f"{'use':>14s} {'prepare s':>10s} {'train s':>8s} {'peak MB':>8s} {'features':>9s}")
-        for use in ("none", "vocabulary", "self-training"):
+        print("\n10,000 decisions plus 100,000 undecided listings (what the trainer may do with them; production: "
+              f"{PRODUCTION_USE}, of the newest {MAX_UNLABELLED:,}):")
+        print(f"{'use':>14s} {'prepare s':>10s} {'train s':>8s} {'peak MB':>8s} {'model MB':>9s} {'features':>9s}")
+        for use in UNLABELLED_USES:
             done = subprocess.run([sys.executable, __file__, "--train-once", "10000", "--unlabelled", "100000",
                                    "--use", use], capture_output=True, text=True)
             if done.returncode != 0:
                 print(f"{use:>14s} failed: {done.stderr.strip().splitlines()[-1]}")
                 continue
             r = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"{use:>14s} {r['prepare_s']:>10.1f} {r['train_s']:>8.1f} {r['peak_mb']:>8.0f} {r['features']:>9d}")
-    print("\nscoring marketplace-like listings, listings/s on one core (model trained on 10k decisions):")
+            print(f"{use:>14s} {r['prepare_s']:>10.1f} {r['train_s']:>8.1f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.2f} "
+                  f"{r['features']:>9d}")
+    print("\nscoring marketplace-like listings, listings/s on one core (model trained on 10k decisions, with topics):")
     print(f"{'listings':>10s} {'keyword matcher':>16s} {'ranker, one by one':>19s} {'ranker, batches':>16s}")
     for r in scoring(sizes) if sizes else []:
         print(f"{r['listings']:>10d} {r['matcher_per_s']:>16,.0f} {r['single_per_s']:>19,.0f} {r['batch_per_s']:>16,.0f}")

@@ -25,11 +25,11 @@ class RankPipeline:
                     cur.execute("SELECT EXISTS (SELECT 1 FROM ranker_models WHERE active)")
                     if not cur.fetchone()[0]:
                         return
-                # Only now: the model's libraries (numpy, scipy, scikit-learn) take ~1.3 s to import, paid by
-                # every crawl process (one per shard) though most surveys run before any model is active.
-                from wildwatch.ranker import registry
+                # Only now, and only the scorer: it reads the model without scikit-learn or SciPy, whose ~0.8 s
+                # import every crawl process (one per site and shard) would pay (scorer.py).
+                from wildwatch.ranker import scorer
 
-                self.model = registry.active(conn)
+                self.model = scorer.active(conn)
         except db.DatabaseUnavailable as exc:
             log.warning("ranker: no model loaded (%s); the keyword score decides", exc)
         except ValueError as exc:  # a model whose bytes fail their hash: crawl on, without it, and say so
@@ -50,7 +50,7 @@ class RankPipeline:
                         currency=item.get("currency"), matches=item.get("matches", []),
                         keyword_score=item.get("score", 0.0))
         record.facts = fact_tokens(record)
-        item["rank_score"] = ranker.score_one(record)
+        item["rank_score"] = ranker(record)
         item["rank_model"] = version
         item["rank_threshold"] = ranker.threshold
         return item

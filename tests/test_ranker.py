@@ -13,7 +13,7 @@ from sklearn.metrics import average_precision_score
 
 from helpers import queue_decided
 from wildwatch import config
-from wildwatch.ranker import loop, metrics, registry
+from wildwatch.ranker import loop, metrics, registry, scorer
 from wildwatch.ranker.features import Record, prepare
 from wildwatch.ranker.model import Ranker, train
 
@@ -65,6 +65,29 @@ def test_a_model_is_data_that_loads_to_the_same_scores(matcher):
     assert again.dumps() == blob  # same model, same bytes: its hash names it
     with pytest.raises(ValueError, match="not a wildwatch ranker"):
         Ranker.loads(gzip.compress(b'{"format": "other"}'))
+
+
+def test_the_crawl_scores_with_the_stored_model_without_importing_scikit_learn(matcher, tmp_path):
+    """Every crawl process loads the active model: scikit-learn and SciPy would cost it ~0.8 s each time."""
+    rows = devset()
+    records, _ = _devset_records(matcher, rows)
+    labels = np.array([int(_desk(r)) for r in rows])
+    model = train(records[::2], labels[::2], unlabelled=_undecided(600), use="topics")
+    (tmp_path / "model").write_bytes(model.dumps())
+    probe = (
+        "import sys, json\n"
+        "from pipelines.rank import RankPipeline\n"
+        "from wildwatch.ranker import scorer\n"
+        "from wildwatch.ranker.features import Record\n"
+        f"s = scorer.Scorer.loads(open({str(tmp_path / 'model')!r}, 'rb').read())\n"
+        "r = Record(title='Vòng ngà voi thật', keyword_score=3.0, facts=['kw:ivory'])\n"
+        "print(json.dumps([s(r), sorted(m for m in ('sklearn', 'scipy') if m in sys.modules)]))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    score, imported = json.loads(done.stdout)
+    assert imported == []
+    assert score == pytest.approx(float(model.score([Record(title="Vòng ngà voi thật", keyword_score=3.0,
+                                                            facts=["kw:ivory"])])[0]), abs=1e-7)
 
 
 def test_explanations_name_the_features_that_pushed_the_score(matcher):
@@ -172,6 +195,7 @@ def test_topics_of_the_undecided_listings_are_data_too_and_score_alike_one_by_on
     held = records[1::2]
     assert np.allclose(again.score(held), model.score(held))
     assert np.allclose([again.score_one(r) for r in held], model.score(held), atol=1e-6)
+    assert np.allclose([scorer.Scorer.loads(blob)(r) for r in held], model.score(held), atol=1e-6)
     explained = [e["feature"] for r in held[:40] for e in again.explain(r, top=60)]
     assert any(f.startswith("topic ") and f.endswith(")") for f in explained)
     # too few texts for topics to mean anything: none, and the model is the plain one
@@ -386,7 +410,7 @@ def test_a_crawl_refuses_an_altered_model_and_goes_on_by_keyword_score(conn, mon
     assert item["rank_model"] == saved["version"] and 0 <= item["rank_score"] <= 1
     with conn, conn.cursor() as cur:
         cur.execute("UPDATE ranker_models SET model = model || '\\x00'::bytea WHERE version = %s", (saved["version"],))
-    registry._cache.clear()
+    scorer._cache.clear()
     pipeline = RankPipeline.from_crawler(crawler)
     pipeline.open_spider()
     assert pipeline.model is None

@@ -14,8 +14,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from wildwatch import matching
 from wildwatch.ranker.topics import Topics
@@ -88,7 +86,10 @@ def keyword_prior(records: list[Record]) -> np.ndarray:
     return np.log1p(np.array([max(r.keyword_score or 0.0, 0.0) for r in records], dtype=np.float64))
 
 
-def _vectorizer(params: dict, vocabulary=None) -> TfidfVectorizer:
+def _vectorizer(params: dict, vocabulary=None):
+    # scikit-learn only here and in transform: the crawl's scorer (scorer.py) uses this module without it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     # Text is folded before it gets here: the vectorizer must not lowercase or strip accents again.
     return TfidfVectorizer(lowercase=False, sublinear_tf=True, dtype=np.float32, vocabulary=vocabulary,
                            **{k: v for k, v in params.items() if vocabulary is None or k != "max_features"})
@@ -111,7 +112,10 @@ class Featurizer:
         self.facts = {name: i for i, name in enumerate(names)}
         return self
 
-    def transform(self, records: list[Record]) -> sparse.csr_matrix:
+    def transform(self, records: list[Record]):
+        """A CSR matrix: one row per record."""
+        from scipy import sparse
+
         texts = [r.text for r in records]
         rows, cols, vals = [], [], []
         score_col = self.facts["keyword_score"]

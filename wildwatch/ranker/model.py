@@ -19,19 +19,16 @@ from __future__ import annotations
 import base64
 import functools
 import gzip
-import hashlib
 import json
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from wildwatch.ranker import metrics
-from wildwatch.ranker.features import FACT_WEIGHT, TOPIC_WEIGHT, Featurizer, Record, keyword_prior
+from wildwatch.ranker.features import Featurizer, Record, keyword_prior
+from wildwatch.ranker.scorer import FORMAT, Scorer, decode, sigmoid
 
-FORMAT = "wildwatch-ranker/1"
 C_GRID = (1.0, 10.0)
 NB_CHOICES = (False, True)
 PRIOR_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -41,10 +38,6 @@ BIG = 3000  # from this many decisions: 3 folds and one C, so training stays wit
 
 class TrainingError(ValueError):
     """The decisions cannot train a model (one class only)."""
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
 
 
 @dataclass
@@ -64,13 +57,12 @@ class Ranker:
     def score(self, records: list[Record]) -> np.ndarray:
         if not records:
             return np.zeros(0)
-        return _sigmoid(self.margins(records))
+        return sigmoid(self.margins(records))
 
     def score_one(self, record: Record) -> float:
-        """The same score as score([record]) for one listing, without building sparse matrices: the crawl
-        pipeline scores listings one at a time, where sklearn's per-call overhead would cost ~1 ms each."""
+        """The same score as score([record]) for one listing, as the crawl pipeline computes it (scorer.py)."""
         if self._fast is None:
-            self._fast = _FastScorer(self)
+            self._fast = Scorer(*self.as_data())
         return self._fast(record)
 
     def explain(self, record: Record, top: int = 5) -> list[dict]:
@@ -91,95 +83,25 @@ class Ranker:
         return out[:top]
 
     # --- as data -----------------------------------------------------------------------------------------
-    def dumps(self) -> bytes:
+    def as_data(self) -> tuple[dict, dict[str, np.ndarray]]:
         doc, arrays = self.featurizer.to_data()
-        arrays = {**arrays, "coef": self.coef.astype(np.float64)}
         doc.update({"format": FORMAT, "intercept": self.intercept, "prior_weight": self.prior_weight,
-                    "threshold": self.threshold, "info": self.info,
-                    "arrays": {k: base64.b64encode(v.astype("<f8").tobytes()).decode("ascii")
-                               for k, v in sorted(arrays.items())}})
+                    "threshold": self.threshold, "info": self.info})
+        return doc, {**arrays, "coef": self.coef.astype(np.float64)}
+
+    def dumps(self) -> bytes:
+        doc, arrays = self.as_data()
+        doc["arrays"] = {k: base64.b64encode(v.astype("<f8").tobytes()).decode("ascii")
+                         for k, v in sorted(arrays.items())}
         raw = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return gzip.compress(raw, compresslevel=6, mtime=0)  # mtime 0: same model, same bytes, same hash
 
     @classmethod
     def loads(cls, blob: bytes) -> Ranker:
-        doc = json.loads(gzip.decompress(blob).decode("utf-8"))
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"not a wildwatch ranker model (format {doc.get('format')!r})")
-        arrays = {k: np.frombuffer(base64.b64decode(v), dtype="<f8").copy() for k, v in doc["arrays"].items()}
+        doc, arrays = decode(blob)
         featurizer = Featurizer.from_data(doc, arrays)
         return cls(featurizer, arrays["coef"], float(doc["intercept"]), float(doc["prior_weight"]),
                    float(doc["threshold"]), doc.get("info", {}))
-
-
-def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
-    """sklearn's char_wb n-grams (each word padded with one space; a word shorter than n counted once), built with
-    list comprehensions instead of a while loop: the scorer's hottest line."""
-    out: list[str] = []
-    extend, append = out.extend, out.append
-    for word in text.split():
-        w = f" {word} "
-        size = len(w)
-        for n in range(low, high + 1):
-            if n >= size:
-                append(w)
-                break
-            extend([w[i:i + n] for i in range(size - n + 1)])
-    return out
-
-
-class _FastScorer:
-    """Per text block: the vectorizer's own analyzer, then sublinear tf x idf, l2 norm and dot product with the
-    coefficients, over a dict of the vocabulary (out-of-vocabulary n-grams count for nothing, as in sklearn)."""
-
-    def __init__(self, ranker: Ranker):
-        f = ranker.featurizer
-        coef = ranker.coef
-        self.blocks = []
-        offset = 0
-        for vec in (f.char, f.word):
-            names = vec.get_feature_names_out()
-            idf = vec.idf_
-            table = {t: (float(idf[i]), float(coef[offset + i])) for i, t in enumerate(names)}
-            if vec.analyzer == "char_wb":
-                low, high = vec.ngram_range
-                analyze = functools.partial(_char_wb_ngrams, low=low, high=high)
-            else:
-                analyze = vec.build_analyzer()
-            self.blocks.append((analyze, table))
-            offset += len(names)
-        self.topics, self.topic_coef = f.topics, None
-        if f.topics is not None:
-            self.topic_coef = coef[offset:offset + f.topics.size] * TOPIC_WEIGHT
-            offset += f.topics.size
-        self.facts = {t: float(coef[offset + j]) for t, j in f.facts.items()}
-        self.score_coef = self.facts.pop("keyword_score")
-        self.intercept, self.prior_weight = ranker.intercept, ranker.prior_weight
-
-    def __call__(self, record: Record) -> float:
-        text = record.text
-        margin = self.intercept
-        for analyze, table in self.blocks:
-            dot = norm = 0.0
-            get = table.get
-            for gram, count in Counter(analyze(text)).items():
-                hit = get(gram)
-                if hit is not None:
-                    value = hit[0] if count == 1 else (1.0 + math.log(count)) * hit[0]
-                    norm += value * value
-                    dot += value * hit[1]
-            if norm:
-                margin += dot / math.sqrt(norm)
-        if self.topics is not None:
-            margin += float(self.topics.vector(text) @ self.topic_coef)
-        margin += sum(self.facts.get(t, 0.0) for t in record.facts) * FACT_WEIGHT
-        prior = math.log1p(max(record.keyword_score or 0.0, 0.0))
-        margin += FACT_WEIGHT * prior * self.score_coef + self.prior_weight * prior
-        return float(_sigmoid(margin))
-
-
-def sha256(blob: bytes) -> str:
-    return hashlib.sha256(blob).hexdigest()
 
 
 def nb_ratio(X, labels: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -322,12 +244,12 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
                 if ap > best + 1e-9:
                     best, best_c, best_w = ap, c, w
         keyword_ap = metrics.average_precision(labels, prior)
-        oof = _sigmoid(margins[best_c] + best_w * prior)
+        oof = sigmoid(margins[best_c] + best_w * prior)
         cv = {"folds": k, "ranker": metrics.figures(labels, oof), "keyword": metrics.figures(labels, prior)}
         # Never worse than the keyword lists: when the learnt order does not beat theirs out of fold, the queue
         # keeps the keyword order (a model whose text weights are all zero).
         if best <= keyword_ap:
-            order, oof = "keywords", _sigmoid(prior)
+            order, oof = "keywords", sigmoid(prior)
             cv["ranker"] = cv["keyword"]
         else:
             order = "model" if best_w == 0 else "blend"

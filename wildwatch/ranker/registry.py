@@ -12,6 +12,7 @@ from wildwatch import config, keywords, matching
 from wildwatch.db import dict_cursor
 from wildwatch.ranker import model as ranker_model
 from wildwatch.ranker.features import Record, prepare
+from wildwatch.ranker.scorer import sha256
 from wildwatch.review.audit import record as audit
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def train_from_decisions(conn, before: dt.datetime | None = None, settings=None,
 def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff: dt.datetime | None = None,
          evaluation: dict | None = None) -> dict:
     blob = ranker.dumps()
-    digest = ranker_model.sha256(blob)
+    digest = sha256(blob)
     positives = sum(1 for r in rows if r["decision"] in POSITIVE)
     evaluation = {"cross_validation": ranker.info.get("cross_validation", {}), **(evaluation or {})}
     if ranker.info.get("topics"):
@@ -160,7 +161,7 @@ def load(conn, version: int) -> ranker_model.Ranker:
     if row is None:
         raise UnknownModel(f"no ranker model version {version}")
     blob = bytes(row[0])
-    if ranker_model.sha256(blob) != row[1]:
+    if sha256(blob) != row[1]:
         raise ValueError(f"ranker model {version}: stored bytes do not match their SHA-256; refusing to load")
     return ranker_model.Ranker.loads(blob)
 

@@ -16,8 +16,6 @@ import re
 from collections import Counter
 
 import numpy as np
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 TOPICS = 50
 MAX_WORDS = 10_000
@@ -44,6 +42,10 @@ class Topics:
         """None where there are too few texts or words for the topics to mean anything."""
         if len(texts) < MIN_TEXTS:
             return None
+        # scikit-learn only here: the crawl's scorer reads topics without it
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vec = TfidfVectorizer(lowercase=False, tokenizer=tokens, token_pattern=None, sublinear_tf=True,
                               min_df=MIN_DOC_FREQ, max_features=MAX_WORDS, dtype=np.float64)
         try:
