@@ -11,7 +11,7 @@ from psycopg2.extras import Json, execute_values
 from wildwatch import config, keywords, matching
 from wildwatch.db import dict_cursor
 from wildwatch.ranker import model as ranker_model
-from wildwatch.ranker.features import Record, prepare
+from wildwatch.ranker.features import MAX_DESCRIPTION, Record, prepare
 from wildwatch.ranker.scorer import sha256
 from wildwatch.review.audit import record as audit
 
@@ -56,10 +56,9 @@ def undecided(conn, limit: int = ranker_model.MAX_UNLABELLED) -> list[Record]:
     """The most recent stored listings no analyst has decided, as bare records (title and description: the
     topics read text only, so they need no keyword matching)."""
     with dict_cursor(conn) as cur:
-        cur.execute("""SELECT l.title, l.description FROM listings l
-                       WHERE NOT EXISTS (SELECT 1 FROM review_queue q JOIN review_decisions d ON d.queue_id = q.id
-                                         WHERE q.listing_id = l.id)
-                       ORDER BY l.id DESC LIMIT %s""", (limit,))
+        cur.execute("""SELECT l.title, left(l.description, %s) AS description FROM listings l
+                       WHERE NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.listing_id = l.id)
+                       ORDER BY l.id DESC LIMIT %s""", (MAX_DESCRIPTION, limit))
         return [Record(title=r["title"] or "", description=r["description"]) for r in cur.fetchall()]
 
 
