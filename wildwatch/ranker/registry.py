@@ -11,8 +11,8 @@ from psycopg2.extras import Json, execute_values
 from wildwatch import config, keywords, matching
 from wildwatch.db import dict_cursor
 from wildwatch.ranker import model as ranker_model
+from wildwatch.ranker import scorer
 from wildwatch.ranker.features import MAX_DESCRIPTION, Record, prepare
-from wildwatch.ranker.scorer import sha256
 from wildwatch.review.audit import record as audit
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def train_from_decisions(conn, before: dt.datetime | None = None, settings=None,
 def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff: dt.datetime | None = None,
          evaluation: dict | None = None) -> dict:
     blob = ranker.dumps()
-    digest = sha256(blob)
+    digest = scorer.sha256(blob)
     positives = sum(1 for r in rows if r["decision"] in POSITIVE)
     evaluation = {"cross_validation": ranker.info.get("cross_validation", {}), **(evaluation or {})}
     if ranker.info.get("topics"):
@@ -154,14 +154,9 @@ def list_models(conn) -> list[dict]:
 
 
 def load(conn, version: int) -> ranker_model.Ranker:
-    with conn.cursor() as cur:
-        cur.execute("SELECT model, sha256 FROM ranker_models WHERE version = %s", (version,))
-        row = cur.fetchone()
-    if row is None:
+    blob = scorer.stored(conn, version)
+    if blob is None:
         raise UnknownModel(f"no ranker model version {version}")
-    blob = bytes(row[0])
-    if sha256(blob) != row[1]:
-        raise ValueError(f"ranker model {version}: stored bytes do not match their SHA-256; refusing to load")
     return ranker_model.Ranker.loads(blob)
 
 
@@ -170,16 +165,7 @@ _cache: dict[tuple[int, str], ranker_model.Ranker] = {}
 
 def active(conn) -> tuple[int, ranker_model.Ranker] | None:
     """The active model (cached per process by version and hash), or None: the keyword score orders the queue."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT version, sha256 FROM ranker_models WHERE active")
-        row = cur.fetchone()
-    if row is None:
-        return None
-    key = (row[0], row[1])
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = load(conn, row[0])
-    return row[0], _cache[key]
+    return scorer.cached_active(conn, _cache, ranker_model.Ranker.loads)
 
 
 def activate(conn, version: int, user: str, ranker: ranker_model.Ranker | None = None) -> dict:

@@ -129,23 +129,39 @@ class Scorer:
         return float(sigmoid(margin))
 
 
+def stored(conn, version: int) -> bytes | None:
+    """A stored model's bytes, checked against their SHA-256 (ValueError when they do not match), or None."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT model, sha256 FROM ranker_models WHERE version = %s", (version,))
+        row = cur.fetchone()
+    if row is None:
+        return None
+    blob = bytes(row[0])
+    if sha256(blob) != row[1]:
+        raise ValueError(f"ranker model {version}: stored bytes do not match their SHA-256; refusing to load")
+    return blob
+
+
+def cached_active(conn, cache: dict, build):
+    """(version, build(bytes)) of the active model, built once per process per version and hash; or None."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT version, sha256 FROM ranker_models WHERE active")
+        row = cur.fetchone()
+    if row is None:
+        return None
+    key = (row[0], row[1])
+    if key not in cache:
+        blob = stored(conn, row[0])
+        if blob is None:  # deactivated and removed between the two statements
+            return None
+        cache.clear()
+        cache[key] = build(blob)
+    return row[0], cache[key]
+
+
 _cache: dict[tuple[int, str], Scorer] = {}
 
 
 def active(conn) -> tuple[int, Scorer] | None:
-    """The active model as a scorer (cached per process by version and hash), or None. A model whose stored
-    bytes do not match their SHA-256 is refused (ValueError)."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT version, sha256 FROM ranker_models WHERE active")
-        row = cur.fetchone()
-        if row is None:
-            return None
-        key = (row[0], row[1])
-        if key not in _cache:
-            cur.execute("SELECT model FROM ranker_models WHERE version = %s", (row[0],))
-            blob = bytes(cur.fetchone()[0])
-            if sha256(blob) != row[1]:
-                raise ValueError(f"ranker model {row[0]}: stored bytes do not match their SHA-256; refusing to load")
-            _cache.clear()
-            _cache[key] = Scorer.loads(blob)
-    return row[0], _cache[key]
+    """The active model as a scorer, or None. A model whose stored bytes fail their hash is refused (ValueError)."""
+    return cached_active(conn, _cache, Scorer.loads)
