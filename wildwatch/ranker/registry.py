@@ -109,7 +109,7 @@ def save(conn, ranker: ranker_model.Ranker, rows: list[dict], user: str, cutoff:
                    evaluation, active, activated_at"""
     last_decision = max((r["decided_at"] for r in rows if r.get("decided_at")), default=None)
     with dict_cursor(conn) as cur:
-        # Content-addressed: the same decisions train the same bytes, which are the same model version.
+        # Content-addressed: the same decisions and undecided listings train the same bytes, the same version.
         cur.execute(f"""INSERT INTO ranker_models (sha256, model, trained_by, cutoff, positives, negatives,
                                                    last_decision_at, threshold, evaluation)
                         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
