@@ -3,6 +3,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from sklearn.metrics import average_precision_score
 from helpers import queue_decided
 from wildwatch import config
 from wildwatch.ranker import loop, metrics, registry, scorer
-from wildwatch.ranker.features import Record, prepare
+from wildwatch.ranker.features import Record, describe, prepare
 from wildwatch.ranker.model import Ranker, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,7 +198,9 @@ def test_topics_of_the_undecided_listings_are_data_too_and_score_alike_one_by_on
     assert np.allclose([again.score_one(r) for r in held], model.score(held), atol=1e-6)
     assert np.allclose([scorer.Scorer.loads(blob)(r) for r in held], model.score(held), atol=1e-6)
     explained = [e["feature"] for r in held[:40] for e in again.explain(r, top=60)]
-    assert any(f.startswith("topic ") and f.endswith(")") for f in explained)
+    named = [f for f in explained if f.startswith("topic ")]
+    assert named and all(re.fullmatch(r"topic \d+ \([^()]+\)", f) for f in named), named
+    assert describe(named[0]).startswith("listings about “")  # as the item page words it
     # too few texts for topics to mean anything: none, and the model is the plain one
     few = train(records[::2], labels[::2], unlabelled=pool[:10], use="topics")
     assert few.info["topics"] == 0 and few.featurizer.topics is None

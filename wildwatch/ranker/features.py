@@ -11,6 +11,7 @@ Three or four blocks side by side in one sparse row:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,6 +192,9 @@ def _a(phrase: str) -> str:
     return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
+_TOPIC = re.compile(r"topic (\d+) \((.*)\)")
+
+
 def describe(feature: str, groups: dict[str, str] | None = None) -> str:
     """A ranker feature in an analyst's words ("kw:none" -> "no keyword matched", "price:VND:7" -> "asking
     price 10 million to 100 million VND"); text features and unknown ones stay as they are."""
@@ -198,6 +202,9 @@ def describe(feature: str, groups: dict[str, str] | None = None) -> str:
     if feature.startswith(("chars '", "words '")):
         kind, text = feature.split(" ", 1)
         return ("the letters “" if kind == "chars" else "the word “") + text.strip("'") + "”"
+    topic = _TOPIC.fullmatch(feature)
+    if topic:
+        return f"listings about “{topic.group(2)}” (topic {topic.group(1)} of the undecided listings)"
     head, _, rest = feature.partition(":")
     parts = rest.split(":") if rest else []
 
