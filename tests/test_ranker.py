@@ -68,6 +68,27 @@ def test_a_model_is_data_that_loads_to_the_same_scores(matcher):
         Ranker.loads(gzip.compress(b'{"format": "other"}'))
 
 
+@pytest.mark.parametrize("texts", [[""] * 600, ["!!! ??? 123 456"] * 600, ["word"] * 600,
+                                   ["Ivory bangle for sale 0987 654 321"] * 600,
+                                   [f"象牙手镯 出售 {i} " + "\x00\ufeff" * 3 for i in range(600)],
+                                   ["x" * 200_000] + ["ivory"] * 599])
+def test_topics_of_hostile_or_uniform_listings_are_none_or_harmless(matcher, texts):
+    """Undecided listings are scraped: empty, punctuation, one word, all alike, control characters, a huge
+    text. Topics are then none, or some that score like any others; training goes on either way."""
+    from wildwatch.ranker import topics
+
+    fitted = topics.Topics.fit(texts)
+    if fitted is not None:
+        assert not any(w.isdigit() for w in fitted.vocabulary)
+        v = fitted.vector(texts[0])
+        assert np.isfinite(v).all() and (np.linalg.norm(v) == 0 or np.isclose(np.linalg.norm(v), 1.0))
+    rows = devset()
+    records, _ = _devset_records(matcher, rows[::3])
+    labels = np.array([int(_desk(r)) for r in rows[::3]])
+    model = train(records, labels, unlabelled=[Record(title=t) for t in texts], use="topics")
+    assert np.isfinite(model.score(records)).all()
+
+
 def test_the_crawl_scores_with_the_stored_model_without_importing_scikit_learn(matcher, tmp_path):
     """Every crawl process loads the active model: scikit-learn and SciPy would cost it ~0.8 s each time."""
     rows = devset()

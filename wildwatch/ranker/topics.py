@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -21,13 +22,14 @@ TOPICS = 50
 MAX_WORDS = 10_000
 MIN_TEXTS = 500  # below this many texts the axes would describe a handful of listings, not a month's marketplace
 MIN_DOC_FREQ = 2
-# Words of letters or digits; CJK text has no spaces between words, so each ideograph is a word of its own.
+# Words of letters (and digits within them); CJK text has no spaces between words, so each ideograph is a word
+# of its own. Numbers alone (prices, phone numbers, sizes) are left out: a topic is what listings are about.
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 
 def tokens(text: str) -> list[str]:
-    return TOKEN.findall(text)
+    return [t for t in TOKEN.findall(text) if not t.isdigit()]
 
 
 class Topics:
@@ -55,7 +57,9 @@ class Topics:
         k = min(TOPICS, X.shape[1] - 1, len(texts) - 1)
         if k < 2:
             return None
-        svd = TruncatedSVD(n_components=k, random_state=seed).fit(X)
+        with warnings.catch_warnings():  # texts all alike: a share of zero variance, harmless, not worth a log line
+            warnings.simplefilter("ignore", RuntimeWarning)
+            svd = TruncatedSVD(n_components=k, random_state=seed).fit(X)
         vocabulary = {t: int(i) for t, i in vec.vocabulary_.items()}
         return cls(vocabulary, vec.idf_.astype(np.float64), svd.components_.astype(np.float64))
 
