@@ -255,6 +255,20 @@ def _evaluate(path, *extra):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
+def test_evaluate_offers_every_use_of_the_undecided_listings_and_defaults_to_production():
+    """The CLI spells the choices out (it imports no scikit-learn to start): they must stay the trainer's."""
+    from wildwatch import cli
+    from wildwatch.ranker import model
+
+    parser = cli.build_parser()
+    base = ["ranker", "evaluate", "--input", "x.csv", "--text-column", "t", "--label-column", "l"]
+    assert parser.parse_args(base).unlabelled == model.PRODUCTION_USE
+    for use in model.UNLABELLED_USES:
+        assert parser.parse_args([*base, "--unlabelled", use]).unlabelled == use
+    with pytest.raises(SystemExit):
+        parser.parse_args([*base, "--unlabelled", "embeddings"])
+
+
 @pytest.mark.parametrize("strategy", ["random", "queue", "active"])
 def test_evaluate_prints_the_documented_json(tmp_path, strategy):
     rows = devset()
