@@ -55,4 +55,4 @@ def test_evaluate_by_group_and_clear_errors(tmp_path):
     assert result["rows"] == 2 and result["recall"] == 1.0
     bad = subprocess.run([sys.executable, "-m", "wildwatch.cli", "keywords", "evaluate", "--input", str(sample),
                           "--text-column", "title", "--label-column", "label"], capture_output=True, text=True)
-    assert bad.returncode == 1 and "no column(s) ['title']" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 1 and "no column 'title'" in bad.stderr and "Traceback" not in bad.stderr

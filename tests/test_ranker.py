@@ -301,7 +301,7 @@ KEYWORD_ON_TEST: dict = {}
 
 @pytest.mark.parametrize("content, extra, problem", [
     ("title,label\nx,1\ny,0\n", (), "no column 'text'"),
-    ("text,label\nx,1\ny,yes\n", (), "label must be 0 or 1"),
+    ("text,label\nx,1\ny,maybe\n", (), "label must be 0 or 1"),
     ("text,label\nx,1\ny,0\nz,1\n", ("--labels", "50"), "fewer than N=50"),
     ("text,label\nx,1\ny,1\nz,1\n", ("--labels", "2"), "need both 0 and 1"),
     ("text,label\nx,1\ny,0\nz,1\n", ("--labels", "2", "--strategy", "active", "--active-share", "2"),
@@ -313,6 +313,20 @@ def test_evaluate_refuses_bad_input_in_one_line(tmp_path, content, extra, proble
     done = _evaluate(_csv(tmp_path, content), *extra)
     assert done.returncode == 2
     assert problem in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_evaluate_leaves_out_unlabelled_rows_only_when_asked_and_says_how_many(tmp_path):
+    """Published sets (Stringham's) mark unasked questions NA: measured without them, never with them as 0."""
+    rows = [r for r in devset() if r["language"] == "en"][:40]
+    body = "".join(f'"{r["text"]}",{r["label"]}\n' for r in rows) + '"ivory netsuke",NA\n"tusk carving",\n'
+    path = _csv(tmp_path, "text,label\n" + body)
+    refused = _evaluate(path, "--labels", "10", "--repeats", "1")
+    assert refused.returncode == 2 and "'NA'" in refused.stderr and "--skip-unlabelled" in refused.stderr
+    text = _evaluate(path, "--labels", "10", "--repeats", "1", "--skip-unlabelled")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith(f"{len(rows)} rows, ") and "(2 rows without a label left out)" in text.stdout
+    as_json = _evaluate(path, "--labels", "10", "--repeats", "1", "--skip-unlabelled", "--json")
+    assert json.loads(as_json.stdout)["rows"] == len(rows) and "2 rows without a label" in as_json.stderr
 
 
 # --- models in PostgreSQL ------------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
 """Precision and recall of "would be queued" against a labelled CSV."""
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from wildwatch import matching
+from wildwatch import labelled, matching
 
 
 @dataclass
@@ -18,27 +17,25 @@ class Row:
 
 
 def evaluate(matcher: matching.Matcher, path: Path, text_column: str, label_column: str, threshold: float,
-             group: str | None = None, group_column: str = "group", worst: int = 10) -> dict:
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = {text_column, label_column} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: no column(s) {sorted(missing)}; columns are {reader.fieldnames}")
-        if group and group_column not in (reader.fieldnames or []):
-            raise ValueError(f"{path}: --group needs a '{group_column}' column")
-        rows = []
-        for line_no, record in enumerate(reader, start=2):
-            label = str(record[label_column]).strip()
-            if label not in ("0", "1"):
-                raise ValueError(f"{path}:{line_no}: label must be 0 or 1, got {label!r}")
-            if group and record.get(group_column) != group and label == "1":
-                continue  # another group's offer: neither a hit nor a miss for this group
-            found = matcher.match_listing(record[text_column], None)
-            if group:
-                found = [m for m in found if m.group == group]
-            result = matching.score(found)
-            rows.append(Row(record[text_column], int(label), result.value, result.reasons,
-                            record.get(group_column)))
+             group: str | None = None, group_column: str = "group", worst: int = 10,
+             skip_unlabelled: bool = False) -> dict:
+    try:
+        data = labelled.read(path, text_column, label_column, skip_unlabelled=skip_unlabelled,
+                             other_columns=(group_column,) if group else ())
+    except labelled.InputError as exc:
+        if group and f"no column {group_column!r}" in str(exc):
+            raise labelled.InputError(f"{path}: --group needs a '{group_column}' column") from None
+        raise
+    groups = data.columns.get(group_column) or [None] * len(data.texts)
+    rows = []
+    for text, label, row_group in zip(data.texts, data.labels, groups, strict=True):
+        if group and row_group != group and label == 1:
+            continue  # another group's offer: neither a hit nor a miss for this group
+        found = matcher.match_listing(text, None)
+        if group:
+            found = [m for m in found if m.group == group]
+        result = matching.score(found)
+        rows.append(Row(text, label, result.value, result.reasons, row_group))
     tp = sum(1 for r in rows if r.label and r.score >= threshold)
     fp = sum(1 for r in rows if not r.label and r.score >= threshold)
     fn = sum(1 for r in rows if r.label and r.score < threshold)
@@ -49,6 +46,7 @@ def evaluate(matcher: matching.Matcher, path: Path, text_column: str, label_colu
     false_neg = sorted((r for r in rows if r.label and r.score < threshold), key=lambda r: r.score)
     as_dict = lambda r: {"text": r.text, "score": r.score, "reasons": r.reasons}  # noqa: E731
     return {"rows": len(rows), "positives": sum(r.label for r in rows), "threshold": threshold, "group": group,
+            "skipped_unlabelled": data.skipped,
             "true_positives": tp, "false_positives": fp, "false_negatives": fn,
             "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
             "worst_false_positives": [as_dict(r) for r in false_pos[:worst]],

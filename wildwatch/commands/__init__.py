@@ -39,3 +39,7 @@ def ensure_db(settings) -> str:
     from wildwatch import db
 
     return db.start_local(settings) if settings.manages_local_db else db.database_url(settings)
+
+
+# Both `evaluate` commands read labelled CSVs (wildwatch/labelled.py).
+SKIP_HELP = "leave out rows whose label is empty, NA or unsure (counted) instead of refusing the file"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from wildwatch.commands import fail
+from wildwatch.commands import SKIP_HELP, fail
 
 
 def cmd_keywords_import_cites(args, settings) -> int:
@@ -25,14 +25,16 @@ def cmd_keywords_evaluate(args, settings) -> int:
     matcher = matching.Matcher(keywords.load(settings.keywords_dir))
     try:
         result = evaluate.evaluate(matcher, args.input, args.text_column, args.label_column,
-                                   settings.queue_threshold, group=args.group, worst=args.worst)
+                                   settings.queue_threshold, group=args.group, worst=args.worst,
+                                   skip_unlabelled=args.skip_unlabelled)
     except (OSError, ValueError) as exc:
         return fail(str(exc))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
     scope = f" (group {args.group})" if args.group else ""
-    print(f"{result['rows']} texts, {result['positives']} positive{scope}; threshold {result['threshold']}")
+    skipped = f" ({result['skipped_unlabelled']} rows without a label left out)" if result["skipped_unlabelled"] else ""
+    print(f"{result['rows']} texts, {result['positives']} positive{scope}; threshold {result['threshold']}{skipped}")
     print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  F1 {result['f1']:.3f}  "
           f"(TP {result['true_positives']}, FP {result['false_positives']}, FN {result['false_negatives']})")
     for title, key in (("worst false positives", "worst_false_positives"),
@@ -56,6 +58,7 @@ def register(sub) -> None:
     k.add_argument("--input", type=Path, required=True)
     k.add_argument("--text-column", required=True)
     k.add_argument("--label-column", required=True, help="0/1: 1 when the text should be queued")
+    k.add_argument("--skip-unlabelled", action="store_true", help=SKIP_HELP)
     k.add_argument("--group", help="only this product group's terms and offers")
     k.add_argument("--worst", type=int, default=10, help="how many false positives/negatives to list")
     k.add_argument("--json", action="store_true")

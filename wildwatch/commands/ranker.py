@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from wildwatch.commands import who
+from wildwatch.commands import SKIP_HELP, who
 
 
 def _sizes(value: str) -> list[int]:
@@ -24,7 +24,7 @@ def cmd_evaluate(args, settings) -> int:
 
     try:
         sizes = _sizes(args.labels)
-        data = offline.read_csv(args.input, args.text_column, args.label_column)
+        data = offline.read_csv(args.input, args.text_column, args.label_column, args.skip_unlabelled)
         matcher = matching.Matcher(keywords.load(settings.keywords_dir))
         share = settings.ranker_active_share if args.active_share is None else args.active_share
         if not 0 <= share <= 1:  # NaN too
@@ -37,6 +37,8 @@ def cmd_evaluate(args, settings) -> int:
     except (offline.InputError, ValueError) as exc:
         print(f"wildwatch: {exc}", file=sys.stderr)
         return 2
+    if args.json and result["skipped"]:  # the JSON keeps its documented shape; the count goes to stderr
+        print(f"wildwatch: {result['skipped']} rows without a label left out", file=sys.stderr)
     print(json.dumps(offline.as_json(result)) if args.json else offline.as_text(result, args.repeats))
     return 0
 
@@ -126,6 +128,7 @@ def register(sub) -> None:
     e.add_argument("--input", type=Path, required=True)
     e.add_argument("--text-column", required=True)
     e.add_argument("--label-column", required=True, help="1 = an offer the queue should show, 0 = not")
+    e.add_argument("--skip-unlabelled", action="store_true", help=SKIP_HELP)
     e.add_argument("--labels", default="50,100,200,400", help="numbers of labelled rows to learn from")
     e.add_argument("--repeats", type=int, default=5)
     e.add_argument("--seed", type=int, default=0)

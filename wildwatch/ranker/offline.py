@@ -9,15 +9,13 @@ in random order.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from wildwatch import matching
+from wildwatch import labelled, matching
 from wildwatch.ranker import metrics, policy
 from wildwatch.ranker.features import Record, keyword_prior, prepare
 from wildwatch.ranker.model import train
@@ -26,46 +24,22 @@ METHODS = ("ranker", "keyword", "random")
 KEYS = ("average_precision", "precision_at_recall_90", "precision_at_recall_95", "recall_top_20pct")
 
 
-class InputError(ValueError):
-    """Bad input: the message is one line naming the problem."""
+InputError = labelled.InputError
 
 
 @dataclass
 class Labelled:
     texts: list[str]
     labels: np.ndarray
+    skipped: int = 0
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path}: not readable as UTF-8 or Latin-1 text")  # latin-1 never fails; kept for clarity
-
-
-def read_csv(path: Path, text_column: str, label_column: str) -> Labelled:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
-    reader = csv.DictReader(io.StringIO(_decode(raw, path), newline=""))
-    columns = reader.fieldnames or []
-    missing = [c for c in (text_column, label_column) if c not in columns]
-    if missing:
-        raise InputError(f"{path}: no column {', '.join(repr(c) for c in missing)} (columns: {', '.join(columns) or 'none'})")
-    texts, labels = [], []
-    for line_no, row in enumerate(reader, start=2):
-        label = (row.get(label_column) or "").strip()
-        if label not in ("0", "1"):
-            raise InputError(f"{path}:{line_no}: label must be 0 or 1, got {label!r} in column {label_column!r}")
-        texts.append(row.get(text_column) or "")
-        labels.append(int(label))
-    labels = np.array(labels, dtype=int)
+def read_csv(path: Path, text_column: str, label_column: str, skip_unlabelled: bool = False) -> Labelled:
+    data = labelled.read(path, text_column, label_column, skip_unlabelled=skip_unlabelled)
+    labels = np.array(data.labels, dtype=int)
     if len(set(labels.tolist())) < 2:
         raise InputError(f"{path}: every row has label {labels[0] if len(labels) else 'none'}: need both 0 and 1")
-    return Labelled(texts, labels)
+    return Labelled(data.texts, labels, data.skipped)
 
 
 STRATEGIES = ("random", "queue", "active")
@@ -193,6 +167,7 @@ def learning_curve(data: Labelled, sizes: list[int], repeats: int, seed: int, ma
         point["offers_decided"] = round(float(np.mean([r["offers"] for r in runs[n]["ranker"]])), 4)
         curve.append(point)
     return {"rows": int(len(data.labels)), "positives": int(data.labels.sum()), "strategy": strategy,
+            "skipped": data.skipped,
             "test_rows": int(len(test)), "curve": curve}
 
 
@@ -205,7 +180,8 @@ def as_json(result: dict) -> dict:
 def as_text(result: dict, repeats: int) -> str:
     short = {"average_precision": "AP", "precision_at_recall_90": "P@R90", "precision_at_recall_95": "P@R95",
              "recall_top_20pct": "R@top20%"}
-    lines = [f"{result['rows']} rows, {result['positives']} positive; labels drawn by strategy "
+    skipped = f" ({result['skipped']} rows without a label left out)" if result.get("skipped") else ""
+    lines = [f"{result['rows']} rows, {result['positives']} positive{skipped}; labels drawn by strategy "
              f"'{result['strategy']}' from the 70% outside a fixed stratified test part of {result['test_rows']} rows; "
              f"mean (± sd) over {repeats} repeat(s) on the test part"]
     lines.append(f"{'labels':>6}  {'order':8s}" + "".join(f"{short[k]:>16s}" for k in KEYS) + f"{'ROC AUC':>16s}")
