@@ -89,6 +89,25 @@ def test_topics_of_hostile_or_uniform_listings_are_none_or_harmless(matcher, tex
     assert np.isfinite(model.score(records)).all()
 
 
+def test_topics_of_the_same_texts_in_any_order_are_one_fit_kept_for_the_next_model():
+    """`ranker evaluate` trains dozens of models on one pool: the topics are fitted once, and a fit from the
+    cache is the fit the texts would get afresh."""
+    from wildwatch.ranker import topics
+
+    texts = [r.title for r in _undecided(600)]
+    topics._FITTED.clear()
+    first = topics.Topics.fit(texts)
+    assert topics.Topics.fit(texts[::-1]) is first  # another order, the same texts: no second fit
+    topics._FITTED.clear()
+    fresh = topics.Topics.fit(texts[::-1])
+    assert fresh is not first and np.array_equal(fresh.axes, first.axes) and fresh.vocabulary == first.vocabulary
+    other = topics.Topics.fit(texts[:-1])  # one text fewer: its own fit
+    assert other is not fresh and other.axes.shape == fresh.axes.shape
+    for n in range(topics.KEEP_FITS + 2):  # a long-running process keeps only the last few
+        topics.Topics.fit(texts[n:])
+    assert len(topics._FITTED) == topics.KEEP_FITS
+
+
 def test_the_crawl_scores_with_the_stored_model_without_importing_scikit_learn(matcher, tmp_path):
     """Every crawl process loads the active model: scikit-learn and SciPy would cost it ~0.8 s each time."""
     rows = devset()
