@@ -6,7 +6,12 @@ Three or four blocks side by side in one sparse row:
 - word uni- and bigrams of the same folded text (whole phrases: "ivory white", "for sale");
 - where the undecided listings were given to the trainer: the listing's topics (topics.py), fitted on them;
 - facts: the keyword matcher's matches per group, kind and field, innocent contexts inside or near a hit,
-  disguised spellings, the keyword score itself, and the listing's language, site, country and price bucket.
+  disguised spellings, the keyword score itself (the "keyword facts"), and the listing's language, site, country
+  and price bucket.
+
+The keyword facts are a set the model must earn (model.py): as columns of the regression they let a desk's
+mandate by product group be learnt from a hundred decisions, but where the keyword lists miss a share of the
+offers they made it lean on the lists and bury every offer they miss.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ MAX_DESCRIPTION = 3000  # characters of description the model reads: the title a
 CHAR_PARAMS = {"analyzer": "char_wb", "ngram_range": (2, 5), "max_features": 200_000}
 WORD_PARAMS = {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "max_features": 100_000}
 FACT_WEIGHT = 0.5  # the facts block is binary; scaled so it does not drown the normalised text blocks
+KEYWORD_FACTS = ("kw:", "kwkind:", "kwfield:", "term:", "innocent:", "keyword_score")  # the matcher's findings
 TOPIC_WEIGHT = 0.6  # a unit-length block like the n-gram ones, weighed a little less (README: 0.6 to 3 measured)
 
 
@@ -136,6 +142,11 @@ class Featurizer:
         if self.topics is not None:
             blocks.append(sparse.csr_matrix(TOPIC_WEIGHT * self.topics.vectors(texts), dtype=np.float32))
         return sparse.hstack([*blocks, facts], format="csr")
+
+    def keyword_columns(self) -> np.ndarray:
+        """The columns of the keyword facts (the matcher's findings and the keyword score)."""
+        offset = len(self.char.vocabulary_) + len(self.word.vocabulary_) + (self.topics.size if self.topics else 0)
+        return np.array(sorted(offset + j for t, j in self.facts.items() if t.startswith(KEYWORD_FACTS)), dtype=int)
 
     def topic_columns(self) -> slice:
         start = len(self.char.vocabulary_) + len(self.word.vocabulary_)

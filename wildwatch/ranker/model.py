@@ -33,6 +33,7 @@ C_GRID = (1.0, 10.0)
 NB_CHOICES = (False, True)
 PRIOR_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
 MAX_FOLDS = 5
+CONFIDENCE = 0.9  # share of bootstrap resamples on which the learnt order must beat the keyword order
 BIG = 3000  # from this many decisions: 3 folds and one C, so training stays within seconds
 
 
@@ -128,6 +129,17 @@ def _fit_lr(X, labels: np.ndarray, C: float, nb: bool, dense: slice = slice(0, 0
     return (coef * scale if nb else coef), float(clf.intercept_[0])
 
 
+def _without(X, columns: np.ndarray):
+    """X with these columns zeroed: a regression gives them no weight, and the model keeps one column layout."""
+    if not len(columns):
+        return X
+    mask = np.ones(X.shape[1])
+    mask[columns] = 0.0
+    out = X.multiply(mask).tocsr()
+    out.eliminate_zeros()
+    return out
+
+
 def _folds(labels: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
     """Stratified folds: each class dealt round-robin after a seeded shuffle."""
     rng = np.random.default_rng(seed)
@@ -217,48 +229,59 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
     else:
         featurizer = Featurizer().fit(records + pool)
     X = featurizer.transform(records)
+    # Two feature sets, the keyword facts in or out (features.py): cross-validation picks the one that ranks better.
+    matrices = {True: X, False: _without(X, featurizer.keyword_columns())}
     fit = functools.partial(_fit_lr, dense=featurizer.topic_columns())
     k = min(MAX_FOLDS if len(labels) < BIG else 3, min(counts.values()))
     grid = [(c, nb) for c in C_GRID for nb in NB_CHOICES] if len(labels) < BIG else [(C_GRID[-1], True)]
-    best_c, best_w, oof, cv, order = grid[0], 0.0, None, {}, "model"
+    best_c, best_w, best_facts, oof, cv, order, scales = grid[0], 0.0, True, None, {}, "model", {}
     if k >= 2:
-        margins = {c: np.zeros(len(labels)) for c in grid}
-        for test in _folds(labels, k, seed):
-            train_idx = np.setdiff1d(np.arange(len(labels)), test)
-            if labels[train_idx].min() == labels[train_idx].max():
-                continue
-            for c in grid:
-                coef, intercept = fit(X[train_idx], labels[train_idx], *c)
-                margins[c][test] = X[test] @ coef + intercept
-        if len(grid) > 1:
-            # The grid's models averaged (each margin scaled to the same spread) is a linear model too, and on
-            # real decisions it ranked better than the best single setting picked out of fold, at every count
-            # from 50 to 400 (README, "How well it learns"): picking among settings on a few hundred decisions
-            # mostly picks noise.
-            scale = _ensemble_scales(margins)
-            margins = {ENSEMBLE: sum(margins[c] * scale[c] for c in grid) / len(grid)}
-        best = -1.0
-        for c in margins:
-            for w in PRIOR_WEIGHTS:
-                ap = metrics.average_precision(labels, margins[c] + w * prior)
-                if ap > best + 1e-9:
-                    best, best_c, best_w = ap, c, w
+        folds = _folds(labels, k, seed)
+        best, candidates = -1.0, {}
+        for facts, Xs in matrices.items():
+            margins = {c: np.zeros(len(labels)) for c in grid}
+            for test in folds:
+                train_idx = np.setdiff1d(np.arange(len(labels)), test)
+                if labels[train_idx].min() == labels[train_idx].max():
+                    continue
+                for c in grid:
+                    coef, intercept = fit(Xs[train_idx], labels[train_idx], *c)
+                    margins[c][test] = Xs[test] @ coef + intercept
+            if len(grid) > 1:
+                # The grid's models averaged (each margin scaled to the same spread) is a linear model too, and
+                # on real decisions it ranked better than the best single setting picked out of fold, at every
+                # count from 50 to 400 (README, "How well it learns"): picking among settings on a few hundred
+                # decisions mostly picks noise.
+                scales[facts] = _ensemble_scales(margins)
+                margins = {ENSEMBLE: sum(margins[c] * scales[facts][c] for c in grid) / len(grid)}
+            for c in margins:
+                candidates[(facts, c)] = margins[c]
+                for w in PRIOR_WEIGHTS:
+                    ap = metrics.average_precision(labels, margins[c] + w * prior)
+                    if ap > best + 1e-9:
+                        best, best_c, best_w, best_facts = ap, c, w, facts
         keyword_ap = metrics.average_precision(labels, prior)
-        oof = sigmoid(margins[best_c] + best_w * prior)
+        learnt = candidates[(best_facts, best_c)] + best_w * prior
+        oof = sigmoid(learnt)
         cv = {"folds": k, "ranker": metrics.figures(labels, oof), "keyword": metrics.figures(labels, prior)}
-        # Never worse than the keyword lists: when the learnt order does not beat theirs out of fold, the queue
-        # keeps the keyword order (a model whose text weights are all zero).
-        if best <= keyword_ap:
+        # Never worse than the keyword lists: unless the learnt order beats theirs out of fold on at least
+        # CONFIDENCE of the bootstrap resamples, the queue keeps the keyword order (a model whose text weights
+        # are all zero). A bare "higher AP" on a few dozen decisions picks the learnt order by luck.
+        sure = metrics.share_better(labels, learnt, prior, seed=seed) if best > keyword_ap else 0.0
+        if sure < CONFIDENCE:
             order, oof = "keywords", sigmoid(prior)
             cv["ranker"] = cv["keyword"]
         else:
             order = "model" if best_w == 0 else "blend"
         cv["choice"] = {"order": order, "model_ap": round(best, 4), "keyword_ap": round(keyword_ap, 4),
+                        "confidence": round(sure, 3), "keyword_facts": best_facts,
                         "text_model": _text_model(grid, best_c)}
+    X = matrices[best_facts]
     if order == "keywords":
         coef, intercept, best_w = np.zeros(X.shape[1]), 0.0, 1.0
     elif best_c == ENSEMBLE:
         fitted = [fit(X, labels, *c) for c in grid]
+        scale = scales[best_facts]
         coef = sum(f[0] * scale[c] for f, c in zip(fitted, grid, strict=True)) / len(grid)
         intercept = sum(f[1] * scale[c] for f, c in zip(fitted, grid, strict=True)) / len(grid)
     else:
@@ -270,7 +293,7 @@ def train(records: list[Record], labels, *, recall_target: float = 0.95, seed: i
     ensemble = best_c == ENSEMBLE and order != "keywords"
     ranker.info = {"C": None if ensemble else best_c[0], "nb_scaling": None if ensemble else best_c[1],
                    "ensemble": [list(c) for c in grid] if ensemble else None, "prior_weight": best_w,
-                   "decisions": counts,
+                   "decisions": counts, "keyword_facts": best_facts and order != "keywords",
                    "recall_target": recall_target, "order": order, "unlabelled": len(pool),
                    "topics": featurizer.topics.size if featurizer.topics is not None else 0,
                    "cross_validation": cv, "features": len(coef)}

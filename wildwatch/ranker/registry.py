@@ -223,13 +223,17 @@ def describe(row: dict) -> str:
         figures += f"  hold-out {holdout.get('month')}: AP {holdout['challenger']['average_precision']:.3f}"
     choice = cv.get("choice")
     if choice:
-        why = {"keywords": "the learnt order did not beat the keyword lists' out of fold: the queue keeps the keyword order",
-               "blend": "the model's text and facts with the keyword score as a prior",
+        why = {"keywords": "the learnt order did not beat the keyword lists' surely enough out of fold: the queue keeps "
+                           "the keyword order",
+               "blend": "the model with the keyword score as a prior",
                "model": "the model alone: the keyword score added nothing out of fold"}[choice["order"]]
+        sure = f", better on {choice['confidence']:.0%} of resamples" if "confidence" in choice else ""
         figures += (f"\n      order: {choice['order']} (cross-validated AP: learnt {choice['model_ap']:.3f}, keywords "
-                    f"{choice['keyword_ap']:.3f}): {why}")
+                    f"{choice['keyword_ap']:.3f}{sure}): {why}")
         if choice.get("text_model") and choice["order"] != "keywords":
-            figures += f"\n      learnt from the text and facts by {choice['text_model']}"
+            source = {True: "the text and the keyword matches", False: "the text alone (the keyword matches ranked "
+                      "worse out of fold as features; the keyword score only as the prior)"}
+            figures += f"\n      learnt from {source[choice.get('keyword_facts', True)]} by {choice['text_model']}"
             topics = (row.get("evaluation") or {}).get("topics")
             if topics:
                 figures += (f", with {topics['topics']} topics of the words of {topics['undecided']:,} undecided "
