@@ -204,7 +204,8 @@ def main() -> int:
         return 0
     sizes = [] if args.crawl_only else [int(s) for s in args.sizes.split(",")]
     print(f"texts: {corpus(10)[2]}; one thread (OMP/BLAS), this machine: {os.cpu_count()} cores")
-    print("\ntraining (5- or 3-fold cross-validation of the prior weight and the keyword fallback, then the final fit):")
+    print("\ntraining (5- or 3-fold cross-validation, with and without the keyword facts, of the prior weight and the "
+          "keyword fallback, then the final fit):")
     print(f"{'decisions':>10s} {'prepare s':>10s} {'train s':>8s} {'peak MB':>8s} {'model MB':>9s} {'features':>9s} "
           f"{'folds':>6s}")
     for n in sizes:

@@ -4,10 +4,11 @@ Labels: 1 = an offer analysts confirmed; 0 = not wildlife, or legal (the queue e
 legal trade is a reason to let a listing go, so the model learns it as a negative). "unsure" is not a label.
 
 Training (the same function offline and in production):
-1. a logistic regression over the features of features.py, classes balanced;
-2. plus the keyword score as a prior: score = sigmoid(margin + w * log1p(keyword score)). C and w are
-   chosen by stratified cross-validation on the training decisions (average precision of the out-of-fold
-   scores), so with few decisions the model leans on the keyword lists and with many on what it learnt;
+1. a logistic regression over the features of features.py, classes balanced, with or without the keyword facts;
+2. plus the keyword score as a prior: score = sigmoid(margin + w * log1p(keyword score)). The feature set and w
+   are chosen by stratified cross-validation on the training decisions (average precision of the out-of-fold
+   scores), so with few decisions the model leans on the keyword lists and with many on what it learnt; the
+   keyword order stays unless the learnt one beats it on CONFIDENCE of the bootstrap resamples;
 3. the queue threshold: the highest score that still keeps `recall_target` of the confirmed offers in the
    out-of-fold scores (queue policy: keyword threshold OR ranker threshold).
 
