@@ -23,7 +23,7 @@ def evaluate(matcher: matching.Matcher, path: Path, text_column: str, label_colu
         data = labelled.read(path, text_column, label_column, skip_unlabelled=skip_unlabelled,
                              other_columns=(group_column,) if group else ())
     except labelled.InputError as exc:
-        if group and f"no column {group_column!r}" in str(exc):
+        if group and exc.missing == (group_column,):
             raise labelled.InputError(f"{path}: --group needs a '{group_column}' column") from None
         raise
     groups = data.columns.get(group_column) or [None] * len(data.texts)

@@ -22,7 +22,11 @@ MAX_FIELD = 64 * 1024 * 1024
 
 
 class InputError(ValueError):
-    """Bad input: the message is one line naming the problem."""
+    """Bad input: the message is one line naming the problem; `missing` names the columns not found, if any."""
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.missing = missing
 
 
 @dataclass
@@ -72,7 +76,7 @@ def read(path: Path, text_column: str, label_column: str, *, other_columns: tupl
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise InputError(f"{path}: no column {', '.join(repr(c) for c in missing)} "
-                         f"(columns: {', '.join(repr(c) for c in columns) or 'none'})")
+                         f"(columns: {', '.join(repr(c) for c in columns) or 'none'})", tuple(missing))
     out = Labelled([], [], {c: [] for c in other_columns})
     try:
         for row in reader:
