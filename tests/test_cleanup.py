@@ -1,5 +1,6 @@
 """The suite cleans up after itself: folders and PostgreSQL servers go away when a run ends, however it ends
 short of SIGKILL, and the next run reaps what a killed run left (recognised by its marker, not its name)."""
+import fcntl
 import os
 import signal
 import subprocess
@@ -20,6 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 _NESTED = ("import signal, sys, pytest; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM}); "
            "signal.signal(signal.SIGINT, signal.default_int_handler); signal.signal(signal.SIGTERM, signal.SIG_DFL); "
            "sys.exit(pytest.main(sys.argv[1:]))")
+
+
+@pytest.fixture(autouse=True)
+def _one_nested_session_at_a_time():
+    """Every nested session reaps at its start what a killed one left: with xdist, a test here on the other
+    worker could reap this test's killed run before this test's own next run does (seen once in CI). The lock
+    is on this file, so nothing is created and nothing can be left behind."""
+    with open(__file__, "rb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 def _nested(*args) -> subprocess.Popen:
