@@ -178,6 +178,22 @@ def test_below_the_big_size_the_model_is_the_scaled_average_of_every_setting(mat
     assert np.allclose(ranker.score(records[:20]), [ranker.score_one(r) for r in records[:20]], atol=1e-7)
 
 
+def test_one_decision_of_a_kind_keeps_the_keyword_order(matcher):
+    """A team's first decisions from the top of the keyword queue: 29 offers and one look-alike. Nothing can show
+    out of fold that a learnt order is better (it took the queue order on the development set from 0.99 to 0.86)."""
+    rows = devset()
+    ordered = [r for r in rows if r["label"] == "1"][:29] + [r for r in rows if r["label"] == "0"][:1]
+    records, labels = _devset_records(matcher, ordered)
+    model = train(records, labels)
+    assert model.info["order"] == "keywords" and not model.coef.any()
+    row = {"version": 1, "active": True, "trained_at": "now", "trained_by": "t", "positives": 29, "negatives": 1,
+           "threshold": model.threshold, "sha256": "0" * 64, "evaluation": {"cross_validation": model.info["cross_validation"]}}
+    assert "order: keywords (29 confirmed / 1 not: too few of one kind" in registry.describe(row)
+    ordered.append([r for r in rows if r["label"] == "0"][1])  # two of each kind: cross-validation decides
+    records, labels = _devset_records(matcher, ordered)
+    assert "confidence" in train(records, labels).info["cross_validation"]["choice"]
+
+
 def test_a_model_that_cannot_beat_the_keyword_order_keeps_it(matcher):
     """Never worse than the keyword lists: text that says nothing, a keyword score that says much (with some
     noise) -> cross-validation picks the keyword order, `ranker list` says so, and the scores follow it."""

@@ -229,6 +229,7 @@ class _Automaton:
                  use_skeleton: bool = False):
         """folded_terms: each term's folded form (fold(term).strip()), worked out once for both automata."""
         by_key: dict[str, tuple[list[Term], list[Term]]] = {}
+        forms_of: dict[str, set[str]] = {}  # the written forms behind each skeleton
         listed = set(folded_terms.values())
         for which, group in ((TERMS, terms), (INNOCENT, innocent)):
             for t in group:
@@ -238,19 +239,21 @@ class _Automaton:
                     key = skeleton(form) if use_skeleton else form
                     if key:
                         by_key.setdefault(key, ([], []))[which].append(t)
+                        forms_of.setdefault(key, set()).add(form)
         # Per pattern, its payload as a term and as an innocent context (None when it is not one).
         self.payloads: list[tuple[tuple | None, tuple | None]] = []
         for key, groups in by_key.items():
-            self.payloads.append(tuple(self._payload(key, folded_terms[group[0].term], group) if group else None
-                                       for group in groups))
+            forms = tuple(forms_of[key])
+            self.payloads.append(tuple(self._payload(key, folded_terms[group[0].term], group, forms)
+                                       if group else None for group in groups))
         # Read by the plain pass only (a skeleton's skeleton is itself)
         self.skeleton_of = {} if use_skeleton else {key: skeleton(key) for key in by_key}
         # Every hit, overlapping ones included ("ivory" inside "mammoth ivory"), as character offsets.
         self.automaton = ahocorasick_rs.AhoCorasick(list(by_key)) if by_key else None
 
     @staticmethod
-    def _payload(key: str, folded: str, group: list[Term]) -> tuple:
-        return key, tuple(group), not _is_cjk(key), _separators(folded), " " in folded
+    def _payload(key: str, folded: str, group: list[Term], forms: tuple[str, ...]) -> tuple:
+        return key, tuple(group), not _is_cjk(key), _separators(folded), " " in folded, forms
 
     def hits(self, text: str) -> list[tuple[int, int, int]]:
         """(pattern index, start, end) of every hit."""
@@ -277,6 +280,17 @@ class _Coverage:
 
 def _bounded(folded: str, start: int, end: int) -> bool:
     return (start == 0 or not folded[start - 1].isalnum()) and (end >= len(folded) or not folded[end].isalnum())
+
+
+def _written_as(span: str, form: str) -> bool:
+    """Whether each letter of a skeleton hit is the term's letter or a look-alike standing in for it. The
+    skeleton reads "l" as "i", so "cui l" ("in cui l'acquisto") has the skeleton of "cu li" (a slow loris): a
+    seller writes "l" for "i" ("lvory"), nobody writes "i" for "l" with the spaces moved."""
+    letters = [c for c in span if c.isalnum() or c in CONFUSABLES]
+    target = [c for c in form if c.isalnum()]
+    if len(letters) != len(target):
+        return True  # not letter for letter (a CJK or folded form): the other checks decide
+    return all(c == t or CONFUSABLES.get(c) in (t, CONFUSABLES.get(t, t)) for c, t in zip(letters, target, strict=True))
 
 
 # A hit inside a longer one is dropped when the longer one speaks at least as strongly: "ivory" inside
@@ -332,7 +346,7 @@ class Matcher:
             payload = payloads[i][which]
             if payload is None:
                 continue
-            key, terms, latin, _, _ = payload
+            key, terms, latin, _, _, _ = payload
             skel_key = skeleton_of[key]
             written[skel_key] = written.get(skel_key, 0) + 1
             if latin and ((start and folded[start - 1].isalnum()) or (end < n and folded[end].isalnum())):
@@ -364,13 +378,13 @@ class Matcher:
         index = _SkeletonIndex(text.translated)
         covered = _Coverage(found)
         for i, s, e in skel_hits:
-            key, terms, latin, term_seps, multiword = payloads[i][which]
+            key, terms, latin, term_seps, multiword, forms = payloads[i][which]
             start, end = index[s], index[e - 1] + 1
             if covered.covers(start, end):  # already found as written
                 continue
-            if latin and not _bounded(folded, start, end):
-                continue
             span = folded[start:end]
+            if latin and not (_bounded(folded, start, end) and any(_written_as(span, form) for form in forms)):
+                continue
             seps = _separators(span)
             substituted = any(c in _SUBSTITUTES for c in span)
             joined = multiword and seps == 0 and len(key) >= MIN_JOINED_LENGTH
@@ -413,9 +427,15 @@ class Matcher:
 
 
 def score(matches: list[Match]) -> Score:
-    """Per group: its best term counts fully, further terms a little; each contribution is explained."""
-    best: dict[tuple[str, str], tuple[float, str]] = {}
+    """Per group: its best term counts fully, further terms a little; each contribution is explained. One
+    place in the text counts once per group, whatever number of its terms it spells ("Leopard", "Léopard")."""
+    at_place: dict[tuple, Match] = {}
     for m in matches:
+        place = (m.group, m.field, m.start, m.end)
+        if place not in at_place or KIND_WEIGHT[m.kind] > KIND_WEIGHT[at_place[place].kind]:
+            at_place[place] = m
+    best: dict[tuple[str, str], tuple[float, str]] = {}
+    for m in at_place.values():
         weight = KIND_WEIGHT[m.kind] * FIELD_FACTOR[m.field]
         why = f"{m.kind} '{m.term}' ({m.group}) in {m.field}"
         if m.obfuscated:

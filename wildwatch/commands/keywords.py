@@ -1,4 +1,5 @@
-"""`wildwatch keywords`: import CITES names into the keyword lists; measure the lists on a labelled CSV."""
+"""`wildwatch keywords`: import CITES names into the keyword lists; measure the lists on a labelled CSV and on
+the real wording of saved pages."""
 from __future__ import annotations
 
 import json
@@ -47,6 +48,49 @@ def cmd_keywords_evaluate(args, settings) -> int:
     return 0
 
 
+def cmd_keywords_scan(args, settings) -> int:
+    from wildwatch import keywords, matching, realscan
+
+    folder = args.folder or settings.realdata_dir
+    if not folder.is_dir():
+        return fail(f"{folder}: no such folder of saved pages (set WILDWATCH_REALDATA or name one)")
+    try:
+        reviews = realscan.read_reviews(args.labels)
+    except realscan.LabelsError as exc:
+        return fail(str(exc))
+    matcher = matching.Matcher(keywords.load(settings.keywords_dir))
+    result = realscan.scan(matcher, folder, reviews, settings.queue_threshold)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        _print_scan(result)
+    return 1 if result["unreviewed"] and args.strict else 0
+
+
+def _print_scan(result: dict) -> None:
+    total = result["total"]
+    print(f"{result['folder']}: {result['pages']} pages, {total.get('texts', 0)} texts; "
+          f"threshold {result['threshold']}")
+    print(f"{'language':>8} {'texts':>7} {'matched':>7} {'flagged':>7} {'offers':>9} {'false alarms':>12} "
+          f"{'unreviewed':>10}")
+    rows = list(result["languages"].items()) + [("all", total)]
+    for lang, c in rows:
+        offers = f"{c.get('offers_found', 0)}/{c.get('offers', 0)}"
+        print(f"{lang:>8} {c.get('texts', 0):>7} {c.get('matched', 0):>7} {c.get('flagged', 0):>7} {offers:>9} "
+              f"{c.get('false_alarms', 0):>12} {c.get('unreviewed', 0):>10}")
+    for title, key in (("offers missed", "offers_missed"), ("false alarms (reviewed)", "false_alarms"),
+                       ("flagged, not yet reviewed: add each to the labels file", "unreviewed")):
+        if result[key]:
+            print(f"\n{title}:")
+            for r in result[key]:
+                print(f"  {r['score']:>5}  {r['language']:>3}  {r['source']} {r['text_key']}  {r['text'][:100]!r}")
+                for why in r["reasons"][:2]:
+                    print(f"                {why}")
+    if result["stale_reviews"]:
+        print(f"\nreviewed texts no longer found ({len(result['stale_reviews'])}): " +
+              ", ".join(result["stale_reviews"][:10]))
+
+
 def register(sub) -> None:
     p = sub.add_parser("keywords", help="the keyword knowledge base")
     ksub = p.add_subparsers(dest="keywords_action", required=True)
@@ -63,3 +107,13 @@ def register(sub) -> None:
     k.add_argument("--worst", type=int, default=10, help="how many false positives/negatives to list")
     k.add_argument("--json", action="store_true")
     k.set_defaults(func=cmd_keywords_evaluate)
+
+    k = ksub.add_parser("scan", help="the lists on every text of a folder of saved real pages, against the "
+                                     "reviewed hits")
+    k.add_argument("folder", type=Path, nargs="?", help="saved pages (.html, .json, .js, gzipped or not); "
+                                                        "default: WILDWATCH_REALDATA")
+    k.add_argument("--labels", type=Path, default=Path("keywords/eval/realdata.csv"),
+                   help="the reviewed real texts (source, text_key, label, group, note)")
+    k.add_argument("--strict", action="store_true", help="exit 1 when a flagged text is not yet reviewed")
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=cmd_keywords_scan)

@@ -222,7 +222,11 @@ def describe(row: dict) -> str:
     if holdout.get("challenger"):
         figures += f"  hold-out {holdout.get('month')}: AP {holdout['challenger']['average_precision']:.3f}"
     choice = cv.get("choice")
-    if choice:
+    if choice and choice.get("too_few"):
+        few = choice["too_few"]
+        figures += (f"\n      order: keywords ({few['positive']} confirmed / {few['negative']} not: too few of one "
+                    "kind to show out of fold that a learnt order beats the keyword lists')")
+    elif choice:
         why = {"keywords": "the learnt order did not beat the keyword lists' surely enough out of fold: the queue keeps "
                            "the keyword order",
                "blend": "the model with the keyword score as a prior",
