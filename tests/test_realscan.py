@@ -109,6 +109,9 @@ def test_scan_cli_strict_fails_until_every_hit_is_reviewed(tmp_path):
     run = subprocess.run(cmd + ["--labels", str(labels), "--json"], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(run.stdout)["total"]["offers_found"] == 2
+    (pages / "hostile.html").write_text("<p>i\x1b[2Jvory bangle \x1b]0;owned\x07 rhino horn</p>", encoding="utf-8")
+    run = subprocess.run(cmd + ["--labels", str(labels)], capture_output=True, text=True, cwd=ROOT)
+    assert "rhino horn" in run.stdout and "\x1b" not in run.stdout and "\x07" not in run.stdout  # shown, not run
     run = subprocess.run(cmd[:5] + [str(tmp_path / "nowhere")], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 1 and "no such folder" in run.stderr
 

@@ -67,6 +67,11 @@ def cmd_keywords_scan(args, settings) -> int:
     return 1 if result["unreviewed"] and args.strict else 0
 
 
+def _printable(text: str) -> str:
+    """A page's text on a terminal: control characters (an escape sequence in a hostile page) shown, not run."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _print_scan(result: dict) -> None:
     total = result["total"]
     print(f"{result['folder']}: {result['pages']} pages, {total.get('texts', 0)} texts; "
@@ -85,7 +90,7 @@ def _print_scan(result: dict) -> None:
             for r in result[key]:
                 print(f"  {r['score']:>5}  {r['language']:>3}  {r['source']} {r['text_key']}  {r['text'][:100]!r}")
                 for why in r["reasons"][:2]:
-                    print(f"                {why}")
+                    print(f"                {_printable(why)}")
     if result["stale_reviews"]:
         print(f"\nreviewed texts no longer found ({len(result['stale_reviews'])}): " +
               ", ".join(result["stale_reviews"][:10]))
