@@ -50,6 +50,17 @@ def test_json_answers_gzipped_wrapped_and_broken_pages(tmp_path):
         _texts(tmp_path / name)  # no crash, whatever it yields
 
 
+def test_a_page_that_cannot_be_read_is_skipped_with_its_reason(tmp_path, matcher, monkeypatch):
+    (tmp_path / "ok.html").write_text("<p>Carved ivory bangle</p>", encoding="utf-8")
+    (tmp_path / "fake.html.gz").write_bytes(b"<p>not gzip</p>")
+    monkeypatch.setattr(realtext, "MAX_PAGE_BYTES", 1000)
+    (tmp_path / "bomb.json.gz").write_bytes(gzip.compress(b" " * 10_000))
+    result = realscan.scan(matcher, tmp_path, {}, 1.0)
+    assert result["total"]["texts"] == 1
+    reasons = {p["source"]: p["reason"] for p in result["skipped_pages"]}
+    assert reasons["bomb.json.gz"] == "over 1,000 bytes decompressed" and reasons["fake.html.gz"].startswith("cannot be read")
+
+
 def test_a_text_is_named_by_a_hash_of_its_collapsed_form():
     assert realtext.text_key("Carved  ivory\n bangle ") == realtext.text_key("Carved ivory bangle")
     assert len(realtext.text_key("x")) == 12

@@ -64,10 +64,14 @@ def scan(matcher: matching.Matcher, folder: Path, reviews: dict[tuple[str, str],
     texts behind them. A reviewed offer counts as missed when its score is under the threshold."""
     per_language: dict[str, Counter] = {}
     flagged_unreviewed, false_alarms, missed, found_offers = [], [], [], []
-    seen_reviews = set()
+    seen_reviews, skipped = set(), []
     pages = realtext.pages(folder) if pages is None else pages
     for page in pages:
-        found = list(realtext.texts(page, folder))
+        try:
+            found = list(realtext.texts(page, folder))
+        except realtext.PageError as exc:
+            skipped.append({"source": page.relative_to(folder).as_posix(), "reason": str(exc)})
+            continue
         lang = _page_language(found)
         for item in found:
             counts = per_language.setdefault(lang, Counter())
@@ -104,4 +108,5 @@ def scan(matcher: matching.Matcher, folder: Path, reviews: dict[tuple[str, str],
     return {"folder": str(folder), "pages": len(pages), "threshold": threshold,
             "languages": {lang: dict(c) for lang, c in sorted(per_language.items(), key=lambda kv: -kv[1]["texts"])},
             "total": dict(total), "offers_found": found_offers, "offers_missed": missed,
-            "false_alarms": false_alarms, "unreviewed": flagged_unreviewed, "stale_reviews": stale}
+            "false_alarms": false_alarms, "unreviewed": flagged_unreviewed, "stale_reviews": stale,
+            "skipped_pages": skipped}

@@ -19,6 +19,7 @@ import lxml.html
 from lxml import etree
 
 PAGE_SUFFIXES = (".html", ".htm", ".json", ".js")
+MAX_PAGE_BYTES = 64 * 2**20  # decompressed; a saved page is a few MB at most
 MIN_CHARS, MAX_CHARS = 3, 5000  # a listing's title to its description; longer runs are legal notices and CSS
 _URL = re.compile(r"^(?:https?:|//|/)\S*$")
 _JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.){3,5000})"(?!\s*:)')  # a value, not a key
@@ -45,10 +46,19 @@ def pages(folder: Path) -> list[Path]:
                   if p.is_file() and p.name.lower().removesuffix(".gz").endswith(PAGE_SUFFIXES))
 
 
+class PageError(ValueError):
+    """A saved page that cannot be read: it is skipped with this reason, the scan goes on."""
+
+
 def _read(path: Path) -> str:
-    raw = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        raw = gzip.decompress(raw)
+    try:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rb") as f:
+            raw = f.read(MAX_PAGE_BYTES + 1)  # a gzip bomb stops here
+    except (OSError, EOFError) as exc:  # unreadable, or not gzip after all (gzip.BadGzipFile is an OSError)
+        raise PageError(f"cannot be read: {exc}") from None
+    if len(raw) > MAX_PAGE_BYTES:
+        raise PageError(f"over {MAX_PAGE_BYTES:,} bytes decompressed")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -100,7 +110,7 @@ def _script_strings(source: str) -> Iterator[str]:
 
 
 def texts(path: Path, root: Path) -> Iterator[RealText]:
-    """Each distinct text of one saved page, in page order."""
+    """Each distinct text of one saved page, in page order. PageError when it cannot be read."""
     content = _read(path)
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".json", ".js")):

@@ -91,6 +91,8 @@ def _print_scan(result: dict) -> None:
                 print(f"  {r['score']:>5}  {r['language']:>3}  {r['source']} {r['text_key']}  {r['text'][:100]!r}")
                 for why in r["reasons"][:2]:
                     print(f"                {_printable(why)}")
+    for page in result["skipped_pages"]:
+        print(f"skipped {page['source']}: {_printable(page['reason'])}")
     if result["stale_reviews"]:
         print(f"\nreviewed texts no longer found ({len(result['stale_reviews'])}): " +
               ", ".join(result["stale_reviews"][:10]))
