@@ -62,6 +62,8 @@ def pytest_collection_modifyitems(config, items):
     # Airflow metadata. (An `xdist_group` would keep the Airflow tests on one worker, but pytest-xdist 3.8
     # groups by rewriting item._nodeid, which pytest 9 no longer reads: they have run side by side since.)
     def weight(item) -> int:
+        if item.get_closest_marker("longest"):
+            return -1  # the walk-through and the cluster, 3-4 minutes each: one per worker, at the start
         return 0 if item.get_closest_marker("airflow") else 1 if item.get_closest_marker("browser") else 2
 
     items.sort(key=weight)  # stable: file order within each kind

@@ -178,6 +178,7 @@ def shard_workers(url: str, run_id: int) -> dict[tuple[str, int], str]:
     return {(name, shard): worker for name, shard, worker, _ in rows}
 
 
+@pytest.mark.longest
 @pytest.mark.airflow
 def test_the_monthly_survey_in_shards_on_two_workers_stays_polite_and_survives_a_killed_worker(
         cluster, reference, database_url, sites_dir):

@@ -94,6 +94,7 @@ def hold_default_demo_ports():
     return held
 
 
+@pytest.mark.longest
 @pytest.mark.airflow
 @pytest.mark.browser
 def test_the_readme_walkthrough_survey_decide_train_survey_report(database_url, conn, airflow_metadata, tmp_path):
