@@ -1,6 +1,7 @@
 """The keyword lists on real wording: `wildwatch keywords scan` and keywords/eval/realdata.csv."""
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,6 +124,19 @@ def test_scan_cli_strict_fails_until_every_hit_is_reviewed(tmp_path):
     (pages / "hostile.html").write_text("<p>i\x1b[2Jvory bangle \x1b]0;owned\x07 rhino horn</p>", encoding="utf-8")
     run = subprocess.run(cmd + ["--labels", str(labels)], capture_output=True, text=True, cwd=ROOT)
     assert "rhino horn" in run.stdout and "\x1b" not in run.stdout and "\x07" not in run.stdout  # shown, not run
+    # one country's pages, inside the realdata folder, are scanned against the labels of the whole folder
+    sub = pages / "tz"
+    sub.mkdir()
+    (sub / "jiji.html").write_text("<p>Bangili ya pembe ya ndovu</p>", encoding="utf-8")
+    labels = _labels(tmp_path, [f"tz/jiji.html,{key('Bangili ya pembe ya ndovu')},1,ivory,"])
+    run = subprocess.run(cmd + ["--labels", str(labels), "--json"], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "WILDWATCH_REALDATA": str(pages)})
+    out = json.loads(run.stdout)
+    assert out["total"]["offers_found"] == 1 and out["folder"] == str(pages)
+    run = subprocess.run(cmd[:5] + [str(sub), "--labels", str(labels), "--json"], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "WILDWATCH_REALDATA": str(pages)})
+    out = json.loads(run.stdout)
+    assert out["pages"] == 1 and out["total"]["offers_found"] == 1 and not out["unreviewed"], out
     run = subprocess.run(cmd[:5] + [str(tmp_path / "nowhere")], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 1 and "no such folder" in run.stderr
 

@@ -49,7 +49,7 @@ def cmd_keywords_evaluate(args, settings) -> int:
 
 
 def cmd_keywords_scan(args, settings) -> int:
-    from wildwatch import keywords, matching, realscan
+    from wildwatch import keywords, matching, realscan, realtext
 
     folder = args.folder or settings.realdata_dir
     if not folder.is_dir():
@@ -59,7 +59,13 @@ def cmd_keywords_scan(args, settings) -> int:
     except realscan.LabelsError as exc:
         return fail(str(exc))
     matcher = matching.Matcher(keywords.load(settings.keywords_dir))
-    result = realscan.scan(matcher, folder, reviews, settings.queue_threshold)
+    # The labels name pages from the realdata folder: a part of it (one country's pages) is scanned against them.
+    root = settings.realdata_dir.resolve()
+    folder = folder.resolve()
+    if not folder.is_relative_to(root):
+        root = folder
+    result = {**realscan.scan(matcher, root, reviews, settings.queue_threshold, pages=realtext.pages(folder)),
+              "folder": str(folder)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:
