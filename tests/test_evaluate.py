@@ -1,6 +1,7 @@
 """The development set and `wildwatch keywords evaluate`."""
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,19 @@ def test_evaluate_by_group_and_clear_errors(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "wildwatch.cli", "keywords", "evaluate", "--input", str(sample),
                           "--text-column", "title", "--label-column", "label"], capture_output=True, text=True)
     assert bad.returncode == 1 and "no column 'title'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_evaluate_by_a_column_gives_each_value_its_own_figures(tmp_path):
+    sample = tmp_path / "s.csv"
+    sample.write_text("text,label,language\nCarved ivory bangle,1,en\nTiger Balm,1,en\nVòng ngà voi,1,vi\n"
+                      "Áo màu ngà,0,vi\nSamsung phone,0,\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "wildwatch.cli", "keywords", "evaluate", "--input", str(sample),
+           "--text-column", "text", "--label-column", "label", "--by", "language"]
+    result = json.loads(subprocess.run(cmd + ["--json"], capture_output=True, text=True, check=True).stdout)
+    split = result["by"]["language"]
+    assert set(split) == {"en", "vi", ""} and split["en"]["recall"] == 0.5 and split["vi"]["recall"] == 1.0
+    assert split["en"]["rows"] + split["vi"]["rows"] + split[""]["rows"] == result["rows"] == 5
+    text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    assert re.search(r"\n\s+en\s+2\s+2\s+1\.000\s+0\.500\s", text), text
+    bad = subprocess.run(cmd[:-1] + ["country"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "--by country: no such column" in bad.stderr

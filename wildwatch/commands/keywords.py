@@ -27,7 +27,7 @@ def cmd_keywords_evaluate(args, settings) -> int:
     try:
         result = evaluate.evaluate(matcher, args.input, args.text_column, args.label_column,
                                    settings.queue_threshold, group=args.group, worst=args.worst,
-                                   skip_unlabelled=args.skip_unlabelled)
+                                   skip_unlabelled=args.skip_unlabelled, by=args.by)
     except (OSError, ValueError) as exc:
         return fail(str(exc))
     if args.json:
@@ -38,6 +38,11 @@ def cmd_keywords_evaluate(args, settings) -> int:
     print(f"{result['rows']} texts, {result['positives']} positive{scope}; threshold {result['threshold']}{skipped}")
     print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  F1 {result['f1']:.3f}  "
           f"(TP {result['true_positives']}, FP {result['false_positives']}, FN {result['false_negatives']})")
+    for column, split in result["by"].items():
+        print(f"\n{column:>16} {'texts':>6} {'offers':>6} {'precision':>9} {'recall':>6} {'TP':>5} {'FP':>5} {'FN':>5}")
+        for value, c in split.items():
+            print(f"{_printable(value or '(none)')[:16]:>16} {c['rows']:>6} {c['positives']:>6} {c['precision']:>9.3f} "
+                  f"{c['recall']:>6.3f} {c['true_positives']:>5} {c['false_positives']:>5} {c['false_negatives']:>5}")
     for title, key in (("worst false positives", "worst_false_positives"),
                        ("worst false negatives", "worst_false_negatives")):
         print(f"\n{title}:")
@@ -117,6 +122,8 @@ def register(sub) -> None:
     k.add_argument("--label-column", required=True, help="0/1: 1 when the text should be queued")
     k.add_argument("--skip-unlabelled", action="store_true", help=SKIP_HELP)
     k.add_argument("--group", help="only this product group's terms and offers")
+    k.add_argument("--by", metavar="COLUMN", help="precision and recall per value of this column too (language, "
+                                                   "group, site...)")
     k.add_argument("--worst", type=int, default=10, help="how many false positives/negatives to list")
     k.add_argument("--json", action="store_true")
     k.set_defaults(func=cmd_keywords_evaluate)
