@@ -29,7 +29,7 @@ CHAR_PARAMS = {"analyzer": "char_wb", "ngram_range": (2, 5), "max_features": 200
 WORD_PARAMS = {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b", "max_features": 100_000}
 FACT_WEIGHT = 0.5  # the facts block is binary; scaled so it does not drown the normalised text blocks
 KEYWORD_FACTS = ("kw:", "kwkind:", "kwfield:", "term:", "innocent:", "keyword_score")  # the matcher's findings
-TOPIC_WEIGHT = 0.6  # a unit-length block like the n-gram ones, weighed a little less (README: 0.6 to 3 measured)
+TOPIC_WEIGHT = 1.0  # a unit-length block like the n-gram ones (README: 0.6 to 2 measured)
 
 
 @dataclass
