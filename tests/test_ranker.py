@@ -89,6 +89,20 @@ def test_topics_of_hostile_or_uniform_listings_are_none_or_harmless(matcher, tex
     assert np.isfinite(model.score(records)).all()
 
 
+def test_word_vectors_count_the_company_each_word_keeps_within_a_window_of_one_text():
+    from wildwatch.ranker import topics
+
+    vocabulary = {w: i for i, w in enumerate(["cage", "stand", "budgi", "far", "pad"])}
+    filler = " ".join(["pad"] * 10)
+    texts = ["cage stand", f"budgi {filler} far", "pad " * topics.MAX_TOKENS + "cage budgi"] * 3
+    counts = topics._ppmi(texts, vocabulary).toarray() != 0
+    index = vocabulary.__getitem__
+    assert counts[index("cage"), index("stand")] and counts[index("stand"), index("cage")]
+    assert not counts[index("budgi"), index("far")]  # more than WINDOW words apart
+    assert not counts[index("cage"), index("budgi")]  # beyond a text's first MAX_TOKENS words
+    assert topics._ppmi(["x y", "z"], vocabulary).nnz == 0
+
+
 def test_topics_of_the_same_texts_in_any_order_are_one_fit_kept_for_the_next_model():
     """`ranker evaluate` trains dozens of models on one pool: the topics are fitted once, and a fit from the
     cache is the fit the texts would get afresh."""

@@ -25,6 +25,8 @@ import numpy as np
 
 TOPICS = 50
 WINDOW = 5  # words on either side that count as a word's company
+MAX_TOKENS = 300  # of a text, for its words' company: a listing's first few hundred words say what it is about
+CHUNK = 2000  # texts counted at a time
 MAX_WORDS = 10_000
 MIN_TEXTS = 500  # below this many texts the axes would describe a handful of listings, not a month's marketplace
 MIN_DOC_FREQ = 2
@@ -44,27 +46,32 @@ def tokens(text: str) -> list[str]:
 
 def _ppmi(texts: list[str], vocabulary: dict[str, int]):
     """Words x words: max(0, PMI) of two words within WINDOW of each other in one text (context counts smoothed
-    to the power 0.75, as word2vec does, so rare words do not dominate)."""
+    to the power 0.75, as word2vec does, so rare words do not dominate). Counted CHUNK texts at a time, each
+    text's first MAX_TOKENS words, so 20,000 long descriptions cost no more memory than a few thousand."""
     from scipy import sparse
 
-    ids, doc = [], []
-    for n, text in enumerate(texts):
-        found = [vocabulary[w] for w in tokens(text) if w in vocabulary]
-        ids.extend(found)
-        doc.extend([n] * len(found))
-    ids_a, doc_a = np.asarray(ids, dtype=np.int64), np.asarray(doc, dtype=np.int64)
-    rows, cols = [], []
-    for d in range(1, WINDOW + 1):
-        same = doc_a[d:] == doc_a[:-d]
-        a, b = ids_a[d:][same], ids_a[:-d][same]
-        rows += [a, b]
-        cols += [b, a]
     size = len(vocabulary)
-    if not rows or not sum(len(r) for r in rows):
-        return sparse.csr_matrix((size, size))
-    row, col = np.concatenate(rows), np.concatenate(cols)
-    counts = sparse.csr_matrix((np.ones(len(row)), (row, col)), shape=(size, size))  # duplicates summed
+    counts = sparse.csr_matrix((size, size))
+    for start in range(0, len(texts), CHUNK):
+        ids, doc = [], []
+        for n, text in enumerate(texts[start:start + CHUNK]):
+            found = [vocabulary[w] for w in tokens(text)[:MAX_TOKENS] if w in vocabulary]
+            ids.extend(found)
+            doc.extend([n] * len(found))
+        ids_a, doc_a = np.asarray(ids, dtype=np.int32), np.asarray(doc, dtype=np.int32)
+        rows, cols = [], []
+        for d in range(1, WINDOW + 1):
+            same = doc_a[d:] == doc_a[:-d]
+            a, b = ids_a[d:][same], ids_a[:-d][same]
+            rows += [a, b]
+            cols += [b, a]
+        keys = np.concatenate(rows).astype(np.int64) * size + np.concatenate(cols)
+        if len(keys):  # each pair once with its count: sorting beats scipy summing duplicates
+            keys, n = np.unique(keys, return_counts=True)
+            counts = counts + sparse.csr_matrix((n.astype(np.float64), (keys // size, keys % size)), shape=(size, size))
     counts = counts.tocoo()
+    if counts.nnz == 0:
+        return sparse.csr_matrix((size, size))
     total = counts.data.sum()
     word = np.asarray(counts.sum(axis=1)).ravel()
     context = word ** 0.75
