@@ -15,7 +15,7 @@ SAME_LANGUAGE = {"yue": "zh", "wuu": "zh"}
 
 
 class LabelsError(ValueError):
-    pass
+    """A reviewed-texts file that cannot be used: the message names the file, the line and the problem."""
 
 
 @dataclass(frozen=True)
