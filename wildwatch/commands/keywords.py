@@ -47,9 +47,9 @@ def cmd_keywords_evaluate(args, settings) -> int:
                        ("worst false negatives", "worst_false_negatives")):
         print(f"\n{title}:")
         for r in result[key] or [{"text": "none", "score": "", "reasons": []}]:
-            print(f"  {r['score']!s:>5}  {r['text']}")
+            print(f"  {r['score']!s:>5}  {_printable(r['text'])}")
             for why in r["reasons"][:3]:
-                print(f"         {why}")
+                print(f"         {_printable(why)}")
     return 0
 
 
